@@ -1,0 +1,45 @@
+/* json.h -- json-c helpers and the reference-count rules, in one place.
+ *
+ * Ownership with json-c: whoever calls json_object_new_*() or
+ * json_object_get() owns one reference and must json_object_put() it.
+ * json_object_object_add() and json_object_array_add() TAKE the reference
+ * passed in. Getters (json_object_object_get_ex, json_object_array_get_idx)
+ * return borrowed values, valid while their parent lives.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_JSON_H
+#define GW_JSON_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rc.h"
+
+/* Returns the string member key of obj, borrowed, or NULL when absent or not
+ * a string. */
+const char *gw_json_get_str(json_object *obj, const char *key);
+
+/* Returns the member key of obj, borrowed, or NULL. */
+json_object *gw_json_get(json_object *obj, const char *key);
+
+/* Sets a dotted path ("context.traits.email") in root to val, creating the
+ * intermediate objects. Takes val. An intermediate that exists but is not an
+ * object is replaced. */
+void gw_json_set_path(json_object *root, const char *dotted, json_object *val);
+
+/* Returns the compact serialization of obj, borrowed: valid until obj is
+ * changed or put. *len (if not NULL) receives its length. */
+const char *gw_json_compact(json_object *obj, size_t *len);
+
+/* Parses buf as one JSON value with nesting at most max_depth. Returns GW_OK
+ * with *out a new value; GW_ERR_INVALID with err (size errlen) saying why and
+ * at which byte. */
+enum gw_rc gw_json_parse(const char *buf, size_t len, int max_depth, json_object **out,
+                         char *err, size_t errlen) GW_WUR;
+
+/* Textual form of a scalar for matching and templates: strings as they are,
+ * numbers and booleans as JSON writes them. Returns borrowed text or NULL for
+ * objects, arrays and null. */
+const char *gw_json_scalar_text(json_object *v);
+
+#endif

@@ -1,0 +1,57 @@
+/* log.c -- leveled JSON-line logging.
+ * SPDX-License-Identifier: MIT */
+#include "log.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum gw_log_level min_level = GW_LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+
+void gw_log_set_level(enum gw_log_level level)
+{
+    min_level = level;
+}
+
+enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out)
+{
+    for (int i = GW_LOG_DEBUG; i <= GW_LOG_OFF; i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (enum gw_log_level)i;
+            return GW_OK;
+        }
+    }
+    return GW_ERR_INVALID;
+}
+
+void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...)
+{
+    if (level < min_level || level >= GW_LOG_OFF) {
+        return;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char when[40];
+    size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+
+    /* json-c does the string escaping so that a hostile value cannot break
+     * the line format. */
+    json_object *m = json_object_new_string(msg);
+    fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"module\":\"%s\",\"msg\":%s}\n", when,
+            level_names[level], module,
+            json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(m);
+}
