@@ -1,0 +1,301 @@
+/* apply.c -- run a compiled source over one decoded webhook event and build
+ * the Segment calls it stands for.
+ * SPDX-License-Identifier: MIT */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../buf.h"
+#include "../json.h"
+#include "../mem.h"
+#include "rule.h"
+
+static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
+
+static void add_violation(json_object *violations, size_t index, const char *event,
+                          const char *field, const char *rule, const char *msg)
+{
+    json_object *v = json_object_new_object();
+    json_object_object_add(v, "index", json_object_new_int64((int64_t)index));
+    json_object_object_add(v, "event", json_object_new_string(event ? event : ""));
+    json_object_object_add(v, "field", json_object_new_string(field));
+    json_object_object_add(v, "rule", json_object_new_string(rule));
+    json_object_object_add(v, "message", json_object_new_string(msg));
+    json_object_array_add(violations, v);
+}
+
+static json_object *eval_template(const struct gw_value *v, const struct gw_map_input *in,
+                                  json_object *event)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 64 * 1024);
+    json_object *out = NULL;
+    for (size_t i = 0; i < v->n_parts; i++) {
+        const struct gw_template_part *p = &v->parts[i];
+        if (p->literal != NULL) {
+            if (gw_buf_adds(&b, p->literal) != GW_OK) {
+                goto out;
+            }
+            continue;
+        }
+        json_object *x = gw_path_eval(&p->path, in, event);
+        const char *text = gw_json_scalar_text(x);
+        enum gw_rc rc = text ? gw_buf_adds(&b, text) : GW_ERR_NOT_FOUND;
+        json_object_put(x);
+        if (rc != GW_OK) {
+            goto out; /* a missing placeholder makes the whole value absent */
+        }
+    }
+    out = json_object_new_string(gw_buf_str(&b));
+out:
+    gw_buf_fini(&b);
+    return out;
+}
+
+static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input *in,
+                             json_object *event, const char **why)
+{
+    switch (v->kind) {
+    case GW_VALUE_PATH:
+        return gw_path_eval(&v->path, in, event);
+    case GW_VALUE_TEMPLATE:
+        return eval_template(v, in, event);
+    case GW_VALUE_CONST:
+        return json_object_get(v->constant);
+    case GW_VALUE_FIRST:
+        for (size_t i = 0; i < v->n_alts; i++) {
+            json_object *x = gw_value_eval(&v->alts[i], in, event, why);
+            if (x != NULL || *why != NULL) {
+                return x;
+            }
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *in,
+                           json_object *event, const char **why)
+{
+    *why = NULL;
+    json_object *x = eval_raw(v, in, event, why);
+    if (x != NULL && v->table != NULL) {
+        const char *key = gw_json_scalar_text(x);
+        json_object *hit = key ? gw_json_get(v->table, key) : NULL;
+        json_object_put(x);
+        x = json_object_get(hit);
+    }
+    if (x != NULL && v->as != NULL) {
+        json_object *y = NULL;
+        bool ok = v->as->exec(x, &y, why);
+        json_object_put(x);
+        if (!ok) {
+            return NULL;
+        }
+        x = y;
+        *why = NULL;
+    }
+    if (x == NULL && *why == NULL && v->dflt != NULL) {
+        x = json_object_get(v->dflt);
+    }
+    return x;
+}
+
+static bool match_one(const struct gw_match *m, const struct gw_map_input *in, json_object *event)
+{
+    json_object *v = gw_path_eval(&m->path, in, event);
+    bool hit = false;
+    const char *text = gw_json_scalar_text(v);
+    switch (m->op) {
+    case GW_MATCH_EXISTS:
+        hit = v != NULL;
+        break;
+    case GW_MATCH_ABSENT:
+        hit = v == NULL;
+        break;
+    case GW_MATCH_PREFIX:
+        hit = text != NULL && strncmp(text, m->values[0], strlen(m->values[0])) == 0;
+        break;
+    case GW_MATCH_ANY_OF:
+        for (size_t i = 0; text != NULL && i < m->n && !hit; i++) {
+            hit = strcmp(text, m->values[i]) == 0;
+        }
+        break;
+    }
+    json_object_put(v);
+    return hit;
+}
+
+static const struct gw_rule *find_rule(const struct gw_source *src, const struct gw_map_input *in,
+                                       json_object *event)
+{
+    for (size_t i = 0; i < src->n_rules; i++) {
+        const struct gw_rule *r = &src->rules[i];
+        bool all = true;
+        for (size_t k = 0; k < r->n_when && all; k++) {
+            all = match_one(&r->when[k], in, event);
+        }
+        if (all) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static bool target_fits(enum gw_target_root root, enum gw_call_type type)
+{
+    switch (root) {
+    case GW_TGT_GROUP_ID:
+        return type == GW_CALL_GROUP;
+    case GW_TGT_PREVIOUS_ID:
+        return type == GW_CALL_ALIAS;
+    case GW_TGT_NAME:
+    case GW_TGT_CATEGORY:
+        return type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
+    case GW_TGT_PROPERTIES:
+        return type == GW_CALL_TRACK || type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
+    case GW_TGT_TRAITS:
+        return type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP;
+    default:
+        return true;
+    }
+}
+
+struct build {
+    const struct gw_map_input *in;
+    json_object *event;
+    json_object *call;
+    json_object *violations;
+    size_t index;
+    const char *label; /* event name or call type, for violations */
+    bool ok;
+};
+
+static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
+                          enum gw_call_type type)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!target_fits(t[i].root, type)) {
+            continue;
+        }
+        const char *why = NULL;
+        json_object *v = gw_value_eval(&t[i].value, b->in, b->event, &why);
+        if (why != NULL) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
+            add_violation(b->violations, b->index, b->label, t[i].field, "format", msg);
+            b->ok = false;
+        } else if (v != NULL) {
+            gw_json_set_path(b->call, t[i].field, v);
+        }
+    }
+}
+
+/* A stable messageId when the rules give none (or its parts are missing):
+ * the same partner event, retried, hashes to the same id. */
+static json_object *fallback_message_id(const struct gw_source *src, json_object *event)
+{
+    size_t len = 0;
+    const char *s = gw_json_compact(event, &len);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL)) {
+        gw_fatal("sha256 failed");
+    }
+    char hex[33];
+    for (size_t i = 0; i < 16; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    char id[128];
+    snprintf(id, sizeof(id), "%.60s-%s", src->name, hex);
+    return json_object_new_string(id);
+}
+
+static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type)
+{
+    json_object *integ = json_object_new_object();
+    json_object_object_add(integ, "name", json_object_new_string(src->integration_name));
+    json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
+    gw_json_set_path(b->call, "context.integration", integ);
+
+    const char *why = NULL;
+    json_object *mid = NULL;
+    if (src->has_message_id) {
+        mid = gw_value_eval(&src->message_id, b->in, b->event, &why);
+        if (mid != NULL && !json_object_is_type(mid, json_type_string)) {
+            const char *text = gw_json_scalar_text(mid);
+            json_object *s = json_object_new_string(text ? text : "");
+            json_object_put(mid);
+            mid = s;
+        }
+    }
+    json_object_object_add(b->call, "messageId", mid ? mid : fallback_message_id(src, b->event));
+
+    const char *bag = type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP ? "traits"
+                      : type == GW_CALL_ALIAS                          ? NULL
+                                                                       : "properties";
+    if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
+        json_object_object_add(b->call, bag, json_object_new_object());
+    }
+}
+
+static json_object *build_call(struct build *b, const struct gw_source *src,
+                               const struct gw_rule *r)
+{
+    b->call = json_object_new_object();
+    b->label = type_names[r->type];
+    json_object_object_add(b->call, "type", json_object_new_string(type_names[r->type]));
+    if (r->has_name) {
+        const char *why = NULL;
+        json_object *name = gw_value_eval(&r->name, b->in, b->event, &why);
+        const char *field = r->type == GW_CALL_TRACK ? "event" : "name";
+        if (name == NULL) {
+            add_violation(b->violations, b->index, b->label, field, "required",
+                          "the rule's event name template has a missing placeholder");
+            b->ok = false;
+        } else {
+            json_object_object_add(b->call, field, name);
+            if (r->type == GW_CALL_TRACK) {
+                b->label = json_object_get_string(name);
+            }
+        }
+    }
+    apply_targets(b, src->common, src->n_common, r->type);
+    apply_targets(b, r->targets, r->n_targets, r->type);
+    finish_call(b, src, r->type);
+    return b->call;
+}
+
+enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_input *in,
+                           json_object *event, size_t index, json_object *calls,
+                           json_object *violations, bool *ignored)
+{
+    *ignored = false;
+    const struct gw_rule *r = find_rule(src, in, event);
+    if (r == NULL && !src->unmatched_reject) {
+        *ignored = true;
+        return GW_OK;
+    }
+    if (r == NULL) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "no rule of source '%s' maps this event, and the source "
+                                   "rejects unmatched events",
+                 src->name);
+        add_violation(violations, index, "", "", "unplanned", msg);
+        return GW_ERR_INVALID;
+    }
+    if (r->ignore) {
+        *ignored = true;
+        return GW_OK;
+    }
+    struct build b = {.in = in, .event = event, .violations = violations, .index = index,
+                      .ok = true};
+    json_object *call = build_call(&b, src, r);
+    if (!b.ok) {
+        json_object_put(call);
+        return GW_ERR_INVALID;
+    }
+    json_object_array_add(calls, call);
+    return GW_OK;
+}

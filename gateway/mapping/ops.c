@@ -1,0 +1,284 @@
+/* ops.c -- the table of value transforms a rule may name with `as:`.
+ * SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../json.h"
+#include "../mem.h"
+#include "rule.h"
+
+/* Reads a number from a JSON number or a numeric string. */
+static bool to_double(json_object *in, double *out)
+{
+    if (json_object_is_type(in, json_type_int) || json_object_is_type(in, json_type_double)) {
+        *out = json_object_get_double(in);
+        return isfinite(*out);
+    }
+    if (!json_object_is_type(in, json_type_string)) {
+        return false;
+    }
+    const char *s = json_object_get_string(in);
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (end != NULL && isspace((unsigned char)*end)) {
+        end++;
+    }
+    if (s[0] == '\0' || isspace((unsigned char)s[0]) || errno != 0 || *end != '\0' ||
+        !isfinite(v)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Formats ms since the epoch as 2006-01-02T15:04:05.000Z. */
+static json_object *iso_from_ms(long double ms)
+{
+    long double secs = floorl(ms / 1000.0L);
+    time_t t = (time_t)secs;
+    int millis = (int)llroundl(ms - secs * 1000.0L);
+    if (millis >= 1000) {
+        t += 1;
+        millis -= 1000;
+    }
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999) {
+        return NULL;
+    }
+    char buf[96];
+    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+    return json_object_new_string(buf);
+}
+
+static bool op_unix_seconds(json_object *in, json_object **out, const char **why)
+{
+    double v;
+    *why = "expected unix seconds (a number)";
+    if (!to_double(in, &v) || v < 0 || v > 253402300799.0) {
+        return false;
+    }
+    *out = iso_from_ms((long double)v * 1000.0L);
+    return *out != NULL;
+}
+
+static bool op_unix_ms(json_object *in, json_object **out, const char **why)
+{
+    double v;
+    *why = "expected unix milliseconds (a number)";
+    if (!to_double(in, &v) || v < 0 || v > 253402300799000.0) {
+        return false;
+    }
+    *out = iso_from_ms((long double)v);
+    return *out != NULL;
+}
+
+/* Reads "+HH:MM", "+HHMM", "Z", " UTC" or "" into seconds east of UTC. */
+static bool parse_offset(const char *s, long *off)
+{
+    int h = 0, m = 0, n = 0;
+    if (*s == '\0' || strcmp(s, "Z") == 0 || strcmp(s, "z") == 0 || strcmp(s, " UTC") == 0) {
+        *off = 0;
+        return true;
+    }
+    const char *t = *s == ' ' ? s + 1 : s;
+    if ((*t != '+' && *t != '-') ||
+        (sscanf(t + 1, "%2d:%2d%n", &h, &m, &n) != 2 && sscanf(t + 1, "%2d%2d%n", &h, &m, &n) != 2) ||
+        t[1 + n] != '\0' || h > 23 || m > 59) {
+        return false;
+    }
+    *off = (h * 3600L + m * 60L) * (*t == '-' ? -1 : 1);
+    return true;
+}
+
+/* "2020-08-11T12:30:54-04:00", "2020-08-11 12:30:54 UTC", ... -> UTC ISO-8601. */
+static bool op_iso8601(json_object *in, json_object **out, const char **why)
+{
+    *why = "expected a date-time such as 2020-08-11T12:30:54Z";
+    if (!json_object_is_type(in, json_type_string)) {
+        return false;
+    }
+    const char *s = json_object_get_string(in);
+    struct tm tm = {0};
+    int n = 0;
+    double frac = 0;
+    if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
+        return false;
+    }
+    const char *rest = s + n;
+    if (*rest == '.') {
+        char *end = NULL;
+        frac = strtod(rest, &end);
+        rest = end;
+    }
+    long off = 0;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60 || !parse_offset(rest, &off)) {
+        return false;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm) - off;
+    *out = iso_from_ms((long double)t * 1000.0L + (long double)frac * 1000.0L);
+    return *out != NULL;
+}
+
+static bool op_string(json_object *in, json_object **out, const char **why)
+{
+    const char *s = gw_json_scalar_text(in);
+    *why = "expected a string, number or boolean";
+    if (s == NULL) {
+        return false;
+    }
+    *out = json_object_new_string(s);
+    return true;
+}
+
+static bool op_number(json_object *in, json_object **out, const char **why)
+{
+    double v;
+    *why = "expected a number";
+    if (json_object_is_type(in, json_type_int) || json_object_is_type(in, json_type_double)) {
+        *out = json_object_get(in);
+        return true;
+    }
+    if (!to_double(in, &v)) {
+        return false;
+    }
+    /* keep the partner's digits ("12.50" stays 12.50 on the wire) */
+    *out = json_object_new_double_s(v, json_object_get_string(in));
+    return true;
+}
+
+static bool op_integer(json_object *in, json_object **out, const char **why)
+{
+    double v;
+    *why = "expected a whole number";
+    if (json_object_is_type(in, json_type_int)) {
+        *out = json_object_get(in);
+        return true;
+    }
+    if (!to_double(in, &v) || v != floor(v) || fabs(v) > 9007199254740992.0) {
+        return false;
+    }
+    *out = json_object_new_int64((int64_t)v);
+    return true;
+}
+
+static bool op_boolean(json_object *in, json_object **out, const char **why)
+{
+    *why = "expected true/false";
+    if (json_object_is_type(in, json_type_boolean)) {
+        *out = json_object_get(in);
+        return true;
+    }
+    const char *s = gw_json_scalar_text(in);
+    if (s != NULL && (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)) {
+        *out = json_object_new_boolean(1);
+        return true;
+    }
+    if (s != NULL && (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)) {
+        *out = json_object_new_boolean(0);
+        return true;
+    }
+    return false;
+}
+
+static bool op_cents(json_object *in, json_object **out, const char **why)
+{
+    double v;
+    *why = "expected an amount in cents (a number)";
+    if (!to_double(in, &v)) {
+        return false;
+    }
+    /* two decimals: 1999 cents is 19.99, printed without binary noise */
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.2f", v / 100.0);
+    *out = json_object_new_double_s(strtod(buf, NULL), buf);
+    return true;
+}
+
+static bool change_case(json_object *in, json_object **out, const char **why, int upper)
+{
+    *why = "expected a string";
+    if (!json_object_is_type(in, json_type_string)) {
+        return false;
+    }
+    char *s = gw_strdup(json_object_get_string(in));
+    for (char *c = s; *c; c++) {
+        *c = (char)(upper ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+    }
+    *out = json_object_new_string(s);
+    free(s);
+    return true;
+}
+
+static bool op_lower(json_object *in, json_object **out, const char **why)
+{
+    return change_case(in, out, why, 0);
+}
+
+static bool op_upper(json_object *in, json_object **out, const char **why)
+{
+    return change_case(in, out, why, 1);
+}
+
+static bool convert(json_object *in, json_object **out, const char **why, enum gw_casing c)
+{
+    const char *s = gw_json_scalar_text(in);
+    *why = "expected a string";
+    if (s == NULL) {
+        return false;
+    }
+    char *conv = gw_casing_convert(c, s);
+    *out = json_object_new_string(conv);
+    free(conv);
+    return true;
+}
+
+static bool op_proper(json_object *in, json_object **out, const char **why)
+{
+    return convert(in, out, why, GW_CASING_PROPER);
+}
+
+static bool op_snake(json_object *in, json_object **out, const char **why)
+{
+    return convert(in, out, why, GW_CASING_SNAKE);
+}
+
+static const struct gw_transform transforms[] = {
+    {"unix-seconds", op_unix_seconds, "unix time in seconds -> ISO-8601 UTC"},
+    {"unix-ms", op_unix_ms, "unix time in milliseconds -> ISO-8601 UTC"},
+    {"iso8601", op_iso8601, "a date-time with any offset -> ISO-8601 UTC"},
+    {"string", op_string, "number or boolean -> its text"},
+    {"number", op_number, "numeric string -> number"},
+    {"integer", op_integer, "numeric string -> whole number"},
+    {"boolean", op_boolean, "\"true\"/\"false\"/1/0 -> boolean"},
+    {"cents", op_cents, "an amount in cents -> the amount in units (1999 -> 19.99)"},
+    {"lowercase", op_lower, "text -> lowercase"},
+    {"uppercase", op_upper, "text -> UPPERCASE"},
+    {"proper-case", op_proper, "text -> Proper Case (orders/create -> Orders Create)"},
+    {"snake-case", op_snake, "text -> snake_case"},
+};
+
+const struct gw_transform *gw_transform_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(transforms) / sizeof(transforms[0]); i++) {
+        if (strcmp(name, transforms[i].name) == 0) {
+            return &transforms[i];
+        }
+    }
+    return NULL;
+}
+
+const struct gw_transform *gw_transform_at(size_t i)
+{
+    return i < sizeof(transforms) / sizeof(transforms[0]) ? &transforms[i] : NULL;
+}

@@ -1,0 +1,234 @@
+/* path.c -- path expressions over json-c values, compiled once:
+ * "a.b[0].c", "items[*].id", "$body.x", "$header.X-GitHub-Event", "$query.topic".
+ * SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../json.h"
+#include "../mem.h"
+#include "rule.h"
+
+static void push_seg(struct gw_path *p, struct gw_path_seg seg)
+{
+    p->segs = gw_realloc(p->segs, (p->n + 1) * sizeof(*p->segs));
+    p->segs[p->n++] = seg;
+    if (seg.wildcard) {
+        p->multi = true;
+    }
+}
+
+/* Parses "[N]", "[*]" or "[\"key\"]" at *s; advances *s. */
+static bool parse_bracket(const char **s, struct gw_path *p, const char **err)
+{
+    const char *c = *s + 1;
+    if (*c == '*' && c[1] == ']') {
+        push_seg(p, (struct gw_path_seg){.wildcard = true});
+        *s = c + 2;
+        return true;
+    }
+    if (*c == '"') {
+        const char *end = strchr(c + 1, '"');
+        if (end == NULL || end[1] != ']' || end == c + 1) {
+            *err = "unterminated [\"key\"]";
+            return false;
+        }
+        push_seg(p, (struct gw_path_seg){.key = gw_strndup(c + 1, (size_t)(end - c - 1))});
+        *s = end + 2;
+        return true;
+    }
+    if (!isdigit((unsigned char)*c)) {
+        *err = "expected an index, * or a quoted key inside [ ]";
+        return false;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(c, &end, 10);
+    if (errno != 0 || *end != ']' || v > 1000000) {
+        *err = "bad array index";
+        return false;
+    }
+    push_seg(p, (struct gw_path_seg){.index = (size_t)v});
+    *s = end + 1;
+    return true;
+}
+
+static bool parse_segments(const char *s, struct gw_path *p, const char **err)
+{
+    bool need_key = true; /* at the start and after '.' */
+    while (*s != '\0') {
+        if (*s == '[') {
+            if (!parse_bracket(&s, p, err)) {
+                return false;
+            }
+            need_key = false;
+            continue;
+        }
+        if (*s == '.') {
+            if (need_key) {
+                *err = "empty path segment";
+                return false;
+            }
+            s++;
+            need_key = true;
+            if (*s == '\0') {
+                *err = "path ends with '.'";
+                return false;
+            }
+            continue;
+        }
+        if (!need_key) {
+            *err = "expected '.' or '[' after ']'";
+            return false;
+        }
+        size_t len = strcspn(s, ".[]{}");
+        if (len == 0) {
+            *err = "unexpected character in path";
+            return false;
+        }
+        if (len == 1 && *s == '*') {
+            push_seg(p, (struct gw_path_seg){.wildcard = true});
+        } else {
+            push_seg(p, (struct gw_path_seg){.key = gw_strndup(s, len)});
+        }
+        s += len;
+        need_key = false;
+    }
+    return true;
+}
+
+static bool parse_root(const char **s, struct gw_path *p, const char **err)
+{
+    static const struct {
+        const char *prefix;
+        enum gw_path_root root;
+    } roots[] = {{"$header.", GW_PATH_HEADER}, {"$query.", GW_PATH_QUERY}, {"$body.", GW_PATH_BODY},
+                 {"$body", GW_PATH_BODY},      {"$.", GW_PATH_EVENT},     {"$", GW_PATH_EVENT}};
+    if (**s != '$') {
+        p->root = GW_PATH_EVENT;
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        size_t n = strlen(roots[i].prefix);
+        if (strncmp(*s, roots[i].prefix, n) == 0) {
+            p->root = roots[i].root;
+            *s += n;
+            return true;
+        }
+    }
+    *err = "a path may start with $header., $query., $body. or $. only";
+    return false;
+}
+
+enum gw_rc gw_path_compile(const char *text, struct gw_path *out, const char **err)
+{
+    struct gw_path p = {.text = gw_strdup(text)};
+    const char *s = text;
+    bool ok = text[0] != '\0';
+    if (!ok) {
+        *err = "empty path";
+    }
+    ok = ok && parse_root(&s, &p, err);
+    if (ok && (p.root == GW_PATH_HEADER || p.root == GW_PATH_QUERY)) {
+        /* header and parameter names are taken whole: they may hold dots */
+        if (*s == '\0') {
+            *err = "missing header or parameter name";
+            ok = false;
+        } else {
+            p.name = gw_strdup(s);
+        }
+    } else if (ok) {
+        ok = parse_segments(s, &p, err);
+    }
+    if (!ok) {
+        gw_path_fini(&p);
+        return GW_ERR_INVALID;
+    }
+    *out = p;
+    return GW_OK;
+}
+
+void gw_path_fini(struct gw_path *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->segs[i].key);
+    }
+    GW_FREE(p->segs);
+    GW_FREE(p->text);
+    GW_FREE(p->name);
+    p->n = 0;
+}
+
+/* Collects the values reached from v by segs[i..] into out (a json array). */
+static void walk(const struct gw_path *p, size_t i, json_object *v, json_object *out)
+{
+    if (v == NULL || json_object_is_type(v, json_type_null)) {
+        return;
+    }
+    if (i == p->n) {
+        json_object_array_add(out, json_object_get(v));
+        return;
+    }
+    const struct gw_path_seg *seg = &p->segs[i];
+    if (seg->key != NULL) {
+        walk(p, i + 1, gw_json_get(v, seg->key), out);
+    } else if (seg->wildcard && json_object_is_type(v, json_type_array)) {
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            walk(p, i + 1, json_object_array_get_idx(v, k), out);
+        }
+    } else if (seg->wildcard && json_object_is_type(v, json_type_object)) {
+        json_object_object_foreach(v, key, child)
+        {
+            (void)key;
+            walk(p, i + 1, child, out);
+        }
+    } else if (!seg->wildcard && json_object_is_type(v, json_type_array) &&
+               seg->index < json_object_array_length(v)) {
+        walk(p, i + 1, json_object_array_get_idx(v, seg->index), out);
+    }
+}
+
+static json_object *walk_one(const struct gw_path *p, json_object *v)
+{
+    for (size_t i = 0; i < p->n && v != NULL; i++) {
+        const struct gw_path_seg *seg = &p->segs[i];
+        if (seg->key != NULL) {
+            v = gw_json_get(v, seg->key);
+        } else if (json_object_is_type(v, json_type_array) &&
+                   seg->index < json_object_array_length(v)) {
+            v = json_object_array_get_idx(v, seg->index);
+        } else {
+            v = NULL;
+        }
+    }
+    if (v == NULL || json_object_is_type(v, json_type_null)) {
+        return NULL;
+    }
+    return json_object_get(v);
+}
+
+json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in,
+                          json_object *event)
+{
+    const char *s = NULL;
+    switch (p->root) {
+    case GW_PATH_HEADER:
+        s = in->header ? in->header(in->arg, p->name) : NULL;
+        return s ? json_object_new_string(s) : NULL;
+    case GW_PATH_QUERY:
+        s = in->query ? in->query(in->arg, p->name) : NULL;
+        return s ? json_object_new_string(s) : NULL;
+    case GW_PATH_BODY:
+        event = in->body;
+        break;
+    case GW_PATH_EVENT:
+        break;
+    }
+    if (!p->multi) {
+        return walk_one(p, event);
+    }
+    json_object *out = json_object_new_array();
+    walk(p, 0, event, out);
+    return out;
+}

@@ -1,0 +1,152 @@
+/* rule.h -- compiled rules: the types shared by the files of mapping/.
+ * Not a public header: the rest of the daemon uses mapping.h.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_MAPPING_RULE_H
+#define GW_MAPPING_RULE_H
+
+#include "mapping.h"
+
+struct gw_node;
+
+/* Where a path starts. */
+enum gw_path_root { GW_PATH_EVENT, GW_PATH_BODY, GW_PATH_HEADER, GW_PATH_QUERY };
+
+struct gw_path_seg {
+    char *key;      /* member name, or NULL for an index or a wildcard */
+    size_t index;   /* array index when key == NULL && !wildcard */
+    bool wildcard;  /* [*] or .* */
+};
+
+/* "a.b[0].c", "$body.x", "$header.X-GitHub-Event", "$query.topic" */
+struct gw_path {
+    char *text;
+    enum gw_path_root root;
+    char *name; /* header or query parameter name */
+    struct gw_path_seg *segs;
+    size_t n;
+    bool multi; /* holds a wildcard: evaluates to an array */
+};
+
+/* path.c */
+enum gw_rc gw_path_compile(const char *text, struct gw_path *out, const char **err) GW_WUR;
+void gw_path_fini(struct gw_path *p);
+/* Returns a new reference to the value at p, or NULL when absent (JSON null
+ * counts as absent). */
+json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in,
+                          json_object *event);
+
+/* A transform: converts a value, or fails with a static reason. */
+struct gw_transform {
+    const char *name;
+    /* borrows in; on true *out is a new value */
+    bool (*exec)(json_object *in, json_object **out, const char **why);
+    const char *doc;
+};
+
+/* ops.c */
+const struct gw_transform *gw_transform_find(const char *name);
+const struct gw_transform *gw_transform_at(size_t i); /* NULL past the end */
+
+enum gw_value_kind { GW_VALUE_PATH, GW_VALUE_TEMPLATE, GW_VALUE_CONST, GW_VALUE_FIRST };
+
+struct gw_template_part {
+    char *literal;      /* literal text, or NULL for a placeholder */
+    struct gw_path path; /* the placeholder */
+};
+
+struct gw_value {
+    enum gw_value_kind kind;
+    struct gw_path path;            /* PATH */
+    struct gw_template_part *parts; /* TEMPLATE */
+    size_t n_parts;
+    json_object *constant;          /* CONST (owned) */
+    struct gw_value *alts;          /* FIRST: first present wins */
+    size_t n_alts;
+    const struct gw_transform *as;  /* applied to the value found, or NULL */
+    json_object *table;             /* map: partner value -> output (owned), or NULL */
+    json_object *dflt;              /* when absent (owned), or NULL */
+};
+
+/* The root of a target decides which calls it applies to. */
+enum gw_target_root {
+    GW_TGT_USER_ID,
+    GW_TGT_ANONYMOUS_ID,
+    GW_TGT_TIMESTAMP,
+    GW_TGT_GROUP_ID,
+    GW_TGT_PREVIOUS_ID,
+    GW_TGT_NAME,
+    GW_TGT_CATEGORY,
+    GW_TGT_PROPERTIES,
+    GW_TGT_TRAITS,
+    GW_TGT_CONTEXT,
+    GW_TGT_INTEGRATIONS,
+};
+
+struct gw_target {
+    char *field; /* dotted output path, "context.traits.email" */
+    enum gw_target_root root;
+    struct gw_value value;
+    unsigned line, col;
+};
+
+enum gw_call_type { GW_CALL_TRACK, GW_CALL_IDENTIFY, GW_CALL_PAGE, GW_CALL_SCREEN, GW_CALL_GROUP,
+                    GW_CALL_ALIAS };
+
+enum gw_match_op { GW_MATCH_ANY_OF, GW_MATCH_EXISTS, GW_MATCH_ABSENT, GW_MATCH_PREFIX };
+
+struct gw_match {
+    struct gw_path path;
+    enum gw_match_op op;
+    char **values; /* ANY_OF: the accepted texts; PREFIX: one */
+    size_t n;
+};
+
+struct gw_rule {
+    unsigned line;
+    struct gw_match *when;
+    size_t n_when;
+    bool ignore;
+    enum gw_call_type type;
+    struct gw_value name; /* track event / page, screen name; kind CONST with NULL when none */
+    bool has_name;
+    struct gw_target *targets;
+    size_t n_targets;
+};
+
+struct gw_source {
+    char *name;
+    char *file;
+    char *description;
+    char *integration_name;
+    char *integration_version;
+    enum gw_body_kind body;
+    char **content_types;
+    size_t n_content_types;
+    struct gw_spec_opts spec;
+    bool unmatched_reject;
+    bool has_message_id;
+    struct gw_value message_id;
+    struct gw_target *common;
+    size_t n_common;
+    struct gw_rule *rules;
+    size_t n_rules;
+};
+
+struct gw_ruleset {
+    struct gw_source **sources;
+    size_t n;
+};
+
+/* compile.c */
+struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *diag);
+void gw_source_free(struct gw_source *src);
+bool gw_compile_value(const struct gw_node *node, const char *what, struct gw_value *out,
+                      struct gw_diag *diag);
+void gw_value_fini(struct gw_value *v);
+
+/* apply.c */
+/* Returns a new value, or NULL when absent; a failed transform sets *why. */
+json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *in,
+                           json_object *event, const char **why);
+
+#endif
