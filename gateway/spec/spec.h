@@ -1,0 +1,66 @@
+/* spec.h -- the Segment Spec: validation of one call, naming conventions,
+ * and the catalog of semantic events.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_SPEC_H
+#define GW_SPEC_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../rc.h"
+
+/* Segment's limits (reference/segment-spec.md section 1.4). */
+#define GW_SPEC_MAX_CALL_BYTES 32000
+#define GW_SPEC_MAX_CALLS 2500
+#define GW_SPEC_MAX_MESSAGE_ID 100
+
+/* The five naming conventions the Spec lists. */
+enum gw_casing {
+    GW_CASING_PROPER,   /* "Email Link Clicked" (small words such as "as" may stay lower) */
+    GW_CASING_SNAKE,    /* "email_link_clicked" */
+    GW_CASING_CAMEL,    /* "emailLinkClicked" */
+    GW_CASING_LOWER,    /* "email link clicked" */
+    GW_CASING_SENTENCE, /* "Email link clicked" */
+};
+
+/* Parses a convention's name: "Proper Case"/"proper", "snake_case"/"snake",
+ * "camelCase"/"camel", "all lowercase"/"lower", "Sentence case"/"sentence". */
+enum gw_rc gw_casing_parse(const char *name, enum gw_casing *out) GW_WUR;
+/* Returns the convention's display name ("Proper Case", ...), static. */
+const char *gw_casing_name(enum gw_casing c);
+/* True when s follows convention c. */
+bool gw_casing_check(enum gw_casing c, const char *s);
+/* Returns new string: s converted to convention c ("orders/create" ->
+ * "Orders Create" in Proper Case, "firstName" -> "first_name" in snake_case). */
+char *gw_casing_convert(enum gw_casing c, const char *s);
+
+/* What a source expects of its calls. */
+struct gw_spec_opts {
+    const char *integration;    /* borrowed: the source's slug; context.integration.name must
+                                   equal it. NULL: any slug is accepted */
+    enum gw_casing event_casing; /* default GW_CASING_PROPER */
+    enum gw_casing key_casing;   /* property and trait keys; default GW_CASING_SNAKE */
+    bool allow_anonymous;        /* accept calls with anonymousId but no userId; default false */
+};
+
+/* Fills o with the defaults above. */
+void gw_spec_opts_init(struct gw_spec_opts *o);
+
+/* Validates one call (a JSON object as it would be sent to Segment).
+ * Appends one object per violation to violations (borrowed json array):
+ *   {"index":index,"event":E,"field":F,"rule":R,"message":M}
+ * E is the track event name, or the call type for other calls ("identify").
+ * F is a path into the call ("userId", "properties.products[2].price").
+ * R is one of: required, type, format, casing, integration, size, semantic,
+ * unplanned.
+ * Borrows call and opts. Returns the number of violations appended. */
+size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size_t index,
+                        json_object *violations);
+
+/* Appends a "size" violation when a call serialized to len bytes is over
+ * GW_SPEC_MAX_CALL_BYTES. event borrows the name used in the violation.
+ * Returns the number of violations appended (0 or 1). */
+size_t gw_spec_check_size(size_t len, size_t index, const char *event, json_object *violations);
+
+#endif
