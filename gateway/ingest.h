@@ -1,0 +1,63 @@
+/* ingest.h -- the pipeline for one request: decode, map, validate, hand to
+ * the relay. No HTTP in it, so that `check` and `replay` reuse it.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_INGEST_H
+#define GW_INGEST_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "decode.h"
+
+struct gw_config;
+struct gw_ruleset;
+struct gw_relay;
+
+/* What every request shares; read-only while serving. All borrowed. */
+struct gw_ingest {
+    const struct gw_config *cfg;
+    const struct gw_ruleset *rules;
+    struct gw_relay *relay; /* NULL when nothing may leave (global dry run) */
+    struct gw_decode_limits limits;
+};
+
+/* One webhook as received. All borrowed. */
+struct gw_ingest_req {
+    const char *source;
+    const char *content_type; /* NULL when absent */
+    const char *body;
+    size_t len;
+    const char *write_key; /* from the request's Basic auth, or NULL */
+    bool dry_run;
+    const char *(*header)(void *arg, const char *name);
+    const char *(*query)(void *arg, const char *name);
+    void *arg;
+};
+
+struct gw_ingest_res {
+    int status;           /* HTTP status */
+    const char *error;    /* static error code ("bad_request", ...), NULL on 200 */
+    char message[512];    /* for errors: what went wrong, fit for the partner */
+    json_object *events;     /* new array of the mapped calls, or NULL */
+    json_object *violations; /* new array, or NULL */
+    size_t accepted;
+    size_t ignored;
+    bool dry_run;
+    unsigned retry_after; /* seconds, for 503 */
+};
+
+/* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini). */
+void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                   struct gw_ingest_res *res);
+
+/* Sets res to an error answer (status, static code, message) without events. */
+void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+void gw_ingest_res_fini(struct gw_ingest_res *res);
+
+/* Returns a new JSON object: the answer body DESIGN.md specifies for res. */
+json_object *gw_ingest_answer(const struct gw_ingest_res *res);
+
+#endif

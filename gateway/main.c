@@ -1,0 +1,403 @@
+/* main.c -- sourcegate: argv, subcommands, signals, start/stop order.
+ * SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "config.h"
+#include "diag.h"
+#include "ingest.h"
+#include "json.h"
+#include "log.h"
+#include "mapping/mapping.h"
+#include "mem.h"
+#include "relay/relay.h"
+#include "server.h"
+
+#ifndef GW_VERSION
+#define GW_VERSION "0.0.0"
+#endif
+
+#define MAX_HEADERS 64
+#define DRAIN_MS 10000
+
+static const char usage[] =
+    "usage: sourcegate [serve] [flags]                run the daemon\n"
+    "       sourcegate check --source NAME [--header 'K: V']... FILE\n"
+    "                                                 map and validate one webhook body offline\n"
+    "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
+    "       sourcegate --version | --help\n"
+    "\n"
+    "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n"
+    "  --config FILE         YAML configuration (default: none, built-in defaults)\n"
+    "  --rules DIR           rules directory (default: rules)\n"
+    "  --listen ADDR:PORT    (default: 127.0.0.1:8080)\n"
+    "  --spool DIR           (default: ./spool)\n"
+    "  --endpoint URL        Segment API base (default: https://api.segment.io/v1)\n"
+    "  --region us|eu        (default: us; eu = https://events.eu1.segmentapis.com/v1)\n"
+    "  --dry-run             map and validate, never relay\n"
+    "  --max-rps N           requests per second to Segment (default: 50)\n"
+    "  --max-body SIZE       largest webhook body (default: 512KiB)\n"
+    "  --threads N           HTTP worker threads (default: one per core)\n"
+    "  --log-level LEVEL     debug, info, warn, error (default: info)\n";
+
+/* What the command line said besides the configuration flags. */
+struct cli {
+    const char *command;
+    const char *config;
+    const char *source;
+    const char *headers[MAX_HEADERS];
+    size_t n_headers;
+    const char *args[256];
+    size_t n_args;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "sourcegate: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see sourcegate --help)\n");
+    return 2;
+}
+
+/* Collects flags into c (applied later, after the file) and cli. Returns 0,
+ * or 2 after a usage message. */
+static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv, size_t *flagn)
+{
+    int i = 1;
+    cli->command = "serve";
+    if (argc > 1 && argv[1][0] != '-') {
+        cli->command = argv[1];
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (cli->n_args == sizeof(cli->args) / sizeof(cli->args[0])) {
+                return usage_error("too many arguments%s", "");
+            }
+            cli->args[cli->n_args++] = a;
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t nlen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nlen >= sizeof(name)) {
+            return usage_error("unknown flag %s", a);
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)nlen, a + 2);
+        bool known = false;
+        bool takes = gw_config_flag_takes_value(name, &known);
+        bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
+                     strcmp(name, "header") == 0;
+        if (!known && !local) {
+            return usage_error("unknown flag %s", a);
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        if ((takes || local) && val == NULL) {
+            if (i + 1 >= argc) {
+                return usage_error("flag %s needs a value", a);
+            }
+            val = argv[++i];
+        }
+        if (strcmp(name, "config") == 0) {
+            cli->config = val;
+        } else if (strcmp(name, "source") == 0) {
+            cli->source = val;
+        } else if (strcmp(name, "header") == 0) {
+            if (cli->n_headers == MAX_HEADERS) {
+                return usage_error("too many --header flags%s", "");
+            }
+            cli->headers[cli->n_headers++] = val;
+        } else {
+            if (*flagn + 2 > 2 * 256) {
+                return usage_error("too many flags%s", "");
+            }
+            flagv[(*flagn)++] = gw_strdup(name);
+            flagv[(*flagn)++] = val;
+        }
+    }
+    return 0;
+}
+
+/* Builds the configuration: defaults, file, environment, flags. */
+static int load_config(struct gw_config *cfg, const struct cli *cli, const char **flagv,
+                       size_t flagn)
+{
+    gw_config_init(cfg);
+    const char *path = cli->config ? cli->config : getenv("SOURCEGATE_CONFIG");
+    if (path != NULL) {
+        struct gw_diag *d = gw_diag_create();
+        enum gw_rc rc = gw_config_load_file(cfg, path, d);
+        gw_diag_print(d, stderr);
+        gw_diag_destroy(d);
+        if (rc != GW_OK) {
+            return 1;
+        }
+    }
+    const char *err = NULL, *which = NULL;
+    if (gw_config_apply_env(cfg, &err, &which) != GW_OK) {
+        fprintf(stderr, "sourcegate: %s: %s\n", which, err);
+        return 2;
+    }
+    for (size_t i = 0; i < flagn; i += 2) {
+        if (gw_config_set(cfg, flagv[i], flagv[i + 1], &err) != GW_OK) {
+            fprintf(stderr, "sourcegate: --%s: %s\n", flagv[i], err);
+            return 2;
+        }
+    }
+    enum gw_log_level lvl;
+    if (gw_log_parse_level(cfg->log_level, &lvl) != GW_OK) {
+        fprintf(stderr, "sourcegate: log level must be debug, info, warn or error\n");
+        return 2;
+    }
+    gw_log_set_level(lvl);
+    return 0;
+}
+
+/* Loads the rules and applies per-source settings; prints diagnostics. */
+static struct gw_ruleset *load_rules(const struct gw_config *cfg, const char *const *paths,
+                                     size_t n, struct gw_diag *d)
+{
+    struct gw_ruleset *rs = NULL;
+    if (gw_rules_load_paths(paths, n, &rs, d) != GW_OK) {
+        return NULL;
+    }
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        const struct gw_source_conf *sc = &cfg->sources[i];
+        if (gw_ruleset_find(rs, sc->name) == NULL) {
+            gw_diag_warn(d, NULL, "configuration names source '%s' but no rules file defines it",
+                         sc->name);
+            continue;
+        }
+        if (sc->user_id != NULL && gw_source_set_user_id(rs, sc->name, sc->user_id, d) != GW_OK) {
+            gw_ruleset_destroy(rs);
+            return NULL;
+        }
+    }
+    return rs;
+}
+
+static void wait_for_signal(const sigset_t *set)
+{
+    for (;;) {
+        int sig = 0;
+        if (sigwait(set, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGHUP) {
+            gw_warn("main", "SIGHUP: reloading is not supported by this version; ignored");
+            continue;
+        }
+        gw_info("main", "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        return;
+    }
+}
+
+static int serve(const struct gw_config *cfg)
+{
+    struct gw_diag *d = gw_diag_create();
+    const char *rules_path = cfg->rules;
+    struct gw_ruleset *rs = load_rules(cfg, &rules_path, 1, d);
+    gw_diag_print(d, stderr);
+    gw_diag_destroy(d);
+    if (rs == NULL) {
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    /* block before any thread starts, so that only sigwait sees them */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct gw_ingest ing = {.cfg = cfg, .rules = rs};
+    gw_decode_limits_init(&ing.limits);
+    struct gw_relay *relay = NULL;
+    if (!cfg->dry_run) {
+        struct gw_relay_opts ro;
+        gw_relay_opts_init(&ro);
+        ro.max_rps = cfg->max_rps;
+        relay = gw_relay_create(&ro);
+        if (gw_relay_start(relay) != GW_OK) {
+            gw_error("main", "cannot start the relay");
+            gw_relay_destroy(relay);
+            gw_ruleset_destroy(rs);
+            return 1;
+        }
+        ing.relay = relay;
+    }
+    struct gw_server_opts so = {.listen = cfg->listen, .threads = cfg->threads,
+                                .max_body = cfg->max_body};
+    struct gw_server *srv = NULL;
+    int status = 1;
+    if (gw_server_start(&so, &ing, &srv) == GW_OK) {
+        gw_info("main", "sourcegate %s listening on %.*s:%u with %zu sources%s", GW_VERSION,
+                (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen,
+                (unsigned)gw_server_port(srv), gw_ruleset_count(rs),
+                cfg->dry_run ? " (dry run: nothing is relayed)" : "");
+        wait_for_signal(&set);
+        gw_server_quiesce(srv);
+        unsigned left = gw_server_drain(srv, DRAIN_MS);
+        if (left > 0) {
+            gw_warn("main", "%u requests still in flight at the deadline", left);
+        }
+        gw_server_stop(srv);
+        status = 0;
+    }
+    if (relay != NULL) {
+        gw_relay_stop(relay, DRAIN_MS);
+        gw_relay_destroy(relay);
+    }
+    gw_ruleset_destroy(rs);
+    gw_info("main", "stopped");
+    return status;
+}
+
+static int read_file(const char *path, struct gw_buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "sourcegate: cannot read %s: %s\n", path, strerror(errno));
+        return 2;
+    }
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (gw_buf_add(b, chunk, n) != GW_OK) {
+            fprintf(stderr, "sourcegate: %s is larger than the body limit\n", path);
+            rc = 2;
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "sourcegate: cannot read %s: %s\n", path, strerror(errno));
+        rc = 2;
+    }
+    if (f != stdin) {
+        fclose(f);
+    }
+    return rc;
+}
+
+/* --header values, looked up case-insensitively as HTTP does. */
+static const char *cli_header(void *arg, const char *name)
+{
+    const struct cli *cli = arg;
+    size_t n = strlen(name);
+    for (size_t i = 0; i < cli->n_headers; i++) {
+        const char *h = cli->headers[i];
+        if (strncasecmp(h, name, n) == 0 && h[n] == ':') {
+            return h + n + 1 + strspn(h + n + 1, " \t");
+        }
+    }
+    return NULL;
+}
+
+static int check(const struct gw_config *cfg, struct cli *cli)
+{
+    if (cli->source == NULL || cli->n_args != 1) {
+        return usage_error("check needs --source NAME and one FILE%s", "");
+    }
+    struct gw_buf body;
+    gw_buf_init(&body, cfg->max_body);
+    int rc = read_file(cli->args[0], &body);
+    struct gw_diag *d = gw_diag_create();
+    const char *rules_path = cfg->rules;
+    struct gw_ruleset *rs = rc == 0 ? load_rules(cfg, &rules_path, 1, d) : NULL;
+    gw_diag_print(d, stderr);
+    gw_diag_destroy(d);
+    if (rs == NULL) {
+        gw_buf_fini(&body);
+        return rc ? rc : 2;
+    }
+    struct gw_ingest ing = {.cfg = cfg, .rules = rs};
+    gw_decode_limits_init(&ing.limits);
+    struct gw_ingest_req req = {.source = cli->source, .body = gw_buf_str(&body),
+                                .len = body.len, .dry_run = true, .header = cli_header,
+                                .arg = cli};
+    struct gw_ingest_res res;
+    gw_ingest_run(&ing, &req, &res);
+    json_object *rep = json_object_new_object();
+    json_object_object_add(rep, "valid", json_object_new_boolean(res.status == 200));
+    json_object_object_add(rep, "events", res.events ? json_object_get(res.events)
+                                                     : json_object_new_array());
+    json_object_object_add(rep, "violations", res.violations ? json_object_get(res.violations)
+                                                             : json_object_new_array());
+    json_object_object_add(rep, "ignored", json_object_new_int64((int64_t)res.ignored));
+    if (res.status != 200 && res.status != 422) {
+        json_object_object_add(rep, "error", json_object_new_string(res.message));
+    }
+    printf("%s\n", json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PRETTY |
+                                                           JSON_C_TO_STRING_SPACED |
+                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+    rc = res.status == 200 ? 0 : res.status == 404 ? 2 : 1;
+    json_object_put(rep);
+    gw_ingest_res_fini(&res);
+    gw_ruleset_destroy(rs);
+    gw_buf_fini(&body);
+    return rc;
+}
+
+static int lint(const struct gw_config *cfg, const struct cli *cli)
+{
+    struct gw_diag *d = gw_diag_create();
+    const char *dflt = cfg->rules;
+    const char *const *paths = cli->n_args ? cli->args : &dflt;
+    size_t n = cli->n_args ? cli->n_args : 1;
+    struct gw_ruleset *rs = load_rules(cfg, paths, n, d);
+    gw_diag_print(d, stderr);
+    int rc = rs != NULL && gw_diag_errors(d) == 0 ? 0 : 1;
+    if (rc == 0) {
+        printf("%s OK: %zu source%s\n", cli->config ? "configuration" : "rules",
+               gw_ruleset_count(rs), gw_ruleset_count(rs) == 1 ? "" : "s");
+    }
+    gw_ruleset_destroy(rs);
+    gw_diag_destroy(d);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        printf("sourcegate %s\n", GW_VERSION);
+        return 0;
+    }
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                     strcmp(argv[1], "help") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    struct cli cli = {0};
+    const char *flagv[2 * 256];
+    size_t flagn = 0;
+    int rc = parse_args(argc, argv, &cli, flagv, &flagn);
+    struct gw_config cfg = {0};
+    if (rc == 0) {
+        rc = load_config(&cfg, &cli, flagv, flagn);
+    }
+    if (rc == 0) {
+        if (strcmp(cli.command, "serve") == 0) {
+            rc = cli.n_args ? usage_error("serve takes no argument '%s'", cli.args[0]) : serve(&cfg);
+        } else if (strcmp(cli.command, "check") == 0) {
+            rc = check(&cfg, &cli);
+        } else if (strcmp(cli.command, "lint") == 0) {
+            rc = lint(&cfg, &cli);
+        } else {
+            rc = usage_error("unknown command '%s'", cli.command);
+        }
+    }
+    for (size_t i = 0; i < flagn; i += 2) {
+        free((char *)flagv[i]);
+    }
+    gw_config_fini(&cfg);
+    return rc;
+}
