@@ -1,0 +1,147 @@
+/* test_daemon.c -- the real sourcegate binary: serve in dry-run mode,
+ * signals, and the check / lint commands with their exit statuses.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_test.h"
+#include "mem.h"
+
+static const char *jstr(json_object *o, const char *k)
+{
+    return json_object_get_string(json_object_object_get(o, k));
+}
+
+static void serve_dry_run(struct gwt_proc *p)
+{
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve", "--dry-run", "--listen", "127.0.0.1:0", "--rules", rules, NULL};
+    bool ok = gwt_proc_start(p, argv);
+    char *log = gwt_proc_log(p);
+    cr_assert(ok, "daemon did not start:\n%s", log);
+    free(log);
+    free(rules);
+}
+
+static void post_open(const struct gwt_proc *p)
+{
+    /* the README's example request */
+    char *open = gwt_read_root("examples/sendgrid/open.json", NULL);
+    char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid?dry_run=1", p->port);
+    static const char *const ct[] = {"Content-Type: application/json", NULL};
+    struct http_resp r;
+    cr_assert_eq(http_request("POST", url, ct, open, strlen(open), &r), 200, "%s", r.body);
+    json_object *ev = json_object_array_get_idx(json_object_object_get(r.json, "events"), 0);
+    cr_expect_str_eq(jstr(ev, "event"), "Email Opened");
+    cr_expect_str_eq(jstr(ev, "type"), "track");
+    http_resp_fini(&r);
+    free(url);
+    free(open);
+}
+
+Test(daemon, serves_dry_run_and_stops_on_sigterm, .timeout = 30)
+{
+    struct gwt_proc p;
+    serve_dry_run(&p);
+    post_open(&p);
+    cr_expect_eq(gwt_proc_stop(&p, SIGTERM, 15000), 0);
+    char *log = gwt_proc_log(&p);
+    cr_expect_neq(strstr(log, "SIGTERM: draining"), NULL, "%s", log);
+    cr_expect_neq(strstr(log, "\"stopped\""), NULL, "%s", log);
+    free(log);
+}
+
+Test(daemon, stops_on_sigint, .timeout = 30)
+{
+    struct gwt_proc p;
+    serve_dry_run(&p);
+    post_open(&p);
+    cr_expect_eq(gwt_proc_stop(&p, SIGINT, 15000), 0);
+}
+
+Test(daemon, refuses_bad_rules_at_start, .timeout = 30)
+{
+    char *bad = gwt_data_path("rules/bad");
+    const char *argv[] = {"serve", "--dry-run", "--listen", "127.0.0.1:0", "--rules", bad, NULL};
+    char *err = NULL;
+    cr_expect_eq(gwt_run(argv, NULL, &err), 1);
+    cr_expect_neq(strstr(err, "unknown_key.yaml:4:1: error: unknown key 'colour'"), NULL, "%s",
+                  err);
+    free(err);
+    free(bad);
+}
+
+static int check(const char *file, char **out)
+{
+    char *rules = gwt_root_path("rules");
+    char *path = gwt_data_path(file);
+    const char *argv[] = {"check", "--source", "sendgrid", "--rules", rules, path, NULL};
+    int st = gwt_run(argv, out, NULL);
+    free(rules);
+    free(path);
+    return st;
+}
+
+Test(daemon, check_reports_and_exits_0_1_2, .timeout = 30)
+{
+    char *out = NULL;
+    cr_expect_eq(check("sendgrid/email_events.user_id.json", &out), 0, "%s", out);
+    json_object *rep = json_tokener_parse(out);
+    cr_assert_not_null(rep, "%s", out);
+    cr_expect(json_object_get_boolean(json_object_object_get(rep, "valid")));
+    cr_expect_eq(json_object_array_length(json_object_object_get(rep, "events")), 7);
+    cr_expect_eq(json_object_get_int(json_object_object_get(rep, "ignored")), 1);
+    json_object_put(rep);
+    free(out);
+
+    cr_expect_eq(check("sendgrid/open.json", &out), 1, "%s", out);
+    rep = json_tokener_parse(out);
+    cr_expect(!json_object_get_boolean(json_object_object_get(rep, "valid")));
+    json_object *v0 = json_object_array_get_idx(json_object_object_get(rep, "violations"), 0);
+    cr_expect_str_eq(jstr(v0, "field"), "userId");
+    json_object_put(rep);
+    free(out);
+
+    cr_expect_eq(check("sendgrid/does-not-exist.json", &out), 2);
+    free(out);
+    const char *argv[] = {"check", "x.json", NULL};
+    cr_expect_eq(gwt_run(argv, NULL, NULL), 2, "check without --source is a usage error");
+}
+
+Test(daemon, lint_good_and_bad, .timeout = 30)
+{
+    char *rules = gwt_root_path("rules");
+    const char *good[] = {"lint", rules, NULL};
+    char *out = NULL;
+    cr_expect_eq(gwt_run(good, &out, NULL), 0);
+    cr_expect_neq(strstr(out, "OK"), NULL, "%s", out);
+    free(out);
+    char *bad = gwt_data_path("rules/bad/bad_integration.yaml");
+    const char *badv[] = {"lint", bad, NULL};
+    char *err = NULL;
+    cr_expect_eq(gwt_run(badv, NULL, &err), 1);
+    cr_expect_neq(strstr(err, "bad_integration.yaml:2:22: error: integration name 'Acme Corp'"),
+                  NULL, "%s", err);
+    free(err);
+    free(bad);
+    free(rules);
+}
+
+Test(daemon, version_help_and_usage_errors, .timeout = 30)
+{
+    char *out = NULL;
+    const char *v[] = {"--version", NULL};
+    cr_expect_eq(gwt_run(v, &out, NULL), 0);
+    cr_expect_eq(strncmp(out, "sourcegate ", 11), 0);
+    free(out);
+    const char *h[] = {"--help", NULL};
+    cr_expect_eq(gwt_run(h, &out, NULL), 0);
+    cr_expect_neq(strstr(out, "--dry-run"), NULL);
+    free(out);
+    const char *bad[] = {"serve", "--no-such-flag", NULL};
+    cr_expect_eq(gwt_run(bad, NULL, NULL), 2);
+    const char *badv[] = {"serve", "--max-rps", "lots", NULL};
+    cr_expect_eq(gwt_run(badv, NULL, NULL), 2);
+}
