@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages sourcegate builds, tests and runs with.
+# SPDX-License-Identifier: MIT
+set -eu
+if [ "$(id -u)" -ne 0 ]; then
+    exec sudo "$0" "$@"
+fi
+packages="meson ninja-build pkg-config gcc libc6-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev
+  libcriterion-dev curl"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing
+fi
