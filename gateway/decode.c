@@ -3,16 +3,20 @@
 #include "decode.h"
 
 #include <stdio.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "mem.h"
 
-static const char *const kind_names[] = {"json-object", "json-array", "json"};
+static const char *const kind_names[] = {"json-object", "json-array", "json", "form"};
 
 void gw_decode_limits_init(struct gw_decode_limits *l)
 {
     l->max_depth = 32;
     l->max_events = 2500;
+    l->max_fields = 1000;
 }
 
 enum gw_rc gw_decode_kind_parse(const char *name, enum gw_body_kind *out)
@@ -66,8 +70,9 @@ static enum gw_rc check_shape(enum gw_body_kind kind, const struct gw_decode_lim
     return GW_OK;
 }
 
-enum gw_rc gw_decode(enum gw_body_kind kind, const struct gw_decode_limits *lim, const char *buf,
-                     size_t len, json_object **body, char *err, size_t errlen)
+static enum gw_rc decode_json(enum gw_body_kind kind, const struct gw_decode_limits *lim,
+                              const char *buf, size_t len, json_object **body, char *err,
+                              size_t errlen)
 {
     json_object *v = NULL;
     char why[160];
@@ -92,12 +97,185 @@ enum gw_rc gw_decode(enum gw_body_kind kind, const struct gw_decode_limits *lim,
     return GW_OK;
 }
 
-size_t gw_decode_count(json_object *body)
+static int hexval(char c)
 {
-    return json_object_is_type(body, json_type_array) ? json_object_array_length(body) : 1;
+    return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
 }
 
-json_object *gw_decode_event(json_object *body, size_t i)
+/* URL-decodes s[0..n) ('+' is a space). Returns new string or NULL on a bad
+ * escape or a NUL. libcurl's unescape does not turn '+' into a space, and
+ * the MHD post processor is tied to a connection, so this is done here. */
+static char *url_decode(const char *s, size_t n)
 {
-    return json_object_is_type(body, json_type_array) ? json_object_array_get_idx(body, i) : body;
+    char *out = gw_malloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+                !isxdigit((unsigned char)s[i + 2])) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (c == '\0') {
+            free(out);
+            return NULL;
+        }
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    return out;
+}
+
+void gw_decode_pairs_free(struct gw_form_pair *pairs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(pairs[i].name);
+        free(pairs[i].value);
+    }
+    free(pairs);
+}
+
+enum gw_rc gw_decode_form_pairs(const char *buf, size_t len, size_t max_fields,
+                                struct gw_form_pair **pairs, size_t *n)
+{
+    struct gw_form_pair *v = NULL;
+    size_t count = 0;
+    const char *end = buf + len;
+    for (const char *p = buf; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        /* a trailing newline after the last field is common (curl --data @file) */
+        const char *vend = stop;
+        while (amp == NULL && vend > p && (vend[-1] == '\n' || vend[-1] == '\r')) {
+            vend--;
+        }
+        if (vend > p) {
+            if (count == max_fields) {
+                gw_decode_pairs_free(v, count);
+                return GW_ERR_TOO_LARGE;
+            }
+            const char *eq = memchr(p, '=', (size_t)(vend - p));
+            char *name = url_decode(p, (size_t)((eq ? eq : vend) - p));
+            char *value = eq ? url_decode(eq + 1, (size_t)(vend - eq - 1)) : gw_strdup("");
+            v = gw_realloc(v, (count + 1) * sizeof(*v));
+            v[count++] = (struct gw_form_pair){name, value};
+            if (name == NULL || value == NULL || name[0] == '\0') {
+                gw_decode_pairs_free(v, count);
+                return GW_ERR_INVALID;
+            }
+        }
+        p = stop + 1;
+    }
+    *pairs = v;
+    *n = count;
+    return GW_OK;
+}
+
+/* Places value at the PHP-style key name ("data[merges][FNAME]", "a[]") in
+ * root. Returns false when the key is malformed or clashes with a value. */
+static bool place(json_object *root, const char *name, const char *value)
+{
+    size_t head = strcspn(name, "[");
+    char *key = gw_strndup(name, head);
+    const char *rest = name + head;
+    json_object *cur = root;
+    bool ok = true;
+    while (ok && *rest == '[') {
+        const char *close = strchr(rest, ']');
+        if (close == NULL) {
+            ok = false;
+            break;
+        }
+        json_object *child = json_object_is_type(cur, json_type_array)
+                                 ? NULL
+                                 : gw_json_get(cur, key);
+        bool want_array = close == rest + 1;
+        if (child == NULL) {
+            child = want_array ? json_object_new_array() : json_object_new_object();
+            if (json_object_is_type(cur, json_type_array)) {
+                json_object_array_add(cur, child);
+            } else {
+                json_object_object_add(cur, key, child);
+            }
+        }
+        ok = json_object_is_type(child, want_array ? json_type_array : json_type_object);
+        free(key);
+        key = gw_strndup(rest + 1, (size_t)(close - rest - 1));
+        cur = child;
+        rest = close + 1;
+    }
+    ok = ok && *rest == '\0';
+    if (ok && json_object_is_type(cur, json_type_array)) {
+        json_object_array_add(cur, json_object_new_string(value));
+    } else if (ok) {
+        ok = key[0] != '\0' && gw_json_get(cur, key) == NULL;
+        if (ok) {
+            json_object_object_add(cur, key, json_object_new_string(value));
+        }
+    }
+    free(key);
+    return ok;
+}
+
+static enum gw_rc decode_form(const char *json_field, const struct gw_decode_limits *lim,
+                              const char *buf, size_t len, json_object **body, char *err,
+                              size_t errlen)
+{
+    struct gw_form_pair *pairs = NULL;
+    size_t n = 0;
+    enum gw_rc rc = gw_decode_form_pairs(buf, len, lim->max_fields, &pairs, &n);
+    if (rc != GW_OK) {
+        if (rc == GW_ERR_TOO_LARGE) {
+            snprintf(err, errlen, "form has more than %zu fields", lim->max_fields);
+        } else {
+            snprintf(err, errlen, "body is not a valid form (bad %%-escape, empty name or NUL)");
+        }
+        return rc;
+    }
+    json_object *obj = json_object_new_object();
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        if (!place(obj, pairs[i].name, pairs[i].value)) {
+            snprintf(err, errlen, "form field '%.64s' is repeated or clashes with another",
+                     pairs[i].name);
+            rc = GW_ERR_INVALID;
+        }
+    }
+    gw_decode_pairs_free(pairs, n);
+    if (rc == GW_OK && json_field != NULL) {
+        const char *text = gw_json_get_str(obj, json_field);
+        json_object *inner = NULL;
+        char why[160];
+        if (text == NULL) {
+            snprintf(err, errlen, "form field '%s' is missing", json_field);
+            rc = GW_ERR_INVALID;
+        } else if (gw_json_parse(text, strlen(text), lim->max_depth, &inner, why, sizeof(why)) !=
+                   GW_OK) {
+            snprintf(err, errlen, "form field '%s' is not valid JSON: %s", json_field, why);
+            rc = GW_ERR_INVALID;
+        } else {
+            json_object_object_add(obj, json_field, inner);
+        }
+    }
+    if (rc != GW_OK) {
+        json_object_put(obj);
+        return rc;
+    }
+    *body = obj;
+    return GW_OK;
+}
+
+enum gw_rc gw_decode(enum gw_body_kind kind, const char *json_field,
+                     const struct gw_decode_limits *lim, const char *buf, size_t len,
+                     json_object **body, char *err, size_t errlen)
+{
+    if (kind == GW_BODY_FORM) {
+        return decode_form(json_field, lim, buf, len, body, err, errlen);
+    }
+    return decode_json(kind, lim, buf, len, body, err, errlen);
 }

@@ -12,29 +12,45 @@ enum gw_body_kind {
     GW_BODY_JSON_OBJECT, /* one JSON object, one event */
     GW_BODY_JSON_ARRAY,  /* a JSON array of objects, one event each */
     GW_BODY_JSON,        /* either of the above */
+    GW_BODY_FORM,        /* application/x-www-form-urlencoded, PHP-style keys */
+};
+
+/* One form field as received, URL-decoded. */
+struct gw_form_pair {
+    char *name;
+    char *value;
 };
 
 /* Caps on what one body may hold; beyond them decoding fails. */
 struct gw_decode_limits {
     int max_depth;      /* JSON nesting (32) */
     size_t max_events;  /* events in one body (2500) */
+    size_t max_fields;  /* form fields in one body (1000) */
 };
 
 void gw_decode_limits_init(struct gw_decode_limits *l);
 
-/* Parses a body name of a rules file ("json-object", "json-array", "json").
+/* Parses a body name of a rules file ("json-object", "json-array", "json", "form").
  * Returns GW_ERR_INVALID for an unknown name. */
 enum gw_rc gw_decode_kind_parse(const char *name, enum gw_body_kind *out) GW_WUR;
 const char *gw_decode_kind_name(enum gw_body_kind kind);
 
-/* Decodes buf (borrowed) as kind. On GW_OK *body is a new json value (put it)
- * holding the events; on GW_ERR_INVALID or GW_ERR_TOO_LARGE, err (size
- * errlen) says why in a sentence fit for the partner, and *body is untouched. */
-enum gw_rc gw_decode(enum gw_body_kind kind, const struct gw_decode_limits *lim, const char *buf,
-                     size_t len, json_object **body, char *err, size_t errlen) GW_WUR;
+/* Decodes buf (borrowed) as kind. A form becomes an object of string fields,
+ * nested by PHP-style keys (data[merges][FNAME]; a[]=1&a[]=2 is an array).
+ * json_field (may be NULL) names a form field that holds JSON (Mandrill's
+ * mandrill_events): it is parsed in place. On GW_OK *body is a new json value
+ * (put it); on GW_ERR_INVALID or GW_ERR_TOO_LARGE, err (size errlen) says why
+ * in a sentence fit for the partner, and *body is untouched. */
+enum gw_rc gw_decode(enum gw_body_kind kind, const char *json_field,
+                     const struct gw_decode_limits *lim, const char *buf, size_t len,
+                     json_object **body, char *err, size_t errlen) GW_WUR;
 
-/* Number of events in a decoded body, and event i (borrowed from body). */
-size_t gw_decode_count(json_object *body);
-json_object *gw_decode_event(json_object *body, size_t i);
+/* Splits a form body into URL-decoded pairs, in order. On GW_OK *pairs is a
+ * new array of *n pairs (free with gw_decode_pairs_free). GW_ERR_TOO_LARGE
+ * past max_fields; GW_ERR_INVALID for a bad %-escape or a NUL byte. */
+enum gw_rc gw_decode_form_pairs(const char *buf, size_t len, size_t max_fields,
+                                struct gw_form_pair **pairs, size_t *n) GW_WUR;
+void gw_decode_pairs_free(struct gw_form_pair *pairs, size_t n);
+
 
 #endif

@@ -11,8 +11,9 @@ static enum gw_rc dec(enum gw_body_kind k, const char *body, char *err, json_obj
     gw_decode_limits_init(&lim);
     lim.max_depth = 8;
     lim.max_events = 3;
+    lim.max_fields = 3;
     *out = NULL;
-    return gw_decode(k, &lim, body, strlen(body), out, err, 256);
+    return gw_decode(k, NULL, &lim, body, strlen(body), out, err, 256);
 }
 
 Test(decode, arrays_objects_and_counts)
@@ -20,12 +21,12 @@ Test(decode, arrays_objects_and_counts)
     char err[256];
     json_object *b;
     cr_assert_eq(dec(GW_BODY_JSON_ARRAY, "[{\"a\":1},{\"a\":2}]\r\n", err, &b), GW_OK, "%s", err);
-    cr_expect_eq(gw_decode_count(b), 2);
-    cr_expect_eq(json_object_get_int(json_object_object_get(gw_decode_event(b, 1), "a")), 2);
+    cr_expect_eq(json_object_array_length(b), 2);
+    cr_expect_eq(json_object_get_int(json_object_object_get(json_object_array_get_idx(b, 1), "a")),
+                 2);
     json_object_put(b);
     cr_assert_eq(dec(GW_BODY_JSON, "{\"a\":1}", err, &b), GW_OK);
-    cr_expect_eq(gw_decode_count(b), 1);
-    cr_expect_eq(gw_decode_event(b, 0), b);
+    cr_expect(json_object_is_type(b, json_type_object));
     json_object_put(b);
 }
 
@@ -62,7 +63,81 @@ Test(decode, nul_byte_is_refused)
     gw_decode_limits_init(&lim);
     json_object *b = NULL;
     char err[256];
-    cr_expect_eq(gw_decode(GW_BODY_JSON, &lim, "{\"a\":\"\0\"}", 9, &b, err, sizeof(err)),
+    cr_expect_eq(gw_decode(GW_BODY_JSON, NULL, &lim, "{\"a\":\"\0\"}", 9, &b, err, sizeof(err)),
                  GW_ERR_INVALID);
     cr_expect_null(b);
+}
+
+static const char *form_at(json_object *o, const char *a, const char *b)
+{
+    json_object *v = json_object_object_get(o, a);
+    if (b != NULL) {
+        v = json_object_object_get(v, b);
+    }
+    return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "(absent)";
+}
+
+Test(decode, form_with_php_style_keys)
+{
+    static const char body[] =
+        "type=subscribe&fired_at=2009-03-26+21%3A35%3A57&data%5Bmerges%5D%5BFNAME%5D="
+        "Mail&data[merges][INTERESTS]=a%2Cb&data[tags][]=x&data[tags][]=y&flag\n";
+    struct gw_decode_limits lim;
+    gw_decode_limits_init(&lim);
+    char err[256] = "";
+    json_object *b = NULL;
+    cr_assert_eq(gw_decode(GW_BODY_FORM, NULL, &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_OK, "%s", err);
+    cr_expect_str_eq(form_at(b, "type", NULL), "\"subscribe\"");
+    cr_expect_str_eq(form_at(b, "fired_at", NULL), "\"2009-03-26 21:35:57\"");
+    cr_expect_str_eq(form_at(b, "data", "merges"), "{\"FNAME\":\"Mail\",\"INTERESTS\":\"a,b\"}");
+    cr_expect_str_eq(form_at(b, "data", "tags"), "[\"x\",\"y\"]");
+    cr_expect_str_eq(form_at(b, "flag", NULL), "\"\"");
+    json_object_put(b);
+}
+
+Test(decode, form_refusals)
+{
+    static const struct {
+        const char *body;
+        enum gw_rc rc;
+        const char *err;
+    } cases[] = {
+        {"a=%zz", GW_ERR_INVALID, "body is not a valid form (bad %-escape, empty name or NUL)"},
+        {"a=%00", GW_ERR_INVALID, "body is not a valid form (bad %-escape, empty name or NUL)"},
+        {"=v", GW_ERR_INVALID, "body is not a valid form (bad %-escape, empty name or NUL)"},
+        {"a=1&a=2", GW_ERR_INVALID, "form field 'a' is repeated or clashes with another"},
+        {"a=1&a[b]=2", GW_ERR_INVALID, "form field 'a[b]' is repeated or clashes with another"},
+        {"a[b=1", GW_ERR_INVALID, "form field 'a[b' is repeated or clashes with another"},
+        {"a&b&c&d", GW_ERR_TOO_LARGE, "form has more than 3 fields"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256] = "";
+        json_object *b;
+        cr_expect_eq(dec(GW_BODY_FORM, cases[i].body, err, &b), cases[i].rc, "case %zu", i);
+        cr_expect_str_eq(err, cases[i].err, "case %zu: %s", i, err);
+        cr_expect_null(b);
+    }
+}
+
+Test(decode, json_inside_a_form_field)
+{
+    struct gw_decode_limits lim;
+    gw_decode_limits_init(&lim);
+    static const char body[] = "mandrill_events=%5B%7B%22event%22%3A%22open%22%7D%5D";
+    json_object *b = NULL;
+    char err[256] = "";
+    cr_assert_eq(gw_decode(GW_BODY_FORM, "mandrill_events", &lim, body, strlen(body), &b, err,
+                           sizeof(err)),
+                 GW_OK, "%s", err);
+    cr_expect_str_eq(form_at(b, "mandrill_events", NULL), "[{\"event\":\"open\"}]");
+    json_object_put(b);
+    cr_expect_eq(gw_decode(GW_BODY_FORM, "missing", &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_ERR_INVALID);
+    cr_expect_str_eq(err, "form field 'missing' is missing");
+    static const char bad[] = "mandrill_events=%5B%7B";
+    cr_expect_eq(gw_decode(GW_BODY_FORM, "mandrill_events", &lim, bad, strlen(bad), &b, err,
+                           sizeof(err)),
+                 GW_ERR_INVALID);
+    cr_expect_str_eq(err, "form field 'mandrill_events' is not valid JSON: unexpected end of JSON");
 }
