@@ -53,6 +53,41 @@ out:
     return out;
 }
 
+/* One object per element of the `each` path, built from `fields` with the
+ * element as the event. An element whose fields are all absent is skipped. */
+static json_object *eval_each(const struct gw_value *v, const struct gw_map_input *in,
+                              json_object *event, const char **why)
+{
+    json_object *src = gw_path_eval(&v->path, in, event);
+    if (src == NULL) {
+        return NULL;
+    }
+    json_object *out = json_object_new_array();
+    size_t n = json_object_is_type(src, json_type_array) ? json_object_array_length(src) : 1;
+    for (size_t i = 0; i < n && *why == NULL; i++) {
+        json_object *el = json_object_is_type(src, json_type_array)
+                              ? json_object_array_get_idx(src, i) : src;
+        json_object *obj = json_object_new_object();
+        for (size_t k = 0; k < v->n_fields && *why == NULL; k++) {
+            json_object *x = gw_value_eval(&v->fields[k].value, in, el, why);
+            if (x != NULL) {
+                gw_json_set_path(obj, v->fields[k].field, x);
+            }
+        }
+        if (*why == NULL && json_object_object_length(obj) > 0) {
+            json_object_array_add(out, obj);
+        } else {
+            json_object_put(obj);
+        }
+    }
+    json_object_put(src);
+    if (*why != NULL) {
+        json_object_put(out);
+        return NULL;
+    }
+    return out;
+}
+
 static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input *in,
                              json_object *event, const char **why)
 {
@@ -63,6 +98,8 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
         return eval_template(v, in, event);
     case GW_VALUE_CONST:
         return json_object_get(v->constant);
+    case GW_VALUE_EACH:
+        return eval_each(v, in, event, why);
     case GW_VALUE_FIRST:
         for (size_t i = 0; i < v->n_alts; i++) {
             json_object *x = gw_value_eval(&v->alts[i], in, event, why);
@@ -172,6 +209,28 @@ struct build {
     bool ok;
 };
 
+/* "properties" alone (no sub-key) merges an object into the call's bag. */
+static bool merge_into(struct build *b, const struct gw_target *t, json_object *v)
+{
+    if (!json_object_is_type(v, json_type_object)) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "cannot merge %s into %s: it is not an object",
+                 json_type_to_name(json_object_get_type(v)), t->field);
+        add_violation(b->violations, b->index, b->label, t->field, "type", msg);
+        return false;
+    }
+    json_object *bag = gw_json_get(b->call, t->field);
+    if (!json_object_is_type(bag, json_type_object)) {
+        bag = json_object_new_object();
+        json_object_object_add(b->call, t->field, bag);
+    }
+    json_object_object_foreach(v, key, val)
+    {
+        json_object_object_add(bag, key, json_object_get(val));
+    }
+    return true;
+}
+
 static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
                           enum gw_call_type type)
 {
@@ -186,6 +245,10 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
             snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
             add_violation(b->violations, b->index, b->label, t[i].field, "format", msg);
             b->ok = false;
+        } else if (v != NULL && strchr(t[i].field, '.') == NULL &&
+                   t[i].root >= GW_TGT_PROPERTIES) {
+            b->ok = merge_into(b, &t[i], v) && b->ok;
+            json_object_put(v);
         } else if (v != NULL) {
             gw_json_set_path(b->call, t[i].field, v);
         }
@@ -212,26 +275,44 @@ static json_object *fallback_message_id(const struct gw_source *src, json_object
     return json_object_new_string(id);
 }
 
-static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type)
+/* The event's messageId; a rule emitting several calls suffixes each with
+ * its type (and position, when a type repeats) so that none dedupes another. */
+static json_object *message_id(struct build *b, const struct gw_source *src,
+                               const struct gw_rule *r, size_t k)
+{
+    const char *why = NULL;
+    json_object *mid = src->has_message_id ? gw_value_eval(&src->message_id, b->in, b->event, &why)
+                                           : NULL;
+    const char *text = gw_json_scalar_text(mid);
+    json_object *base = text ? json_object_new_string(text) : fallback_message_id(src, b->event);
+    json_object_put(mid);
+    if (r->n_calls == 1) {
+        return base;
+    }
+    bool repeated = false;
+    for (size_t i = 0; i < r->n_calls; i++) {
+        repeated = repeated || (i != k && r->calls[i].type == r->calls[k].type);
+    }
+    char id[256];
+    if (repeated) {
+        snprintf(id, sizeof(id), "%s-%s-%zu", json_object_get_string(base),
+                 type_names[r->calls[k].type], k + 1);
+    } else {
+        snprintf(id, sizeof(id), "%s-%s", json_object_get_string(base),
+                 type_names[r->calls[k].type]);
+    }
+    json_object_put(base);
+    return json_object_new_string(id);
+}
+
+static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type,
+                        json_object *mid)
 {
     json_object *integ = json_object_new_object();
     json_object_object_add(integ, "name", json_object_new_string(src->integration_name));
     json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
     gw_json_set_path(b->call, "context.integration", integ);
-
-    const char *why = NULL;
-    json_object *mid = NULL;
-    if (src->has_message_id) {
-        mid = gw_value_eval(&src->message_id, b->in, b->event, &why);
-        if (mid != NULL && !json_object_is_type(mid, json_type_string)) {
-            const char *text = gw_json_scalar_text(mid);
-            json_object *s = json_object_new_string(text ? text : "");
-            json_object_put(mid);
-            mid = s;
-        }
-    }
-    json_object_object_add(b->call, "messageId", mid ? mid : fallback_message_id(src, b->event));
-
+    json_object_object_add(b->call, "messageId", mid);
     const char *bag = type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP ? "traits"
                       : type == GW_CALL_ALIAS                          ? NULL
                                                                        : "properties";
@@ -241,29 +322,33 @@ static void finish_call(struct build *b, const struct gw_source *src, enum gw_ca
 }
 
 static json_object *build_call(struct build *b, const struct gw_source *src,
-                               const struct gw_rule *r)
+                               const struct gw_rule *r, size_t k)
 {
+    const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
-    b->label = type_names[r->type];
-    json_object_object_add(b->call, "type", json_object_new_string(type_names[r->type]));
-    if (r->has_name) {
+    b->label = type_names[c->type];
+    json_object_object_add(b->call, "type", json_object_new_string(type_names[c->type]));
+    if (c->has_name) {
         const char *why = NULL;
-        json_object *name = gw_value_eval(&r->name, b->in, b->event, &why);
-        const char *field = r->type == GW_CALL_TRACK ? "event" : "name";
-        if (name == NULL) {
+        json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
+        const char *field = c->type == GW_CALL_TRACK ? "event" : "name";
+        if (name == NULL || gw_json_scalar_text(name) == NULL) {
             add_violation(b->violations, b->index, b->label, field, "required",
-                          "the rule's event name template has a missing placeholder");
+                          why ? why : "the rule's event name has no value for this event");
+            json_object_put(name);
             b->ok = false;
         } else {
-            json_object_object_add(b->call, field, name);
-            if (r->type == GW_CALL_TRACK) {
-                b->label = json_object_get_string(name);
+            json_object *text = json_object_new_string(gw_json_scalar_text(name));
+            json_object_put(name);
+            json_object_object_add(b->call, field, text);
+            if (c->type == GW_CALL_TRACK) {
+                b->label = json_object_get_string(text);
             }
         }
     }
-    apply_targets(b, src->common, src->n_common, r->type);
-    apply_targets(b, r->targets, r->n_targets, r->type);
-    finish_call(b, src, r->type);
+    apply_targets(b, src->common, src->n_common, c->type);
+    apply_targets(b, c->targets, c->n_targets, c->type);
+    finish_call(b, src, c->type, message_id(b, src, r, k));
     return b->call;
 }
 
@@ -291,11 +376,52 @@ enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_inpu
     }
     struct build b = {.in = in, .event = event, .violations = violations, .index = index,
                       .ok = true};
-    json_object *call = build_call(&b, src, r);
-    if (!b.ok) {
-        json_object_put(call);
-        return GW_ERR_INVALID;
+    json_object *built = json_object_new_array();
+    for (size_t k = 0; k < r->n_calls; k++) {
+        json_object_array_add(built, build_call(&b, src, r, k));
     }
-    json_object_array_add(calls, call);
+    if (b.ok) {
+        for (size_t k = 0; k < r->n_calls; k++) {
+            json_object_array_add(calls, json_object_get(json_object_array_get_idx(built, k)));
+        }
+    }
+    json_object_put(built);
+    return b.ok ? GW_OK : GW_ERR_INVALID;
+}
+
+enum gw_rc gw_source_events(const struct gw_source *src, json_object *body, json_object **events,
+                            char *err, size_t errlen)
+{
+    json_object *root = body;
+    if (src->has_events) {
+        struct gw_map_input in = {.body = body};
+        root = gw_path_eval(&src->events, &in, body);
+        if (root == NULL) {
+            snprintf(err, errlen, "body has no events at '%s'", src->events.text);
+            return GW_ERR_INVALID;
+        }
+    } else {
+        json_object_get(root);
+    }
+    json_object *out = json_object_new_array();
+    bool is_arr = json_object_is_type(root, json_type_array);
+    size_t n = is_arr ? json_object_array_length(root) : 1;
+    enum gw_rc rc = GW_OK;
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        json_object *ev = is_arr ? json_object_array_get_idx(root, i) : root;
+        if (!json_object_is_type(ev, json_type_object)) {
+            snprintf(err, errlen, "event %zu%s%s is not a JSON object", i,
+                     src->has_events ? " at " : "", src->has_events ? src->events.text : "");
+            rc = GW_ERR_INVALID;
+        } else {
+            json_object_array_add(out, json_object_get(ev));
+        }
+    }
+    json_object_put(root);
+    if (rc != GW_OK) {
+        json_object_put(out);
+        return rc;
+    }
+    *events = out;
     return GW_OK;
 }

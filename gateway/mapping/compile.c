@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "../diag.h"
+#include "../buf.h"
 #include "../mem.h"
 #include "../schema.h"
+#include "../verify/verify.h"
 #include "../yaml.h"
 #include "rule.h"
 
@@ -116,22 +118,45 @@ static bool compile_scalar_value(const struct gw_node *node, struct gw_value *ou
     return compile_path(node, node->scalar, &out->path, diag);
 }
 
+static bool add_fields(const struct gw_node *map, struct gw_value *out, struct gw_diag *diag);
+
+/* { each: items, fields: { product_id: id, ... } }: an array of objects. */
+static bool compile_each(const struct gw_node *each, const struct gw_node *fields,
+                         struct gw_value *out, struct gw_diag *diag)
+{
+    out->kind = GW_VALUE_EACH;
+    if (!gw_schema_is(diag, each, GW_NODE_SCALAR, "'each'") ||
+        !compile_path(each, each->scalar, &out->path, diag)) {
+        return false;
+    }
+    return gw_schema_is(diag, fields, GW_NODE_MAP, "'fields'") && add_fields(fields, out, diag);
+}
+
 static bool compile_value_map(const struct gw_node *node, const char *what, struct gw_value *out,
                               struct gw_diag *diag)
 {
-    static const char *const keys[] = {"from", "template", "const", "as", "map", "default", NULL};
+    static const char *const keys[] = {"from", "template", "const", "each", "fields",
+                                       "as",   "map",      "default", NULL};
     if (!gw_schema_keys(diag, node, what, keys)) {
         return false;
     }
     const struct gw_node *from = gw_node_get(node, "from");
     const struct gw_node *tpl = gw_node_get(node, "template");
     const struct gw_node *cst = gw_node_get(node, "const");
-    if ((from != NULL) + (tpl != NULL) + (cst != NULL) != 1) {
-        gw_diag_error(diag, node, "%s needs exactly one of 'from', 'template' or 'const'", what);
+    const struct gw_node *each = gw_node_get(node, "each");
+    if ((from != NULL) + (tpl != NULL) + (cst != NULL) + (each != NULL) != 1) {
+        gw_diag_error(diag, node, "%s needs exactly one of 'from', 'template', 'const' or 'each'",
+                      what);
+        return false;
+    }
+    if ((each != NULL) != (gw_node_get(node, "fields") != NULL)) {
+        gw_diag_error(diag, node, "%s: 'each' and 'fields' go together", what);
         return false;
     }
     bool ok = true;
-    if (from != NULL) {
+    if (each != NULL) {
+        ok = compile_each(each, gw_node_get(node, "fields"), out, diag);
+    } else if (from != NULL) {
         ok = gw_compile_value(from, what, out, diag);
     } else if (tpl != NULL) {
         ok = gw_schema_is(diag, tpl, GW_NODE_SCALAR, "'template'") &&
@@ -198,6 +223,10 @@ void gw_value_fini(struct gw_value *v)
         gw_value_fini(&v->alts[i]);
     }
     GW_FREE(v->alts);
+    for (size_t i = 0; i < v->n_fields; i++) {
+        gw_target_fini(&v->fields[i]);
+    }
+    GW_FREE(v->fields);
     json_object_put(v->constant);
     json_object_put(v->table);
     json_object_put(v->dflt);
@@ -222,9 +251,10 @@ static bool target_root(const char *field, enum gw_target_root *root)
     size_t head = strcspn(field, ".");
     for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
         if (strlen(roots[i].name) == head && strncmp(field, roots[i].name, head) == 0) {
-            bool has_sub = field[head] == '.' && field[head + 1] != '\0';
             *root = roots[i].root;
-            return roots[i].nested ? has_sub : field[head] == '\0';
+            /* a nested root alone ("properties") merges an object into it */
+            return roots[i].nested ? field[head] == '\0' || field[head + 1] != '\0'
+                                   : field[head] == '\0';
         }
     }
     return false;
@@ -253,8 +283,8 @@ static bool compile_target(const struct gw_node *key, const struct gw_node *val,
     if (!valid_field(key->scalar) || !target_root(out->field, &out->root)) {
         gw_diag_error(diag, key,
                       "'%s' is not an output field (use userId, anonymousId, timestamp, groupId, "
-                      "previousId, name, category, or properties.*, traits.*, context.*, "
-                      "integrations.*)",
+                      "previousId, name, category, or properties[.*], traits[.*], context[.*], "
+                      "integrations[.*])",
                       out->field);
         return false;
     }
@@ -268,10 +298,32 @@ static bool compile_target(const struct gw_node *key, const struct gw_node *val,
     return gw_compile_value(val, what, &out->value, diag);
 }
 
-static void target_fini(struct gw_target *t)
+void gw_target_fini(struct gw_target *t)
 {
     free(t->field);
     gw_value_fini(&t->value);
+}
+
+/* The fields of an `each`: plain keys (dotted for nesting), any value form. */
+static bool add_fields(const struct gw_node *map, struct gw_value *out, struct gw_diag *diag)
+{
+    bool ok = true;
+    out->fields = gw_calloc(map->n ? map->n : 1, sizeof(*out->fields));
+    for (size_t i = 0; i < map->n; i++) {
+        struct gw_target *t = &out->fields[out->n_fields++];
+        t->field = gw_strdup(map->keys[i]->scalar);
+        t->line = map->keys[i]->line;
+        t->col = map->keys[i]->col;
+        if (!valid_field(t->field)) {
+            gw_diag_error(diag, map->keys[i], "'%s' is not a valid field name", t->field);
+            ok = false;
+            continue;
+        }
+        char what[300];
+        snprintf(what, sizeof(what), "'%s'", t->field);
+        ok = gw_compile_value(map->items[i], what, &t->value, diag) && ok;
+    }
+    return ok;
 }
 
 /* Adds every pair of map as a target named prefix + key. */
@@ -284,7 +336,7 @@ static bool add_targets(const struct gw_node *map, const char *prefix, struct gw
         if (compile_target(map->keys[i], map->items[i], prefix, &(*v)[*n], diag)) {
             (*n)++;
         } else {
-            target_fini(&(*v)[*n]);
+            gw_target_fini(&(*v)[*n]);
             ok = false;
         }
     }
@@ -365,17 +417,19 @@ static bool compile_when(const struct gw_node *when, struct gw_rule *r, struct g
     return ok;
 }
 
-/* The call key of a rule: track/page/screen take a name, group takes a
+/* The call key of a rule: track/page/screen take a name (a literal, a
+ * template, or a value map such as {from: type, map: {...}}), group takes a
  * groupId value, alias a previousId value, identify `true`. */
-static bool compile_call(const struct gw_node *rule, struct gw_rule *r, struct gw_diag *diag)
+static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
+                             struct gw_diag *diag)
 {
     const struct gw_node *call = NULL;
     size_t which = 0;
     for (size_t i = 0; call_keys[i] != NULL; i++) {
         const struct gw_node *v = gw_node_get(rule, call_keys[i]);
         if (v != NULL && call != NULL) {
-            gw_diag_error(diag, v, "a rule emits one call: '%s' and '%s' are both given",
-                          call_keys[which], call_keys[i]);
+            gw_diag_error(diag, v, "a rule emits one call: '%s' and '%s' are both given "
+                          "(use emit: for several)", call_keys[which], call_keys[i]);
             return false;
         }
         if (v != NULL) {
@@ -386,43 +440,133 @@ static bool compile_call(const struct gw_node *rule, struct gw_rule *r, struct g
     if (call == NULL) {
         gw_diag_error(diag, rule,
                       "a rule needs one of: track, identify, page, screen, group, alias, "
-                      "or ignore: true");
+                      "emit, or ignore: true");
         return false;
     }
-    r->type = (enum gw_call_type)which;
-    if (r->type == GW_CALL_IDENTIFY) {
+    c->type = (enum gw_call_type)which;
+    if (c->type == GW_CALL_IDENTIFY) {
         bool yes = false;
         return gw_schema_bool(diag, rule, "identify", &yes) && yes;
     }
-    if (r->type == GW_CALL_GROUP || r->type == GW_CALL_ALIAS) {
+    if (c->type == GW_CALL_GROUP || c->type == GW_CALL_ALIAS) {
         struct gw_target t = {0};
-        t.field = gw_strdup(r->type == GW_CALL_GROUP ? "groupId" : "previousId");
-        t.root = r->type == GW_CALL_GROUP ? GW_TGT_GROUP_ID : GW_TGT_PREVIOUS_ID;
+        t.field = gw_strdup(c->type == GW_CALL_GROUP ? "groupId" : "previousId");
+        t.root = c->type == GW_CALL_GROUP ? GW_TGT_GROUP_ID : GW_TGT_PREVIOUS_ID;
         t.line = call->line;
         t.col = call->col;
         bool ok = gw_compile_value(call, t.field, &t.value, diag);
-        r->targets = gw_realloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
-        r->targets[r->n_targets++] = t;
+        c->targets = gw_realloc(c->targets, (c->n_targets + 1) * sizeof(*c->targets));
+        c->targets[c->n_targets++] = t;
         return ok;
+    }
+    c->has_name = true;
+    if (call->type == GW_NODE_MAP) {
+        return gw_compile_value(call, "the event name", &c->name, diag);
     }
     if (!gw_schema_is(diag, call, GW_NODE_SCALAR, "the event name") ||
         !gw_schema_str(diag, rule, call_keys[which], true, &(const char *){NULL})) {
         return false;
     }
-    r->has_name = true;
     if (strchr(call->scalar, '{') != NULL || strchr(call->scalar, '}') != NULL) {
-        return compile_template(call, call->scalar, &r->name, diag);
+        return compile_template(call, call->scalar, &c->name, diag);
     }
-    r->name.kind = GW_VALUE_CONST;
-    r->name.constant = json_object_new_string(call->scalar);
+    c->name.kind = GW_VALUE_CONST;
+    c->name.constant = json_object_new_string(call->scalar);
     return true;
+}
+
+/* A call: its key plus properties:, traits:, context: and set: maps. */
+static bool compile_call(const struct gw_node *node, struct gw_call_tpl *c, struct gw_diag *diag)
+{
+    static const char *const sections[] = {"properties", "traits", "context", "set"};
+    bool ok = compile_call_key(node, c, diag);
+    for (size_t i = 0; i < 4; i++) {
+        const struct gw_node *sec = gw_node_get(node, sections[i]);
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "%s.", sections[i]);
+        if (sec != NULL && gw_schema_is(diag, sec, GW_NODE_MAP, sections[i])) {
+            ok = add_targets(sec, i == 3 ? "" : prefix, &c->targets, &c->n_targets, diag) && ok;
+        } else if (sec != NULL) {
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void call_fini(struct gw_call_tpl *c)
+{
+    gw_value_fini(&c->name);
+    for (size_t i = 0; i < c->n_targets; i++) {
+        gw_target_fini(&c->targets[i]);
+    }
+    free(c->targets);
+}
+
+static bool compile_emit(const struct gw_node *emit, struct gw_rule *r, struct gw_diag *diag)
+{
+    static const char *const keys[] = {"track",      "identify", "page",    "screen", "group",
+                                       "alias",      "properties", "traits", "context", "set",
+                                       "description", NULL};
+    if (!gw_schema_is(diag, emit, GW_NODE_SEQ, "'emit'")) {
+        return false;
+    }
+    if (emit->n == 0) {
+        gw_diag_error(diag, emit, "'emit' needs at least one call");
+        return false;
+    }
+    bool ok = true;
+    r->calls = gw_calloc(emit->n, sizeof(*r->calls));
+    for (size_t i = 0; i < emit->n; i++) {
+        ok = gw_schema_keys(diag, emit->items[i], "a call of 'emit'", keys) &&
+             compile_call(emit->items[i], &r->calls[r->n_calls], diag) && ok;
+        r->n_calls++;
+    }
+    return ok;
+}
+
+static enum gw_rc describe_match(struct gw_buf *b, const struct gw_node *v)
+{
+    if (v->type == GW_NODE_SCALAR) {
+        return gw_buf_printf(b, " = %s", v->scalar);
+    }
+    if (v->type == GW_NODE_SEQ) {
+        enum gw_rc rc = gw_buf_adds(b, " in [");
+        for (size_t j = 0; j < v->n && rc == GW_OK; j++) {
+            rc = gw_buf_printf(b, "%s%s", j ? ", " : "",
+                               v->items[j]->type == GW_NODE_SCALAR ? v->items[j]->scalar : "?");
+        }
+        return rc ? rc : gw_buf_adds(b, "]");
+    }
+    if (v->n != 1 || v->items[0]->type != GW_NODE_SCALAR) {
+        return GW_OK;
+    }
+    if (strcmp(v->keys[0]->scalar, "prefix") == 0) {
+        return gw_buf_printf(b, " starts with %s", v->items[0]->scalar);
+    }
+    bool absent = strcmp(v->items[0]->scalar, "false") == 0 || strcmp(v->items[0]->scalar, "no") == 0;
+    return gw_buf_adds(b, absent ? " is absent" : " is present");
+}
+
+/* "event = open and type in [a, b]": the conditions in words, for docs. */
+static char *describe_when(const struct gw_node *when)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 64 * 1024);
+    for (size_t i = 0; when != NULL && i < when->n; i++) {
+        enum gw_rc rc = gw_buf_printf(&b, "%s%s", i ? " and " : "", when->keys[i]->scalar);
+        if (rc != GW_OK || describe_match(&b, when->items[i]) != GW_OK) {
+            break;
+        }
+    }
+    return gw_buf_detach(&b);
 }
 
 static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct gw_diag *diag)
 {
-    static const char *const keys[] = {"when",  "track",      "identify", "page",    "screen",
-                                       "group", "alias",      "ignore",   "properties", "traits",
-                                       "context", "set",      "description", NULL};
+    static const char *const keys[] = {"when",   "track",      "identify", "page",
+                                       "screen", "group",      "alias",    "emit",
+                                       "ignore", "properties", "traits",   "context",
+                                       "set",    "description", NULL};
     memset(r, 0, sizeof(*r));
     r->line = node->line;
     if (!gw_schema_keys(diag, node, "an event rule", keys)) {
@@ -432,30 +576,35 @@ static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct g
     const struct gw_node *when = gw_node_get(node, "when");
     if (when != NULL) {
         ok = compile_when(when, r, diag);
+        r->when_text = describe_when(when);
     }
-    if (!gw_schema_bool(diag, node, "ignore", &r->ignore)) {
+    const char *desc = NULL;
+    if (!gw_schema_bool(diag, node, "ignore", &r->ignore) ||
+        !gw_schema_str(diag, node, "description", false, &desc)) {
         return false;
     }
+    r->description = desc ? gw_strdup(desc) : NULL;
     if (r->ignore) {
-        if (node->n > (size_t)(1 + (when != NULL) + (gw_node_get(node, "description") != NULL))) {
+        if (node->n > (size_t)(1 + (when != NULL) + (desc != NULL))) {
             gw_diag_error(diag, node, "a rule with 'ignore: true' takes only 'when'");
             return false;
         }
         return ok;
     }
-    ok = compile_call(node, r, diag) && ok;
-    static const char *const sections[] = {"properties", "traits", "context", "set"};
-    for (size_t i = 0; i < 4; i++) {
-        const struct gw_node *sec = gw_node_get(node, sections[i]);
-        char prefix[32];
-        snprintf(prefix, sizeof(prefix), "%s.", sections[i]);
-        if (sec != NULL && gw_schema_is(diag, sec, GW_NODE_MAP, sections[i])) {
-            ok = add_targets(sec, i == 3 ? "" : prefix, &r->targets, &r->n_targets, diag) && ok;
-        } else if (sec != NULL) {
+    const struct gw_node *emit = gw_node_get(node, "emit");
+    if (emit == NULL) {
+        r->calls = gw_calloc(1, sizeof(*r->calls));
+        r->n_calls = 1;
+        return compile_call(node, &r->calls[0], diag) && ok;
+    }
+    for (size_t i = 0; i < node->n; i++) {
+        const char *k = node->keys[i]->scalar;
+        if (strcmp(k, "when") != 0 && strcmp(k, "emit") != 0 && strcmp(k, "description") != 0) {
+            gw_diag_error(diag, node->keys[i], "'%s' belongs inside a call of 'emit'", k);
             ok = false;
         }
     }
-    return ok;
+    return compile_emit(emit, r, diag) && ok;
 }
 
 static void rule_fini(struct gw_rule *r)
@@ -464,11 +613,12 @@ static void rule_fini(struct gw_rule *r)
         match_fini(&r->when[i]);
     }
     free(r->when);
-    gw_value_fini(&r->name);
-    for (size_t i = 0; i < r->n_targets; i++) {
-        target_fini(&r->targets[i]);
+    free(r->when_text);
+    free(r->description);
+    for (size_t i = 0; i < r->n_calls; i++) {
+        call_fini(&r->calls[i]);
     }
-    free(r->targets);
+    free(r->calls);
 }
 
 static bool is_slug(const char *s)
@@ -555,22 +705,39 @@ static bool compile_casing(const struct gw_node *root, struct gw_source *src, st
     return ok;
 }
 
-static bool compile_body(const struct gw_node *root, struct gw_source *src, struct gw_diag *diag)
+static bool compile_body_map(const struct gw_node *b, struct gw_source *src,
+                             struct gw_diag *diag)
 {
-    static const char *const kinds[] = {"json-object", "json-array", "json", NULL};
-    const struct gw_node *b = gw_node_get(root, "body");
-    size_t idx = 0;
-    src->body = GW_BODY_JSON;
-    if (b != NULL && !gw_schema_one_of(diag, b, "'body'", kinds, &idx)) {
+    static const char *const keys[] = {"format", "json_field", "events", NULL};
+    const char *format = NULL, *field = NULL, *events = NULL;
+    if (!gw_schema_keys(diag, b, "'body'", keys) ||
+        !gw_schema_str(diag, b, "format", true, &format) ||
+        !gw_schema_str(diag, b, "json_field", false, &field) ||
+        !gw_schema_str(diag, b, "events", false, &events)) {
         return false;
     }
-    if (b != NULL && gw_decode_kind_parse(kinds[idx], &src->body) != GW_OK) {
+    if (field != NULL && strcmp(format, "form") != 0) {
+        gw_diag_error(diag, gw_node_get(b, "json_field"), "'json_field' needs format: form");
         return false;
     }
+    src->json_field = field ? gw_strdup(field) : NULL;
+    const struct gw_node *at = gw_node_get(b, events ? "events" : "json_field");
+    events = events ? events : field;
+    if (events != NULL) {
+        src->has_events = compile_path(at, events, &src->events, diag);
+        return src->has_events;
+    }
+    return true;
+}
+
+static bool compile_content_types(const struct gw_node *root, struct gw_source *src,
+                                  struct gw_diag *diag)
+{
     const struct gw_node *ct = gw_node_get(root, "content_types");
     if (ct == NULL) {
         src->content_types = gw_calloc(1, sizeof(char *));
-        src->content_types[src->n_content_types++] = gw_strdup("application/json");
+        src->content_types[src->n_content_types++] = gw_strdup(
+            src->body == GW_BODY_FORM ? "application/x-www-form-urlencoded" : "application/json");
         return true;
     }
     if (!gw_schema_is(diag, ct, GW_NODE_SEQ, "'content_types'")) {
@@ -583,6 +750,48 @@ static bool compile_body(const struct gw_node *root, struct gw_source *src, stru
         }
         src->content_types[src->n_content_types++] = gw_strdup(ct->items[i]->scalar);
     }
+    return true;
+}
+
+/* body: json-array | json-object | json | form, or
+ * body: { format: form, json_field: mandrill_events, events: path } */
+static bool compile_body(const struct gw_node *root, struct gw_source *src, struct gw_diag *diag)
+{
+    static const char *const kinds[] = {"json-object", "json-array", "json", "form", NULL};
+    const struct gw_node *b = gw_node_get(root, "body");
+    src->body = GW_BODY_JSON;
+    if (b != NULL && b->type == GW_NODE_MAP && !compile_body_map(b, src, diag)) {
+        return false;
+    }
+    const struct gw_node *fmt = b && b->type == GW_NODE_MAP ? gw_node_get(b, "format") : b;
+    size_t idx = 2;
+    if (fmt != NULL && !gw_schema_one_of(diag, fmt, "'body'", kinds, &idx)) {
+        return false;
+    }
+    if (gw_decode_kind_parse(kinds[idx], &src->body) != GW_OK) {
+        return false;
+    }
+    return compile_content_types(root, src, diag);
+}
+
+static bool compile_signature(const struct gw_node *root, struct gw_source *src,
+                              struct gw_diag *diag)
+{
+    static const char *const keys[] = {"scheme", NULL};
+    const struct gw_node *sig = gw_node_get(root, "signature");
+    const char *scheme = NULL;
+    if (sig == NULL) {
+        return true;
+    }
+    if (!gw_schema_keys(diag, sig, "'signature'", keys) ||
+        !gw_schema_str(diag, sig, "scheme", true, &scheme)) {
+        return false;
+    }
+    if (gw_verify_find(scheme) == NULL) {
+        gw_diag_error(diag, gw_node_get(sig, "scheme"), "unknown signature scheme '%s'", scheme);
+        return false;
+    }
+    src->signature = gw_strdup(scheme);
     return true;
 }
 
@@ -643,7 +852,8 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
 {
     static const char *const keys[] = {"source",   "description", "integration",     "body",
                                        "content_types", "casing", "message_id",      "unmatched",
-                                       "allow_anonymous", "common", "events", NULL};
+                                       "allow_anonymous", "signature", "common", "events",
+                                       NULL};
     if (root == NULL) {
         return NULL;
     }
@@ -656,6 +866,7 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
         ok = compile_integration(root, src, diag) && ok;
         ok = compile_casing(root, src, diag) && ok;
         ok = compile_body(root, src, diag) && ok;
+        ok = compile_signature(root, src, diag) && ok;
         const struct gw_node *common = gw_node_get(root, "common");
         if (common != NULL && gw_schema_is(diag, common, GW_NODE_MAP, "'common'")) {
             ok = add_targets(common, "", &src->common, &src->n_common, diag) && ok;
@@ -682,13 +893,16 @@ void gw_source_free(struct gw_source *src)
     free(src->description);
     free(src->integration_name);
     free(src->integration_version);
+    free(src->json_field);
+    gw_path_fini(&src->events);
+    free(src->signature);
     for (size_t i = 0; i < src->n_content_types; i++) {
         free(src->content_types[i]);
     }
     free(src->content_types);
     gw_value_fini(&src->message_id);
     for (size_t i = 0; i < src->n_common; i++) {
-        target_fini(&src->common[i]);
+        gw_target_fini(&src->common[i]);
     }
     free(src->common);
     for (size_t i = 0; i < src->n_rules; i++) {

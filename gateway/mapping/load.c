@@ -212,6 +212,16 @@ const char *gw_source_file(const struct gw_source *src)
     return src->file;
 }
 
+const char *gw_source_json_field(const struct gw_source *src)
+{
+    return src->json_field;
+}
+
+const char *gw_source_signature(const struct gw_source *src)
+{
+    return src->signature;
+}
+
 enum gw_body_kind gw_source_body(const struct gw_source *src)
 {
     return src->body;

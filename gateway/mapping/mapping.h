@@ -56,6 +56,13 @@ const struct gw_spec_opts *gw_source_spec(const struct gw_source *src);
  * source accepts; NULL (no Content-Type) is accepted. */
 bool gw_source_accepts(const struct gw_source *src, const char *content_type);
 
+/* The form field holding JSON, or NULL; the signature scheme, or NULL. */
+const char *gw_source_json_field(const struct gw_source *src);
+const char *gw_source_signature(const struct gw_source *src);
+
+/* Returns new markdown: the source's documentation page (`sourcegate docs`). */
+char *gw_source_docs(const struct gw_source *src);
+
 /* What a request exposes to rules besides the event itself. */
 struct gw_map_input {
     json_object *body;                               /* the whole decoded body, borrowed */
@@ -74,5 +81,12 @@ struct gw_map_input {
 enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_input *in,
                            json_object *event, size_t index, json_object *calls,
                            json_object *violations, bool *ignored) GW_WUR;
+
+/* Collects the events of a decoded body (borrowed): the array or object at
+ * the source's events path, else the body itself. On GW_OK *events is a new
+ * array; GW_ERR_INVALID with err (size errlen) when there are none or one is
+ * not an object. */
+enum gw_rc gw_source_events(const struct gw_source *src, json_object *body, json_object **events,
+                            char *err, size_t errlen) GW_WUR;
 
 #endif

@@ -253,6 +253,54 @@ static bool op_snake(json_object *in, json_object **out, const char **why)
     return convert(in, out, why, GW_CASING_SNAKE);
 }
 
+/* Returns new: v with every object key, at any depth, in snake_case. */
+static json_object *snake_keys(json_object *v, int depth)
+{
+    if (depth > 32) {
+        return json_object_get(v);
+    }
+    if (json_object_is_type(v, json_type_array)) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object_array_add(a, snake_keys(json_object_array_get_idx(v, i), depth + 1));
+        }
+        return a;
+    }
+    if (!json_object_is_type(v, json_type_object)) {
+        return json_object_get(v);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_foreach(v, key, val)
+    {
+        char *k = gw_casing_convert(GW_CASING_SNAKE, key);
+        json_object_object_add(o, k[0] ? k : key, snake_keys(val, depth + 1));
+        free(k);
+    }
+    return o;
+}
+
+static bool op_snake_keys(json_object *in, json_object **out, const char **why)
+{
+    *why = "expected an object or an array";
+    if (!json_object_is_type(in, json_type_object) && !json_object_is_type(in, json_type_array)) {
+        return false;
+    }
+    *out = snake_keys(in, 0);
+    return true;
+}
+
+/* A JSON document carried in a string (a form field, a metadata blob). */
+static bool op_json(json_object *in, json_object **out, const char **why)
+{
+    *why = "expected a string holding JSON";
+    if (!json_object_is_type(in, json_type_string)) {
+        return false;
+    }
+    char err[128];
+    const char *s = json_object_get_string(in);
+    return gw_json_parse(s, strlen(s), 32, out, err, sizeof(err)) == GW_OK;
+}
+
 static const struct gw_transform transforms[] = {
     {"unix-seconds", op_unix_seconds, "unix time in seconds -> ISO-8601 UTC"},
     {"unix-ms", op_unix_ms, "unix time in milliseconds -> ISO-8601 UTC"},
@@ -266,6 +314,8 @@ static const struct gw_transform transforms[] = {
     {"uppercase", op_upper, "text -> UPPERCASE"},
     {"proper-case", op_proper, "text -> Proper Case (orders/create -> Orders Create)"},
     {"snake-case", op_snake, "text -> snake_case"},
+    {"snake-keys", op_snake_keys, "an object copied with every key in snake_case"},
+    {"json", op_json, "a string holding JSON -> the JSON value"},
 };
 
 const struct gw_transform *gw_transform_find(const char *name)

@@ -47,7 +47,10 @@ struct gw_transform {
 const struct gw_transform *gw_transform_find(const char *name);
 const struct gw_transform *gw_transform_at(size_t i); /* NULL past the end */
 
-enum gw_value_kind { GW_VALUE_PATH, GW_VALUE_TEMPLATE, GW_VALUE_CONST, GW_VALUE_FIRST };
+enum gw_value_kind { GW_VALUE_PATH, GW_VALUE_TEMPLATE, GW_VALUE_CONST, GW_VALUE_FIRST,
+                     GW_VALUE_EACH };
+
+struct gw_target;
 
 struct gw_template_part {
     char *literal;      /* literal text, or NULL for a placeholder */
@@ -62,6 +65,8 @@ struct gw_value {
     json_object *constant;          /* CONST (owned) */
     struct gw_value *alts;          /* FIRST: first present wins */
     size_t n_alts;
+    struct gw_target *fields;       /* EACH: the object built per element of path */
+    size_t n_fields;
     const struct gw_transform *as;  /* applied to the value found, or NULL */
     json_object *table;             /* map: partner value -> output (owned), or NULL */
     json_object *dflt;              /* when absent (owned), or NULL */
@@ -101,16 +106,24 @@ struct gw_match {
     size_t n;
 };
 
-struct gw_rule {
-    unsigned line;
-    struct gw_match *when;
-    size_t n_when;
-    bool ignore;
+/* One call a rule emits. */
+struct gw_call_tpl {
     enum gw_call_type type;
-    struct gw_value name; /* track event / page, screen name; kind CONST with NULL when none */
+    struct gw_value name; /* track event / page, screen name */
     bool has_name;
     struct gw_target *targets;
     size_t n_targets;
+};
+
+struct gw_rule {
+    unsigned line;
+    char *when_text; /* the conditions as written, for docs */
+    char *description;
+    struct gw_match *when;
+    size_t n_when;
+    bool ignore;
+    struct gw_call_tpl *calls; /* one, or several with `emit:` */
+    size_t n_calls;
 };
 
 struct gw_source {
@@ -120,6 +133,10 @@ struct gw_source {
     char *integration_name;
     char *integration_version;
     enum gw_body_kind body;
+    char *json_field;         /* form field holding JSON, or NULL */
+    struct gw_path events;    /* where the events are in the body */
+    bool has_events;
+    char *signature;          /* scheme name, or NULL */
     char **content_types;
     size_t n_content_types;
     struct gw_spec_opts spec;
@@ -143,6 +160,8 @@ void gw_source_free(struct gw_source *src);
 bool gw_compile_value(const struct gw_node *node, const char *what, struct gw_value *out,
                       struct gw_diag *diag);
 void gw_value_fini(struct gw_value *v);
+
+void gw_target_fini(struct gw_target *t);
 
 /* apply.c */
 /* Returns a new value, or NULL when absent; a failed transform sets *why. */

@@ -40,17 +40,21 @@ static json_object *map_body(const struct gw_source *src, const char *body, size
     gw_decode_limits_init(&lim);
     json_object *root = NULL;
     char err[256];
-    cr_assert_eq(gw_decode(gw_source_body(src), &lim, body, strlen(body), &root, err, sizeof(err)),
+    cr_assert_eq(gw_decode(gw_source_body(src), gw_source_json_field(src), &lim, body, strlen(body),
+                           &root, err, sizeof(err)),
                  GW_OK, "%s", err);
+    json_object *events = NULL;
+    cr_assert_eq(gw_source_events(src, root, &events, err, sizeof(err)), GW_OK, "%s", err);
     json_object *calls = json_object_new_array();
     struct gw_map_input in = {.body = root};
     *ignored = 0;
-    for (size_t i = 0; i < gw_decode_count(root); i++) {
+    for (size_t i = 0; i < json_object_array_length(events); i++) {
         bool ign = false;
-        enum gw_rc rc = gw_source_apply(src, &in, gw_decode_event(root, i), i, calls, violations,
-                                        &ign);
+        enum gw_rc rc = gw_source_apply(src, &in, json_object_array_get_idx(events, i), i, calls,
+                                        violations, &ign);
         *ignored += rc == GW_OK && ign;
     }
+    json_object_put(events);
     json_object_put(root);
     return calls;
 }
