@@ -47,6 +47,7 @@ static void source_fini(struct gw_source_conf *s)
     free(s->endpoint);
     free(s->secret);
     free(s->verify_key);
+    free(s->public_url);
 }
 
 void gw_config_fini(struct gw_config *c)
@@ -273,7 +274,7 @@ static bool load_source(struct gw_config *c, const struct gw_node *key, const st
                         struct gw_diag *diag)
 {
     static const char *const keys[] = {"write_key", "endpoint", "region", "user_id", "secret",
-                                       "verify_key", NULL};
+                                       "verify_key", "public_url", NULL};
     char what[128];
     snprintf(what, sizeof(what), "source '%s'", key->scalar);
     if (!gw_schema_keys(diag, v, what, keys)) {
@@ -281,9 +282,9 @@ static bool load_source(struct gw_config *c, const struct gw_node *key, const st
     }
     struct gw_source_conf s = {.name = gw_strdup(key->scalar), .user_id = gw_node_get(v, "user_id")};
     bool ok = true;
-    const char *names[] = {"write_key", "endpoint", "secret", "verify_key", "region"};
-    char **slots[] = {&s.write_key, &s.endpoint, &s.secret, &s.verify_key, NULL};
-    for (size_t i = 0; i < 5; i++) {
+    const char *names[] = {"write_key", "endpoint", "secret", "verify_key", "public_url", "region"};
+    char **slots[] = {&s.write_key, &s.endpoint, &s.secret, &s.verify_key, &s.public_url, NULL};
+    for (size_t i = 0; i < 6; i++) {
         const struct gw_node *n = gw_node_get(v, names[i]);
         char *val = NULL;
         if (n == NULL) {
@@ -291,7 +292,7 @@ static bool load_source(struct gw_config *c, const struct gw_node *key, const st
         }
         if (!gw_schema_is(diag, n, GW_NODE_SCALAR, names[i]) || (val = expand(n, diag)) == NULL) {
             ok = false;
-        } else if (i == 4) {
+        } else if (i == 5) {
             const char *ep = region_endpoint(val);
             if (ep == NULL) {
                 gw_diag_error(diag, n, "region must be us or eu (was given '%s')", n->scalar);

@@ -25,6 +25,7 @@ struct gw_source_conf {
     const struct gw_node *user_id; /* borrowed from the config document, or NULL */
     char *secret;     /* signing secret (HMAC schemes); secret */
     char *verify_key; /* public verification key (ECDSA schemes) */
+    char *public_url; /* the URL as the partner calls it (Twilio, Mandrill, HubSpot sign it) */
 };
 
 struct gw_config {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "json.h"
@@ -14,6 +15,7 @@
 #include "mem.h"
 #include "relay/relay.h"
 #include "spec/spec.h"
+#include "verify/verify.h"
 
 void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
 {
@@ -80,12 +82,12 @@ static void relay_calls(const struct gw_ingest *ing, const struct gw_ingest_req 
     res->status = 200;
 }
 
-/* The part after the source is known and the body decoded. */
+/* The part after the source is known and its events collected. */
 static void map_and_send(const struct gw_ingest *ing, const struct gw_source *src,
                          const struct gw_ingest_req *req, const char *write_key,
-                         json_object *body, struct gw_ingest_res *res)
+                         json_object *body, json_object *events, struct gw_ingest_res *res)
 {
-    size_t n = gw_decode_count(body);
+    size_t n = json_object_array_length(events);
     size_t cap = n ? n : 1;
     size_t *origin = gw_calloc(cap, sizeof(*origin)); /* webhook event of each call */
     struct gw_map_input in = {.body = body, .header = req->header, .query = req->query,
@@ -93,8 +95,8 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
     for (size_t i = 0; i < n; i++) {
         bool ignored = false;
         size_t before = json_object_array_length(res->events);
-        if (gw_source_apply(src, &in, gw_decode_event(body, i), i, res->events, res->violations,
-                            &ignored) == GW_OK && ignored) {
+        if (gw_source_apply(src, &in, json_object_array_get_idx(events, i), i, res->events,
+                            res->violations, &ignored) == GW_OK && ignored) {
             res->ignored++;
         }
         size_t after = json_object_array_length(res->events);
@@ -122,6 +124,96 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
     relay_calls(ing, req, write_key, res);
 }
 
+/* The URL the partner called, as it signed it: the configured public_url,
+ * else rebuilt from the request (scheme from X-Forwarded-Proto). */
+static char *public_url(const struct gw_source_conf *sc, const struct gw_ingest_req *req)
+{
+    if (sc != NULL && sc->public_url != NULL) {
+        return gw_strdup(sc->public_url);
+    }
+    const char *proto = req->header ? req->header(req->arg, "X-Forwarded-Proto") : NULL;
+    const char *host = req->header ? req->header(req->arg, "Host") : NULL;
+    return gw_asprintf("%s://%s%s", proto && strcmp(proto, "https") == 0 ? "https" : "http",
+                       host ? host : "localhost", req->uri ? req->uri : "/");
+}
+
+/* Checks the partner's signature when the source has a scheme and a secret.
+ * Returns false after filling res with a 401. */
+static bool verify_signature(const struct gw_ingest *ing, const struct gw_source *src,
+                             const struct gw_ingest_req *req, json_object *body,
+                             struct gw_ingest_res *res)
+{
+    const char *name = gw_source_signature(src);
+    const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
+    const char *secret = sc ? (sc->verify_key ? sc->verify_key : sc->secret) : NULL;
+    if (name == NULL || secret == NULL) {
+        return true; /* said once at start-up: signatures are not checked */
+    }
+    struct gw_form_pair *pairs = NULL;
+    size_t n_pairs = 0;
+    if (gw_source_body(src) == GW_BODY_FORM &&
+        gw_decode_form_pairs(req->body, req->len, ing->limits.max_fields, &pairs, &n_pairs) !=
+            GW_OK) {
+        n_pairs = 0;
+    }
+    struct gw_verify_param *params = gw_calloc(n_pairs ? n_pairs : 1, sizeof(*params));
+    for (size_t i = 0; i < n_pairs; i++) {
+        params[i] = (struct gw_verify_param){pairs[i].name, pairs[i].value};
+    }
+    char *url = public_url(sc, req);
+    struct gw_verify_input in = {
+        .method = "POST", .url = url, .body = req->body, .len = req->len,
+        .header = req->header, .arg = req->arg, .params = pairs ? params : NULL,
+        .n_params = n_pairs, .json = body, .basic_user = req->write_key,
+        .basic_password = req->basic_password, .now = req->now ? req->now : (int64_t)time(NULL)};
+    char why[256] = "";
+    enum gw_rc rc = gw_verify_check(gw_verify_find(name), secret, &in, why, sizeof(why));
+    free(url);
+    free(params);
+    gw_decode_pairs_free(pairs, n_pairs);
+    if (rc != GW_OK) {
+        gw_ingest_fail(res, 401, "unauthorized", "%s signature: %s", name, why);
+        return false;
+    }
+    return true;
+}
+
+/* The write key for Segment. The "basic" scheme spends the request's Basic
+ * auth on the partner's credentials, so its key comes from the configuration. */
+static const char *write_key_for(const struct gw_ingest *ing, const struct gw_source *src,
+                                 const struct gw_ingest_req *req)
+{
+    const char *sig = gw_source_signature(src);
+    if (sig != NULL && strcmp(sig, "basic") == 0) {
+        struct gw_ingest_req copy = *req;
+        copy.write_key = NULL;
+        return resolve_write_key(ing, &copy);
+    }
+    return resolve_write_key(ing, req);
+}
+
+static bool decode_events(const struct gw_ingest *ing, const struct gw_source *src,
+                          const struct gw_ingest_req *req, json_object **body,
+                          json_object **events, struct gw_ingest_res *res)
+{
+    enum gw_rc rc = gw_decode(gw_source_body(src), gw_source_json_field(src), &ing->limits,
+                              req->body, req->len, body, res->message, sizeof(res->message));
+    if (rc == GW_OK) {
+        rc = gw_source_events(src, *body, events, res->message, sizeof(res->message));
+    }
+    if (rc == GW_OK && json_object_array_length(*events) > ing->limits.max_events) {
+        snprintf(res->message, sizeof(res->message), "body holds %zu events, more than the limit "
+                 "of %zu", json_object_array_length(*events), ing->limits.max_events);
+        rc = GW_ERR_TOO_LARGE;
+    }
+    if (rc != GW_OK) {
+        res->status = rc == GW_ERR_TOO_LARGE ? 413 : 400;
+        res->error = rc == GW_ERR_TOO_LARGE ? "payload_too_large" : "bad_request";
+        return false;
+    }
+    return true;
+}
+
 void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                    struct gw_ingest_res *res)
 {
@@ -138,27 +230,39 @@ void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                        req->content_type);
         return;
     }
-    const char *write_key = resolve_write_key(ing, req);
-    if (write_key == NULL && !res->dry_run) {
-        gw_ingest_fail(res, 401, "unauthorized",
-                       "no write key: put it in the webhook URL as "
-                       "https://<writeKey>@<host>/webhooks/%s, or set sources.%s.write_key in "
-                       "the configuration; to try the rules without one, add ?dry_run=1",
-                       req->source, req->source);
-        return;
+    json_object *body = NULL, *events = NULL;
+    if (decode_events(ing, src, req, &body, &events, res) &&
+        verify_signature(ing, src, req, body, res)) {
+        const char *write_key = write_key_for(ing, src, req);
+        if (write_key == NULL && !res->dry_run) {
+            gw_ingest_fail(res, 401, "unauthorized",
+                           "no write key: put it in the webhook URL as "
+                           "https://<writeKey>@<host>/webhooks/%s, or set sources.%s.write_key "
+                           "in the configuration; to try the rules without one, add ?dry_run=1",
+                           req->source, req->source);
+        } else {
+            res->events = json_object_new_array();
+            res->violations = json_object_new_array();
+            map_and_send(ing, src, req, write_key, body, events, res);
+        }
     }
-    json_object *body = NULL;
-    enum gw_rc rc = gw_decode(gw_source_body(src), &ing->limits, req->body, req->len, &body,
-                              res->message, sizeof(res->message));
-    if (rc != GW_OK) {
-        res->status = rc == GW_ERR_TOO_LARGE ? 413 : 400;
-        res->error = rc == GW_ERR_TOO_LARGE ? "payload_too_large" : "bad_request";
-        return;
-    }
-    res->events = json_object_new_array();
-    res->violations = json_object_new_array();
-    map_and_send(ing, src, req, write_key, body, res);
+    json_object_put(events);
     json_object_put(body);
+}
+
+json_object *gw_ingest_report(const struct gw_ingest_res *res)
+{
+    json_object *rep = json_object_new_object();
+    json_object_object_add(rep, "valid", json_object_new_boolean(res->status == 200));
+    json_object_object_add(rep, "events", res->events ? json_object_get(res->events)
+                                                      : json_object_new_array());
+    json_object_object_add(rep, "violations", res->violations ? json_object_get(res->violations)
+                                                              : json_object_new_array());
+    json_object_object_add(rep, "ignored", json_object_new_int64((int64_t)res->ignored));
+    if (res->status != 200 && res->status != 422) {
+        json_object_object_add(rep, "error", json_object_new_string(res->message));
+    }
+    return rep;
 }
 
 json_object *gw_ingest_answer(const struct gw_ingest_res *res)

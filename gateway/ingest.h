@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "decode.h"
 
@@ -29,7 +30,10 @@ struct gw_ingest_req {
     const char *body;
     size_t len;
     const char *write_key; /* from the request's Basic auth, or NULL */
+    const char *basic_password; /* the Basic auth password, or NULL */
+    const char *uri;       /* path and query exactly as received, or NULL */
     bool dry_run;
+    int64_t now;           /* unix seconds, for signature windows; 0: the clock */
     const char *(*header)(void *arg, const char *name);
     const char *(*query)(void *arg, const char *name);
     void *arg;
@@ -59,5 +63,9 @@ void gw_ingest_res_fini(struct gw_ingest_res *res);
 
 /* Returns a new JSON object: the answer body DESIGN.md specifies for res. */
 json_object *gw_ingest_answer(const struct gw_ingest_res *res);
+
+/* Returns a new JSON object: the `check` report
+ * {"valid","events","violations","ignored"[,"error"]}. */
+json_object *gw_ingest_report(const struct gw_ingest_res *res);
 
 #endif

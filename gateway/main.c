@@ -31,6 +31,7 @@ static const char usage[] =
     "       sourcegate check --source NAME [--header 'K: V']... FILE\n"
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
+    "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n"
@@ -183,6 +184,21 @@ static struct gw_ruleset *load_rules(const struct gw_config *cfg, const char *co
     return rs;
 }
 
+/* Says once, at start-up, which signatures will not be checked. */
+static void warn_unsigned(const struct gw_config *cfg, const struct gw_ruleset *rs)
+{
+    for (size_t i = 0; i < gw_ruleset_count(rs); i++) {
+        const struct gw_source *src = gw_ruleset_at(rs, i);
+        const char *scheme = gw_source_signature(src);
+        const struct gw_source_conf *sc = gw_config_source(cfg, gw_source_name(src));
+        if (scheme != NULL && (sc == NULL || (sc->secret == NULL && sc->verify_key == NULL))) {
+            gw_warn("main", "source %s: no secret configured (sources.%s.secret); its %s "
+                    "signatures are not checked", gw_source_name(src), gw_source_name(src),
+                    scheme);
+        }
+    }
+}
+
 static void wait_for_signal(const sigset_t *set)
 {
     for (;;) {
@@ -209,6 +225,7 @@ static int serve(const struct gw_config *cfg)
     if (rs == NULL) {
         return 1;
     }
+    warn_unsigned(cfg, rs);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -326,16 +343,7 @@ static int check(const struct gw_config *cfg, struct cli *cli)
                                 .arg = cli};
     struct gw_ingest_res res;
     gw_ingest_run(&ing, &req, &res);
-    json_object *rep = json_object_new_object();
-    json_object_object_add(rep, "valid", json_object_new_boolean(res.status == 200));
-    json_object_object_add(rep, "events", res.events ? json_object_get(res.events)
-                                                     : json_object_new_array());
-    json_object_object_add(rep, "violations", res.violations ? json_object_get(res.violations)
-                                                             : json_object_new_array());
-    json_object_object_add(rep, "ignored", json_object_new_int64((int64_t)res.ignored));
-    if (res.status != 200 && res.status != 422) {
-        json_object_object_add(rep, "error", json_object_new_string(res.message));
-    }
+    json_object *rep = gw_ingest_report(&res);
     printf("%s\n", json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_SPACED |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -365,6 +373,27 @@ static int lint(const struct gw_config *cfg, const struct cli *cli)
     return rc;
 }
 
+static int docs(const struct gw_config *cfg, const struct cli *cli)
+{
+    if (cli->n_args != 1) {
+        return usage_error("docs takes one rules file%s", "");
+    }
+    struct gw_diag *d = gw_diag_create();
+    struct gw_ruleset *rs = load_rules(cfg, cli->args, 1, d);
+    gw_diag_print(d, stderr);
+    gw_diag_destroy(d);
+    if (rs == NULL) {
+        return 1;
+    }
+    for (size_t i = 0; i < gw_ruleset_count(rs); i++) {
+        char *md = gw_source_docs(gw_ruleset_at(rs, i));
+        fputs(md, stdout);
+        free(md);
+    }
+    gw_ruleset_destroy(rs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
@@ -391,6 +420,8 @@ int main(int argc, char **argv)
             rc = check(&cfg, &cli);
         } else if (strcmp(cli.command, "lint") == 0) {
             rc = lint(&cfg, &cli);
+        } else if (strcmp(cli.command, "docs") == 0) {
+            rc = docs(&cfg, &cli);
         } else {
             rc = usage_error("unknown command '%s'", cli.command);
         }

@@ -31,6 +31,8 @@ struct gw_server {
 /* Per-request state, from the first callback to the completion callback. */
 struct conn {
     struct gw_buf body;
+    char *uri; /* path and query as received, for signatures */
+    bool started;
     bool too_large;
     char id[40];
     struct timespec start;
@@ -118,13 +120,16 @@ static bool truthy(const char *v)
 static enum MHD_Result handle_webhook(struct gw_server *s, struct MHD_Connection *c,
                                       struct conn *cn, const char *source)
 {
-    char *user = MHD_basic_auth_get_username_password(c, NULL);
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(c, &pass);
     struct gw_ingest_req req = {
         .source = source,
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
         .body = gw_buf_str(&cn->body),
         .len = cn->body.len,
         .write_key = user,
+        .basic_password = pass,
+        .uri = cn->uri,
         .dry_run = truthy(query_cb(c, "dry_run")) || truthy(header_cb(c, "X-Sourcegate-Dry-Run")),
         .header = header_cb,
         .query = query_cb,
@@ -134,6 +139,9 @@ static enum MHD_Result handle_webhook(struct gw_server *s, struct MHD_Connection
     gw_ingest_run(s->ing, &req, &res);
     if (user != NULL) {
         MHD_free(user);
+    }
+    if (pass != NULL) {
+        MHD_free(pass);
     }
     gw_info("server", "request %s source=%.64s status=%d accepted=%zu ignored=%zu%s%s%s", cn->id,
             source, res.status, res.accepted, res.ignored, res.dry_run ? " dry_run" : "",
@@ -200,13 +208,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     struct gw_server *s = cls;
     struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = gw_calloc(1, sizeof(*cn));
-        gw_buf_init(&cn->body, s->max_body);
-        clock_gettime(CLOCK_MONOTONIC, &cn->start);
+    if (!cn->started) {
+        cn->started = true;
         request_id(c, cn->id, sizeof(cn->id));
-        atomic_fetch_add(&s->in_flight, 1);
-        *con_cls = cn;
         if (declared_too_large(s, c)) {
             /* answer before reading a body we would refuse anyway */
             cn->too_large = true;
@@ -225,6 +229,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return dispatch(s, c, cn, url, method);
 }
 
+/* MHD's first sight of a request, with the URI still raw (the query string
+ * included): the per-request state starts here. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct gw_server *s = cls;
+    struct conn *cn = gw_calloc(1, sizeof(*cn));
+    gw_buf_init(&cn->body, s->max_body);
+    clock_gettime(CLOCK_MONOTONIC, &cn->start);
+    cn->uri = gw_strdup(uri);
+    atomic_fetch_add(&s->in_flight, 1);
+    return cn;
+}
+
 static void on_request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                                  enum MHD_RequestTerminationCode toe)
 {
@@ -235,6 +252,7 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
     }
     gw_debug("server", "request %s done in %.2f ms", cn->id, elapsed_ms(&cn->start));
     gw_buf_fini(&cn->body);
+    free(cn->uri);
     free(cn);
     *con_cls = NULL;
     atomic_fetch_sub(&s->in_flight, 1);
@@ -299,7 +317,8 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed,
-        s, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_error("server", "cannot listen on %s (address in use or not permitted?)",
                  opts->listen);
