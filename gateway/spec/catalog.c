@@ -12,102 +12,56 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-#define F(n, t)                                                                                    \
-    {                                                                                              \
-        n, GW_CATALOG_##t, NULL                                                                    \
-    }
-#define NEST(n, t, list)                                                                           \
-    {                                                                                              \
-        n, GW_CATALOG_##t, list                                                                    \
-    }
-#define END                                                                                        \
-    {                                                                                              \
-        NULL, GW_CATALOG_STRING, NULL                                                              \
-    }
+/* clang-format off */
+#define F(n, t) {n, GW_CATALOG_##t, NULL}
+#define NEST(n, t, list) {n, GW_CATALOG_##t, list}
+#define END {NULL, GW_CATALOG_STRING, NULL}
+/* clang-format on */
 
+/* clang-format off */
 /* ---- Common fields, reserved properties and traits (spec/common, track,
  * page, screen, identify, group). ---- */
 
 const struct gw_catalog_field gw_catalog_track_props[] = {
-    F("revenue", NUMBER),
-    F("currency", STRING),
-    F("value", NUMBER),
-    END,
-};
+    F("revenue", NUMBER), F("currency", STRING), F("value", NUMBER), END};
 
 const struct gw_catalog_field gw_catalog_page_props[] = {
-    F("name", STRING),  F("path", STRING), F("referrer", STRING),  F("search", STRING),
-    F("title", STRING), F("url", STRING),  F("keywords", STRINGS), END,
-};
+    F("name", STRING), F("path", STRING), F("referrer", STRING), F("search", STRING),
+    F("title", STRING), F("url", STRING), F("keywords", STRINGS), END};
 
-const struct gw_catalog_field gw_catalog_screen_props[] = {
-    F("name", STRING),
-    END,
-};
+const struct gw_catalog_field gw_catalog_screen_props[] = {F("name", STRING), END};
 
 /* The Spec lists the members of address (city, country, postalCode, state,
- * street) without types, so they are left untyped here. */
+ * street) without types, so they are left untyped here. company.id is typed
+ * "String/Number" by the Spec itself. */
 static const struct gw_catalog_field company[] = {
-    F("name", STRING),
-    /* Typed "String/Number" by the Spec itself. */
-    F("id", STRING_OR_NUMBER),
-    F("industry", STRING),
-    F("employee_count", NUMBER),
-    F("plan", STRING),
-    END,
-};
+    F("name", STRING), F("id", STRING_OR_NUMBER), F("industry", STRING),
+    F("employee_count", NUMBER), F("plan", STRING), END};
 
 const struct gw_catalog_field gw_catalog_identify_traits[] = {
-    F("address", OBJECT),
-    F("age", NUMBER),
-    F("avatar", STRING),
-    F("birthday", DATE),
-    NEST("company", OBJECT, company),
-    F("createdAt", DATE),
-    F("description", STRING),
-    F("email", STRING),
-    F("firstName", STRING),
-    F("gender", STRING),
-    F("id", STRING),
-    F("lastName", STRING),
-    F("name", STRING),
-    F("phone", STRING),
-    F("title", STRING),
-    F("username", STRING),
-    F("website", STRING),
-    END,
-};
+    F("address", OBJECT), F("age", NUMBER), F("avatar", STRING), F("birthday", DATE),
+    NEST("company", OBJECT, company), F("createdAt", DATE), F("description", STRING),
+    F("email", STRING), F("firstName", STRING), F("gender", STRING), F("id", STRING),
+    F("lastName", STRING), F("name", STRING), F("phone", STRING), F("title", STRING),
+    F("username", STRING), F("website", STRING), END};
 
+/* [conflict] The group table types employees as String while every example
+ * sends a number; a head count is a number, so take both. */
 const struct gw_catalog_field gw_catalog_group_traits[] = {
-    F("address", OBJECT),
-    F("avatar", STRING),
-    F("createdAt", DATE),
-    F("description", STRING),
-    F("email", STRING),
-    /* [conflict] The group table types employees as String while every
-     * example sends a number; a head count is a number, so take both. */
-    F("employees", STRING_OR_NUMBER),
-    F("id", STRING),
-    F("industry", STRING),
-    F("name", STRING),
-    F("phone", STRING),
-    F("website", STRING),
-    F("plan", STRING),
-    END,
-};
+    F("address", OBJECT), F("avatar", STRING), F("createdAt", DATE), F("description", STRING),
+    F("email", STRING), F("employees", STRING_OR_NUMBER), F("id", STRING), F("industry", STRING),
+    F("name", STRING), F("phone", STRING), F("website", STRING), F("plan", STRING), END};
 
 /* context.integration is checked on its own (rule "integration").
  * [conflict] The Email page types context.ip as Object for two events and
  * String for the others; common.md and every library send a string. */
 const struct gw_catalog_field gw_catalog_context_fields[] = {
-    F("active", BOOLEAN), F("app", OBJECT),       F("campaign", OBJECT),
-    F("device", OBJECT),  F("ip", STRING),        F("library", OBJECT),
-    F("locale", STRING),  F("location", OBJECT),  F("network", OBJECT),
-    F("os", OBJECT),      F("page", OBJECT),      F("referrer", OBJECT),
-    F("screen", OBJECT),  F("timezone", STRING),  F("groupId", STRING),
-    F("traits", OBJECT),  F("userAgent", STRING), F("userAgentData", OBJECT),
-    F("channel", STRING), F("direct", BOOLEAN),   END,
-};
+    F("active", BOOLEAN), F("app", OBJECT), F("campaign", OBJECT), F("device", OBJECT),
+    F("ip", STRING), F("library", OBJECT), F("locale", STRING), F("location", OBJECT),
+    F("network", OBJECT), F("os", OBJECT), F("page", OBJECT), F("referrer", OBJECT),
+    F("screen", OBJECT), F("timezone", STRING), F("groupId", STRING), F("traits", OBJECT),
+    F("userAgent", STRING), F("userAgentData", OBJECT), F("channel", STRING), F("direct", BOOLEAN),
+    END};
 
 /* The Spec's own camelCase names: reserved traits and their members, and
  * context fields that also turn up as keys of traits and properties. */
@@ -135,106 +89,60 @@ static const struct gw_catalog_field shared_item[] = {F("product_id", STRING), E
         F("tax", NUMBER), F("discount", NUMBER), F("coupon", STRING), F("currency", STRING),       \
         PRODUCTS
 
-static const struct gw_catalog_field products_searched[] = {
-    /* "String or Object" in the Spec's table. */
-    F("query", STRING_OR_OBJECT),
-    END,
-};
+/* "String or Object" in the Spec's table. */
+static const struct gw_catalog_field products_searched[] = {F("query", STRING_OR_OBJECT), END};
 static const struct gw_catalog_field product_list_viewed[] = {
-    F("list_id", STRING),
-    F("category", STRING),
-    PRODUCTS,
-    END,
-};
+    F("list_id", STRING), F("category", STRING), PRODUCTS, END};
 static const struct gw_catalog_field product_list_filtered[] = {
-    F("list_id", STRING),
-    F("category", STRING),
-    NEST("filters", OBJECTS, filter),
-    NEST("sorts", OBJECTS, filter),
-    PRODUCTS,
-    END,
-};
+    F("list_id", STRING), F("category", STRING), NEST("filters", OBJECTS, filter),
+    NEST("sorts", OBJECTS, filter), PRODUCTS, END};
+/* position is a String here, a Number in products: as the Spec says. */
 static const struct gw_catalog_field promotion[] = {
-    /* position is a String here, a Number in products: as the Spec says. */
-    F("promotion_id", STRING), F("creative", STRING), F("name", STRING), F("position", STRING), END,
-};
+    F("promotion_id", STRING), F("creative", STRING), F("name", STRING), F("position", STRING),
+    END};
 static const struct gw_catalog_field product_clicked[] = {PRODUCT_FIELDS, END};
 static const struct gw_catalog_field product_viewed[] = {
-    PRODUCT_FIELDS,
-    F("currency", STRING),
-    F("value", NUMBER),
-    END,
-};
-static const struct gw_catalog_field product_in_cart[] = {F("cart_id", STRING), PRODUCT_FIELDS,
-                                                          END};
+    PRODUCT_FIELDS, F("currency", STRING), F("value", NUMBER), END};
+static const struct gw_catalog_field product_in_cart[] = {
+    F("cart_id", STRING), PRODUCT_FIELDS, END};
 static const struct gw_catalog_field cart_viewed[] = {F("cart_id", STRING), PRODUCTS, END};
 static const struct gw_catalog_field checkout_started[] = {
-    F("order_id", STRING),
-    F("value", NUMBER),
-    ORDER_AMOUNTS,
-    END,
-};
+    F("order_id", STRING), F("value", NUMBER), ORDER_AMOUNTS, END};
 static const struct gw_catalog_field checkout_step[] = {
-    F("checkout_id", STRING),
-    F("step", NUMBER),
-    F("shipping_method", STRING),
-    F("payment_method", STRING),
-    END,
-};
+    F("checkout_id", STRING), F("step", NUMBER), F("shipping_method", STRING),
+    F("payment_method", STRING), END};
 static const struct gw_catalog_field payment_info[] = {
-    F("checkout_id", STRING),     F("order_id", STRING),       F("step", NUMBER),
-    F("shipping_method", STRING), F("payment_method", STRING), END,
-};
+    F("checkout_id", STRING), F("order_id", STRING), F("step", NUMBER),
+    F("shipping_method", STRING), F("payment_method", STRING), END};
 /* Order Refunded takes "the same properties as Order Completed". */
 static const struct gw_catalog_field order_completed[] = {
-    F("checkout_id", STRING), F("order_id", STRING), F("subtotal", NUMBER), ORDER_AMOUNTS, END,
-};
+    F("checkout_id", STRING), F("order_id", STRING), F("subtotal", NUMBER), ORDER_AMOUNTS, END};
 /* Order Cancelled takes the same set as Order Updated. */
 static const struct gw_catalog_field order_updated[] = {F("order_id", STRING), ORDER_AMOUNTS, END};
 static const struct gw_catalog_field coupon_entered[] = {
-    F("order_id", STRING),
-    F("cart_id", STRING),
-    F("coupon_id", STRING),
-    END,
-};
+    F("order_id", STRING), F("cart_id", STRING), F("coupon_id", STRING), END};
 static const struct gw_catalog_field coupon_applied[] = {
-    F("order_id", STRING),    F("cart_id", STRING),  F("coupon_id", STRING),
-    F("coupon_name", STRING), F("discount", NUMBER), END,
-};
+    F("order_id", STRING), F("cart_id", STRING), F("coupon_id", STRING), F("coupon_name", STRING),
+    F("discount", NUMBER), END};
 static const struct gw_catalog_field coupon_denied[] = {
-    F("order_id", STRING),    F("cart_id", STRING), F("coupon_id", STRING),
-    F("coupon_name", STRING), F("reason", STRING),  END,
-};
+    F("order_id", STRING), F("cart_id", STRING), F("coupon_id", STRING), F("coupon_name", STRING),
+    F("reason", STRING), END};
 static const struct gw_catalog_field wishlist[] = {
-    F("wishlist_id", STRING),
-    F("wishlist_name", STRING),
-    PRODUCT_FIELDS,
-    END,
-};
+    F("wishlist_id", STRING), F("wishlist_name", STRING), PRODUCT_FIELDS, END};
 static const struct gw_catalog_field wishlist_to_cart[] = {
-    F("wishlist_id", STRING), F("wishlist_name", STRING), F("cart_id", STRING), PRODUCT_FIELDS, END,
-};
+    F("wishlist_id", STRING), F("wishlist_name", STRING), F("cart_id", STRING), PRODUCT_FIELDS,
+    END};
 static const struct gw_catalog_field product_shared[] = {
-    F("share_via", STRING), F("share_message", STRING), F("recipient", STRING), PRODUCT_CORE, END,
-};
+    F("share_via", STRING), F("share_message", STRING), F("recipient", STRING), PRODUCT_CORE, END};
 static const struct gw_catalog_field cart_shared[] = {
-    F("share_via", STRING),
-    F("share_message", STRING),
-    F("recipient", STRING),
-    F("cart_id", STRING),
-    NEST("products", OBJECTS, shared_item),
-    END,
-};
+    F("share_via", STRING), F("share_message", STRING), F("recipient", STRING),
+    F("cart_id", STRING), NEST("products", OBJECTS, shared_item), END};
+/* The Spec types even rating as String, while its Copilot sibling (Feedback
+ * Submitted) types rating Number; a number is unambiguous, so both are
+ * taken. */
 static const struct gw_catalog_field product_reviewed[] = {
-    F("product_id", STRING),
-    F("review_id", STRING),
-    F("review_body", STRING),
-    /* The Spec types even rating as String, while its Copilot sibling
-     * (Feedback Submitted) types rating Number; a number is unambiguous, so
-     * both are taken. */
-    F("rating", STRING_OR_NUMBER),
-    END,
-};
+    F("product_id", STRING), F("review_id", STRING), F("review_body", STRING),
+    F("rating", STRING_OR_NUMBER), END};
 
 /* ---- Email, Live Chat, A/B Testing ---- */
 
@@ -244,33 +152,15 @@ static const struct gw_catalog_field product_reviewed[] = {
 
 static const struct gw_catalog_field email[] = {EMAIL_FIELDS, END};
 static const struct gw_catalog_field email_link[] = {
-    EMAIL_FIELDS,
-    F("link_id", STRING),
-    F("link_url", STRING),
-    END,
-};
+    EMAIL_FIELDS, F("link_id", STRING), F("link_url", STRING), END};
 static const struct gw_catalog_field unsubscribed[] = {
-    EMAIL_FIELDS,
-    F("list_id", STRING),
-    F("list_name", STRING),
-    END,
-};
+    EMAIL_FIELDS, F("list_id", STRING), F("list_name", STRING), END};
 static const struct gw_catalog_field live_chat[] = {
-    F("agent_id", STRING),
-    F("agent_name", STRING),
-    F("agent_username", STRING),
-    F("conversation_id", STRING),
-    F("conversation_duration", NUMBER),
-    F("message_id", STRING),
-    END,
-};
+    F("agent_id", STRING), F("agent_name", STRING), F("agent_username", STRING),
+    F("conversation_id", STRING), F("conversation_duration", NUMBER), F("message_id", STRING), END};
 static const struct gw_catalog_field experiment[] = {
-    F("experiment_id", STRING),
-    F("experiment_name", STRING),
-    F("variation_id", STRING),
-    F("variation_name", STRING),
-    END,
-};
+    F("experiment_id", STRING), F("experiment_name", STRING), F("variation_id", STRING),
+    F("variation_name", STRING), END};
 
 /* ---- Video ---- */
 
@@ -291,134 +181,75 @@ static const struct gw_catalog_field experiment[] = {
 
 static const struct gw_catalog_field playback[] = {PLAYBACK_FIELDS, END};
 static const struct gw_catalog_field playback_started[] = {
-    PLAYBACK_FIELDS,
-    F("content_asset_ids", STRINGS),
-    F("content_pod_ids", STRINGS),
-    END,
-};
+    PLAYBACK_FIELDS, F("content_asset_ids", STRINGS), F("content_pod_ids", STRINGS), END};
 static const struct gw_catalog_field playback_interrupted[] = {
-    PLAYBACK_FIELDS,
-    F("method", STRING),
-    END,
-};
+    PLAYBACK_FIELDS, F("method", STRING), END};
 static const struct gw_catalog_field content[] = {CONTENT_FIELDS, END};
 static const struct gw_catalog_field video_ad[] = {
-    F("session_id", STRING),  F("asset_id", STRING),
-    F("pod_id", STRING),      F("pod_position", INTEGER),
-    F("pod_length", INTEGER), F("type", STRING),
-    F("title", STRING),       F("publisher", STRING),
-    F("position", INTEGER),   F("total_length", INTEGER),
-    F("load_type", STRING),   NEST("content", OBJECT, content),
-    F("quartile", INTEGER),   END,
-};
+    F("session_id", STRING), F("asset_id", STRING), F("pod_id", STRING), F("pod_position", INTEGER),
+    F("pod_length", INTEGER), F("type", STRING), F("title", STRING), F("publisher", STRING),
+    F("position", INTEGER), F("total_length", INTEGER), F("load_type", STRING),
+    NEST("content", OBJECT, content), F("quartile", INTEGER), END};
 static const struct gw_catalog_field video_quality[] = {
-    F("bitrate", INTEGER),
-    F("framerate", NUMBER),
-    F("startupTime", NUMBER),
-    F("droppedFrames", NUMBER),
-    END,
-};
+    F("bitrate", INTEGER), F("framerate", NUMBER), F("startupTime", NUMBER),
+    F("droppedFrames", NUMBER), END};
 
 /* ---- Mobile ---- */
 
 static const struct gw_catalog_field none[] = {END};
-static const struct gw_catalog_field app_installed[] = {F("version", STRING), F("build", STRING),
-                                                        END};
+static const struct gw_catalog_field app_installed[] = {
+    F("version", STRING), F("build", STRING), END};
 static const struct gw_catalog_field app_opened[] = {
-    F("from_background", BOOLEAN), F("url", STRING),   F("referring_application", STRING),
-    F("version", STRING),          F("build", STRING), END,
-};
+    F("from_background", BOOLEAN), F("url", STRING), F("referring_application", STRING),
+    F("version", STRING), F("build", STRING), END};
 static const struct gw_catalog_field app_updated[] = {
-    F("previous_version", STRING),
-    F("previous_build", STRING),
-    F("version", STRING),
-    F("build", STRING),
-    END,
-};
+    F("previous_version", STRING), F("previous_build", STRING), F("version", STRING),
+    F("build", STRING), END};
 static const struct gw_catalog_field attribution_campaign[] = {
-    F("source", STRING),
-    F("name", STRING),
-    F("medium", STRING),
-    F("content", STRING),
-    F("ad_creative", STRING),
-    F("ad_group", STRING),
-    END,
-};
+    F("source", STRING), F("name", STRING), F("medium", STRING), F("content", STRING),
+    F("ad_creative", STRING), F("ad_group", STRING), END};
 static const struct gw_catalog_field install_attributed[] = {
-    F("provider", STRING),
-    NEST("campaign", OBJECT, attribution_campaign),
-    END,
-};
+    F("provider", STRING), NEST("campaign", OBJECT, attribution_campaign), END};
 static const struct gw_catalog_field push_campaign[] = {
-    F("name", STRING), F("medium", STRING), F("content", STRING), F("source", STRING), END,
-};
-static const struct gw_catalog_field push_received[] = {NEST("campaign", OBJECT, push_campaign),
-                                                        END};
+    F("name", STRING), F("medium", STRING), F("content", STRING), F("source", STRING), END};
+static const struct gw_catalog_field push_received[] = {
+    NEST("campaign", OBJECT, push_campaign), END};
 static const struct gw_catalog_field push_action[] = {
-    F("action", STRING),
-    NEST("campaign", OBJECT, push_campaign),
-    END,
-};
+    F("action", STRING), NEST("campaign", OBJECT, push_campaign), END};
 static const struct gw_catalog_field deep_link[] = {F("provider", STRING), F("url", STRING), END};
 
 /* ---- B2B SaaS (every event also takes context.groupId) ---- */
 
 static const struct gw_catalog_field account[] = {F("account_name", STRING), END};
 static const struct gw_catalog_field signed_up[] = {
-    F("type", STRING),  F("first_name", STRING), F("last_name", STRING), F("email", STRING),
-    F("phone", STRING), F("username", STRING),   F("title", STRING),     END,
-};
+    F("type", STRING), F("first_name", STRING), F("last_name", STRING), F("email", STRING),
+    F("phone", STRING), F("username", STRING), F("title", STRING), END};
 static const struct gw_catalog_field username[] = {F("username", STRING), END};
 static const struct gw_catalog_field invite_sent[] = {
-    F("invitee_email", STRING),
-    F("invitee_first_name", STRING),
-    F("invitee_last_name", STRING),
-    F("invitee_role", STRING),
-    END,
-};
+    F("invitee_email", STRING), F("invitee_first_name", STRING), F("invitee_last_name", STRING),
+    F("invitee_role", STRING), END};
 static const struct gw_catalog_field account_added_user[] = {F("role", STRING), END};
 static const struct gw_catalog_field trial[] = {
-    F("trial_start_date", DATE),
-    F("trial_end_date", DATE),
-    F("trial_plan_name", STRING),
-    END,
-};
+    F("trial_start_date", DATE), F("trial_end_date", DATE), F("trial_plan_name", STRING), END};
 
 /* ---- AI Copilot (camelCase ids, as the Spec writes them) ---- */
 
 static const struct gw_catalog_field copilot_started[] = {F("conversationId", STRING), END};
 static const struct gw_catalog_field copilot_message[] = {
-    F("conversationId", STRING),
-    F("messageId", STRING),
-    F("message_body", STRING),
-    F("role", STRING),
-    END,
-};
+    F("conversationId", STRING), F("messageId", STRING), F("message_body", STRING),
+    F("role", STRING), END};
 static const struct gw_catalog_field copilot_ended[] = {
-    F("conversationId", STRING),
-    F("message_count", NUMBER),
-    END,
-};
+    F("conversationId", STRING), F("message_count", NUMBER), END};
 static const struct gw_catalog_field copilot_action[] = {
-    F("conversationId", STRING), F("messageId", STRING), F("type", STRING),
-    F("action", STRING),         F("role", STRING),      END,
-};
+    F("conversationId", STRING), F("messageId", STRING), F("type", STRING), F("action", STRING),
+    F("role", STRING), END};
 static const struct gw_catalog_field copilot_media[] = {
-    F("conversationId", STRING), F("messageId", STRING), F("type", STRING),
-    F("sub_type", STRING),       F("role", STRING),      END,
-};
+    F("conversationId", STRING), F("messageId", STRING), F("type", STRING), F("sub_type", STRING),
+    F("role", STRING), END};
 static const struct gw_catalog_field copilot_component[] = {
-    F("conversationId", STRING),
-    F("messageId", STRING),
-    F("type", STRING),
-    END,
-};
+    F("conversationId", STRING), F("messageId", STRING), F("type", STRING), END};
 static const struct gw_catalog_field copilot_feedback[] = {
-    F("conversationId", STRING),
-    F("messageId", STRING),
-    F("rating", NUMBER),
-    END,
-};
+    F("conversationId", STRING), F("messageId", STRING), F("rating", NUMBER), END};
 
 static const struct gw_catalog_event events[] = {
     {"Products Searched", "E-commerce", products_searched},
@@ -516,6 +347,7 @@ static const struct gw_catalog_event events[] = {
     {"Component Loaded", "AI Copilot", copilot_component},
     {"Feedback Submitted", "AI Copilot", copilot_feedback},
 };
+/* clang-format on */
 
 /* ---- Lookups ---- */
 
@@ -632,6 +464,101 @@ bool gw_catalog_item_type(const struct gw_catalog_field *f, enum gw_catalog_type
         return true;
     }
     return false;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Reads exactly n digits. */
+static bool digits(const char *s, size_t n, int *out)
+{
+    int val = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(s[i])) {
+            return false;
+        }
+        val = val * 10 + (s[i] - '0');
+    }
+    *out = val;
+    return true;
+}
+
+static int days_in(int y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* YYYY-MM-DD; returns the length read, 0 when it is not a real date. */
+static size_t parse_date(const char *s)
+{
+    int y, m, d;
+    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) || s[7] != '-' ||
+        !digits(s + 8, 2, &d)) {
+        return 0;
+    }
+    return m >= 1 && m <= 12 && d >= 1 && d <= days_in(y, m) ? 10 : 0;
+}
+
+/* HH:MM:SS with an optional fraction; 60 seconds is a leap second. */
+static size_t parse_time(const char *s)
+{
+    int h, mi, sec;
+    if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' ||
+        !digits(s + 6, 2, &sec) || h > 23 || mi > 59 || sec > 60) {
+        return 0;
+    }
+    size_t n = 8;
+    if (s[n] == '.') {
+        size_t f = strspn(s + n + 1, "0123456789");
+        n = f > 0 ? n + 1 + f : 0;
+    }
+    return n;
+}
+
+/* Z, or +HH, +HHMM, +HH:MM (and -). */
+static size_t parse_zone(const char *s)
+{
+    int h, m = 0;
+    if (s[0] == 'Z' || s[0] == 'z') {
+        return 1;
+    }
+    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &h) || h > 23) {
+        return 0;
+    }
+    size_t n = 3 + (s[3] == ':');
+    if (s[n] == '\0') {
+        return s[3] == ':' ? 0 : n;
+    }
+    return digits(s + n, 2, &m) && m <= 59 ? n + 2 : 0;
+}
+
+bool gw_catalog_date_ok(const char *s, bool strict)
+{
+    size_t n = parse_date(s);
+    if (n == 0) {
+        return false;
+    }
+    if (s[n] == '\0') {
+        return !strict;
+    }
+    if (s[n] != 'T' && s[n] != 't') {
+        return false;
+    }
+    s += n + 1;
+    n = parse_time(s);
+    if (n == 0) {
+        return false;
+    }
+    s += n;
+    if (*s == '\0') {
+        return !strict;
+    }
+    n = parse_zone(s);
+    return n > 0 && s[n] == '\0';
 }
 
 const char *gw_catalog_type_name(enum gw_catalog_type t)

@@ -75,6 +75,12 @@ bool gw_catalog_type_ok(enum gw_catalog_type t, json_object *val);
  * returns true; false when f is NULL or its items may be anything. */
 bool gw_catalog_item_type(const struct gw_catalog_field *f, enum gw_catalog_type *out);
 
+/* True when s is an ISO-8601 date-time with a zone, with real month, day,
+ * hour and minute ranges ("2017-12-15T00:59:29.000Z", "...+01:00"). When
+ * not strict (DATE fields) a bare date ("2017-12-15") and a date-time
+ * without a zone pass too. Borrows s. */
+bool gw_catalog_date_ok(const char *s, bool strict);
+
 /* Returns "a string", "a number", ... for messages (static). */
 const char *gw_catalog_type_name(enum gw_catalog_type t);
 

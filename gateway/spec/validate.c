@@ -174,103 +174,6 @@ static size_t path_index(struct vctx *v, size_t i)
 
 /* ---- Formats ---- */
 
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Reads exactly n digits. */
-static bool digits(const char *s, size_t n, int *out)
-{
-    int val = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i])) {
-            return false;
-        }
-        val = val * 10 + (s[i] - '0');
-    }
-    *out = val;
-    return true;
-}
-
-static int days_in(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* YYYY-MM-DD; returns the length read, 0 when it is not a real date. */
-static size_t parse_date(const char *s)
-{
-    int y, m, d;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) || s[7] != '-' ||
-        !digits(s + 8, 2, &d)) {
-        return 0;
-    }
-    return m >= 1 && m <= 12 && d >= 1 && d <= days_in(y, m) ? 10 : 0;
-}
-
-/* HH:MM:SS with an optional fraction; 60 seconds is a leap second. */
-static size_t parse_time(const char *s)
-{
-    int h, mi, sec;
-    if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' ||
-        !digits(s + 6, 2, &sec) || h > 23 || mi > 59 || sec > 60) {
-        return 0;
-    }
-    size_t n = 8;
-    if (s[n] == '.') {
-        size_t f = strspn(s + n + 1, "0123456789");
-        n = f > 0 ? n + 1 + f : 0;
-    }
-    return n;
-}
-
-/* Z, or +HH, +HHMM, +HH:MM (and -). */
-static size_t parse_zone(const char *s)
-{
-    int h, m = 0;
-    if (s[0] == 'Z' || s[0] == 'z') {
-        return 1;
-    }
-    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &h) || h > 23) {
-        return 0;
-    }
-    size_t n = 3 + (s[3] == ':');
-    if (s[n] == '\0') {
-        return s[3] == ':' ? 0 : n;
-    }
-    return digits(s + n, 2, &m) && m <= 59 ? n + 2 : 0;
-}
-
-/* An ISO-8601 date-time with a zone. lenient (dates of traits and
- * properties) also takes a bare date and a date-time without a zone. */
-static bool iso_ok(const char *s, bool lenient)
-{
-    size_t n = parse_date(s);
-    if (n == 0) {
-        return false;
-    }
-    if (s[n] == '\0') {
-        return lenient;
-    }
-    if (s[n] != 'T' && s[n] != 't') {
-        return false;
-    }
-    s += n + 1;
-    n = parse_time(s);
-    if (n == 0) {
-        return false;
-    }
-    s += n;
-    if (*s == '\0') {
-        return lenient;
-    }
-    n = parse_zone(s);
-    return n > 0 && s[n] == '\0';
-}
-
 /* Lowercase letters, digits and hyphens; no hyphen at either end. */
 static bool is_slug(const char *s)
 {
@@ -351,10 +254,10 @@ static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_o
             gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val), owner);
         return false;
     }
-    if (f->type == GW_CATALOG_DATE && !iso_ok(json_object_get_string(val), true)) {
+    if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
         add(v, v->path, "format",
-            "%s '%s' is not an ISO-8601 date such as 2017-12-15T00:59:29.000Z (%s)", v->path,
-            clip(&c, json_object_get_string(val)), owner);
+            "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
+            v->path, clip(&c, json_object_get_string(val)), owner);
     }
     return true;
 }
@@ -558,7 +461,7 @@ static void check_timestamps(struct vctx *v, json_object *call)
         if (!json_object_is_type(val, json_type_string)) {
             add(v, names[i], "type", "%s must be an ISO-8601 date-time string, not %s", names[i],
                 jtype(val));
-        } else if (!iso_ok(json_object_get_string(val), false)) {
+        } else if (!gw_catalog_date_ok(json_object_get_string(val), true)) {
             add(v, names[i], "format",
                 "%s '%s' is not an ISO-8601 date-time with a time zone such as "
                 "2017-12-15T00:59:29.000Z",

@@ -532,6 +532,8 @@ static const struct vcase cases[] = {
     {.name = "not near: Checkout Completed", .json = EVENT("Checkout Completed")},
     {.name = "not near: Issue Opened", .json = EVENT("Issue Opened")},
     {.name = "not near: Application Reinstalled", .json = EVENT("Application Reinstalled")},
+    {.name = "not near: Signed On", .json = EVENT("Signed On")},
+    {.name = "not near: Order Shipped", .json = EVENT("Order Shipped")},
 
     /* ---- key conventions ---- */
     {.name = "keys: camelCase property",
