@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw_test.h"
 #include "mem.h"
@@ -12,6 +13,19 @@
 static const char *jstr(json_object *o, const char *k)
 {
     return json_object_get_string(json_object_object_get(o, k));
+}
+
+/* The daemon a test started; .fini stops it even when an assertion failed. */
+static struct gwt_proc proc;
+
+static void kill_leftover(void)
+{
+    if (proc.pid > 0) {
+        gwt_proc_stop(&proc, SIGKILL, 5000);
+    }
+    if (proc.log[0] != '\0') {
+        unlink(proc.log);
+    }
 }
 
 static void serve_dry_run(struct gwt_proc *p)
@@ -41,24 +55,22 @@ static void post_open(const struct gwt_proc *p)
     free(open);
 }
 
-Test(daemon, serves_dry_run_and_stops_on_sigterm, .timeout = 30)
+Test(daemon, serves_dry_run_and_stops_on_sigterm, .fini = kill_leftover, .timeout = 30)
 {
-    struct gwt_proc p;
-    serve_dry_run(&p);
-    post_open(&p);
-    cr_expect_eq(gwt_proc_stop(&p, SIGTERM, 15000), 0);
-    char *log = gwt_proc_log(&p);
+    serve_dry_run(&proc);
+    post_open(&proc);
+    cr_expect_eq(gwt_proc_stop(&proc, SIGTERM, 15000), 0);
+    char *log = gwt_proc_log(&proc);
     cr_expect_neq(strstr(log, "SIGTERM: draining"), NULL, "%s", log);
     cr_expect_neq(strstr(log, "\"stopped\""), NULL, "%s", log);
     free(log);
 }
 
-Test(daemon, stops_on_sigint, .timeout = 30)
+Test(daemon, stops_on_sigint, .fini = kill_leftover, .timeout = 30)
 {
-    struct gwt_proc p;
-    serve_dry_run(&p);
-    post_open(&p);
-    cr_expect_eq(gwt_proc_stop(&p, SIGINT, 15000), 0);
+    serve_dry_run(&proc);
+    post_open(&proc);
+    cr_expect_eq(gwt_proc_stop(&proc, SIGINT, 15000), 0);
 }
 
 Test(daemon, refuses_bad_rules_at_start, .timeout = 30)
