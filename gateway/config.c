@@ -58,6 +58,7 @@ void gw_config_fini(struct gw_config *c)
     free(c->endpoint);
     free(c->region);
     free(c->log_level);
+    free(c->segment_source);
     for (size_t i = 0; i < c->n_sources; i++) {
         source_fini(&c->sources[i]);
     }
@@ -346,8 +347,9 @@ static bool load_sections(struct gw_config *c, const struct gw_node *root, struc
 
 enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_diag *diag)
 {
-    static const char *const keys[] = {"listen", "rules",   "spool",   "limits",    "upstream",
-                                       "sources", "dry_run", "threads", "log_level", NULL};
+    static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
+                                       "upstream", "sources", "dry_run", "threads",
+                                       "log_level", "segment_source", NULL};
     struct gw_doc *doc = NULL;
     enum gw_rc rc = gw_yaml_parse_file(path, &doc, diag);
     if (rc != GW_OK) {
@@ -366,6 +368,13 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
             ok = file_flag(c, root, pairs[i][0], pairs[i][1], diag) && ok;
         }
         ok = load_sections(c, root, diag) && ok;
+        const char *ss = NULL;
+        if (gw_schema_str(diag, root, "segment_source", false, &ss) && ss != NULL) {
+            free(c->segment_source);
+            c->segment_source = gw_strdup(ss);
+        } else if (ss == NULL && gw_node_get(root, "segment_source") != NULL) {
+            ok = false;
+        }
     }
     gw_yaml_free(c->doc);
     c->doc = doc;

@@ -40,6 +40,7 @@ struct gw_config {
     uint64_t max_body;
     unsigned threads;  /* HTTP worker threads; 0: one per core */
     char *log_level;
+    char *segment_source; /* rules for Segment-shaped calls without context.integration.name */
     struct gw_source_conf *sources;
     size_t n_sources;
     struct gw_doc *doc; /* the file, kept for node positions */

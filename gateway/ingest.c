@@ -35,7 +35,7 @@ void gw_ingest_res_fini(struct gw_ingest_res *res)
     res->violations = NULL;
 }
 
-static const char *resolve_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req)
+const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req)
 {
     if (req->write_key != NULL && req->write_key[0] != '\0') {
         return req->write_key;
@@ -44,15 +44,14 @@ static const char *resolve_write_key(const struct gw_ingest *ing, const struct g
     return sc != NULL && sc->write_key != NULL && sc->write_key[0] != '\0' ? sc->write_key : NULL;
 }
 
-static void validate_calls(const struct gw_source *src, struct gw_ingest_res *res,
-                           size_t *origin)
+static void validate_calls(const struct gw_spec_opts *const *opts, const size_t *origin,
+                           struct gw_ingest_res *res)
 {
-    const struct gw_spec_opts *opts = gw_source_spec(src);
     size_t n = json_object_array_length(res->events);
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
         size_t len = 0;
-        gw_spec_validate(opts, call, origin[k], res->violations);
+        gw_spec_validate(opts[k], call, origin[k], res->violations);
         gw_json_compact(call, &len);
         const char *ev = gw_json_get_str(call, "event");
         gw_spec_check_size(len, origin[k], ev ? ev : gw_json_get_str(call, "type"),
@@ -60,17 +59,15 @@ static void validate_calls(const struct gw_source *src, struct gw_ingest_res *re
     }
 }
 
-static void relay_calls(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                        const char *write_key, struct gw_ingest_res *res)
+static void relay_calls(const struct gw_ingest *ing, const char *write_key, const char *endpoint,
+                        struct gw_ingest_res *res)
 {
     size_t n = json_object_array_length(res->events);
     struct gw_relay_call *calls = gw_calloc(n ? n : 1, sizeof(*calls));
     for (size_t k = 0; k < n; k++) {
         calls[k].json = gw_json_compact(json_object_array_get_idx(res->events, k), &calls[k].len);
     }
-    enum gw_rc rc = n == 0 ? GW_OK
-                           : gw_relay_submit(ing->relay, write_key,
-                                             gw_config_endpoint(ing->cfg, req->source), calls, n);
+    enum gw_rc rc = n == 0 ? GW_OK : gw_relay_submit(ing->relay, write_key, endpoint, calls, n);
     free(calls);
     if (rc != GW_OK) {
         res->retry_after = 5;
@@ -80,6 +77,25 @@ static void relay_calls(const struct gw_ingest *ing, const struct gw_ingest_req 
     }
     res->accepted = n;
     res->status = 200;
+}
+
+void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
+                       const size_t *origin, const char *write_key, const char *endpoint,
+                       struct gw_ingest_res *res)
+{
+    validate_calls(opts, origin, res);
+    size_t nv = json_object_array_length(res->violations);
+    if (nv > 0) {
+        gw_ingest_fail(res, 422, "spec_violation", "%zu violation%s of the Segment Spec; nothing "
+                       "was accepted", nv, nv == 1 ? "" : "s");
+        return;
+    }
+    if (res->dry_run) {
+        res->accepted = json_object_array_length(res->events);
+        res->status = 200;
+        return;
+    }
+    relay_calls(ing, write_key, endpoint, res);
 }
 
 /* The part after the source is known and its events collected. */
@@ -108,20 +124,15 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
             origin[k] = i;
         }
     }
-    validate_calls(src, res, origin);
+    size_t total = json_object_array_length(res->events);
+    const struct gw_spec_opts **opts = gw_calloc(total ? total : 1, sizeof(*opts));
+    for (size_t k = 0; k < total; k++) {
+        opts[k] = gw_source_spec(src);
+    }
+    gw_ingest_deliver(ing, opts, origin, write_key, gw_config_endpoint(ing->cfg, req->source),
+                      res);
+    free(opts);
     free(origin);
-    size_t nv = json_object_array_length(res->violations);
-    if (nv > 0) {
-        gw_ingest_fail(res, 422, "spec_violation", "%zu violation%s of the Segment Spec; nothing "
-                       "was accepted", nv, nv == 1 ? "" : "s");
-        return;
-    }
-    if (res->dry_run) {
-        res->accepted = json_object_array_length(res->events);
-        res->status = 200;
-        return;
-    }
-    relay_calls(ing, req, write_key, res);
 }
 
 /* The URL the partner called, as it signed it: the configured public_url,
@@ -187,9 +198,9 @@ static const char *write_key_for(const struct gw_ingest *ing, const struct gw_so
     if (sig != NULL && strcmp(sig, "basic") == 0) {
         struct gw_ingest_req copy = *req;
         copy.write_key = NULL;
-        return resolve_write_key(ing, &copy);
+        return gw_ingest_write_key(ing, &copy);
     }
-    return resolve_write_key(ing, req);
+    return gw_ingest_write_key(ing, req);
 }
 
 static bool decode_events(const struct gw_ingest *ing, const struct gw_source *src,

@@ -55,6 +55,21 @@ struct gw_ingest_res {
 void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                    struct gw_ingest_res *res);
 
+struct gw_spec_opts;
+
+/* The back half shared by webhooks and the Segment-shaped endpoints:
+ * res->events holds the calls, origin[k] the request index call k came
+ * from, opts[k] the rules it answers to (NULL: the Spec's defaults).
+ * Validates every call; answers 422 with all violations, or 200 (dry run),
+ * or hands the calls to the relay for write_key and endpoint (all borrowed). */
+void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
+                       const size_t *origin, const char *write_key, const char *endpoint,
+                       struct gw_ingest_res *res);
+
+/* The write key: the request's Basic auth user, else the configuration's
+ * sources.<req->source>.write_key; NULL when neither. Borrowed. */
+const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req);
+
 /* Sets res to an error answer (status, static code, message) without events. */
 void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -8,6 +8,8 @@
 
 #include "mem.h"
 
+#include <openssl/evp.h>
+
 const char *gw_json_get_str(json_object *obj, const char *key)
 {
     json_object *v = gw_json_get(obj, key);
@@ -108,4 +110,22 @@ const char *gw_json_scalar_text(json_object *v)
     default:
         return NULL;
     }
+}
+
+json_object *gw_json_digest_id(const char *prefix, json_object *obj)
+{
+    size_t len = 0;
+    const char *s = gw_json_compact(obj, &len);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL)) {
+        gw_fatal("sha256 failed");
+    }
+    char hex[33];
+    for (size_t i = 0; i < 16; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    char id[128];
+    snprintf(id, sizeof(id), "%.60s-%s", prefix, hex);
+    return json_object_new_string(id);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "buf.h"
 #include "ingest.h"
 #include "json.h"
@@ -117,8 +118,9 @@ static bool truthy(const char *v)
     return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
 }
 
-static enum MHD_Result handle_webhook(struct gw_server *s, struct MHD_Connection *c,
-                                      struct conn *cn, const char *source)
+/* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
+static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
+                                   struct conn *cn, const char *source, const char *api)
 {
     char *pass = NULL;
     char *user = MHD_basic_auth_get_username_password(c, &pass);
@@ -136,21 +138,37 @@ static enum MHD_Result handle_webhook(struct gw_server *s, struct MHD_Connection
         .arg = c,
     };
     struct gw_ingest_res res;
-    gw_ingest_run(s->ing, &req, &res);
+    if (api != NULL) {
+        gw_api_run(s->ing, api, &req, &res);
+    } else {
+        gw_ingest_run(s->ing, &req, &res);
+    }
     if (user != NULL) {
         MHD_free(user);
     }
     if (pass != NULL) {
         MHD_free(pass);
     }
-    gw_info("server", "request %s source=%.64s status=%d accepted=%zu ignored=%zu%s%s%s", cn->id,
-            source, res.status, res.accepted, res.ignored, res.dry_run ? " dry_run" : "",
+    gw_info("server", "request %s %s=%.64s status=%d accepted=%zu ignored=%zu%s%s%s", cn->id,
+            api ? "api" : "source", api ? api : source, res.status, res.accepted, res.ignored, res.dry_run ? " dry_run" : "",
             res.error ? " error=" : "", res.error ? res.error : "");
     enum MHD_Result ret =
         send_json(c, cn, res.status, gw_ingest_answer(&res), res.status == 503 ? res.retry_after : 0,
                   NULL);
     gw_ingest_res_fini(&res);
     return ret;
+}
+
+static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c,
+                                   struct conn *cn, const char *source, const char *api)
+{
+    if (cn->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
+                 (unsigned long long)s->max_body);
+        return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
+    }
+    return handle_post(s, c, cn, source, api);
 }
 
 static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *c,
@@ -179,13 +197,13 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
             return respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");
         }
-        if (cn->too_large) {
-            char msg[128];
-            snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
-                     (unsigned long long)s->max_body);
-            return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
+        return post_or_413(s, c, cn, url + 10, NULL);
+    }
+    if (strncmp(url, "/v1/", 4) == 0 && gw_api_known(url + 4)) {
+        if (strcmp(method, "POST") != 0) {
+            return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST");
         }
-        return handle_webhook(s, c, cn, url + 10);
+        return post_or_413(s, c, cn, "", url + 4);
     }
     return respond_error(c, cn, 404, "not_found",
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);

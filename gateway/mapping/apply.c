@@ -1,7 +1,6 @@
 /* apply.c -- run a compiled source over one decoded webhook event and build
  * the Segment calls it stands for.
  * SPDX-License-Identifier: MIT */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,26 +254,6 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
     }
 }
 
-/* A stable messageId when the rules give none (or its parts are missing):
- * the same partner event, retried, hashes to the same id. */
-static json_object *fallback_message_id(const struct gw_source *src, json_object *event)
-{
-    size_t len = 0;
-    const char *s = gw_json_compact(event, &len);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL)) {
-        gw_fatal("sha256 failed");
-    }
-    char hex[33];
-    for (size_t i = 0; i < 16; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
-    char id[128];
-    snprintf(id, sizeof(id), "%.60s-%s", src->name, hex);
-    return json_object_new_string(id);
-}
-
 /* The event's messageId; a rule emitting several calls suffixes each with
  * its type (and position, when a type repeats) so that none dedupes another. */
 static json_object *message_id(struct build *b, const struct gw_source *src,
@@ -284,7 +263,7 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
     json_object *mid = src->has_message_id ? gw_value_eval(&src->message_id, b->in, b->event, &why)
                                            : NULL;
     const char *text = gw_json_scalar_text(mid);
-    json_object *base = text ? json_object_new_string(text) : fallback_message_id(src, b->event);
+    json_object *base = text ? json_object_new_string(text) : gw_json_digest_id(src->name, b->event);
     json_object_put(mid);
     if (r->n_calls == 1) {
         return base;
