@@ -85,6 +85,11 @@ void gw_hmac_add_params(struct gw_hmac *h, const struct gw_verify_param *params,
     }
     qsort(sorted, n, sizeof(*sorted), cmp_param);
     for (size_t i = 0; i < n; i++) {
+        /* A field repeated with the same value counts once (the SDKs build
+         * a set of values per name). */
+        if (i > 0 && cmp_param(&sorted[i - 1], &sorted[i]) == 0) {
+            continue;
+        }
         gw_hmac_adds(h, sorted[i]->name);
         gw_hmac_adds(h, sorted[i]->value);
     }

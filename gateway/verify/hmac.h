@@ -71,7 +71,8 @@ void gw_hmac_begin(struct gw_hmac *h, enum gw_hmac_alg alg, const char *key);
 void gw_hmac_add(struct gw_hmac *h, const void *p, size_t n);
 void gw_hmac_adds(struct gw_hmac *h, const char *s);
 /* Feeds the form fields sorted by name (then value) as name+value, the way
- * Twilio and Mandrill sign them. Borrows params. */
+ * Twilio and Mandrill sign them; an exact duplicate (same name and value)
+ * counts once. Borrows params; more than GW_VERIFY_MAX_PARAMS fails h. */
 void gw_hmac_add_params(struct gw_hmac *h, const struct gw_verify_param *params, size_t n);
 /* Writes the result to out (GW_HMAC_MAX bytes) and *outlen; frees the
  * contexts. Returns GW_ERR_NOMEM when libcrypto failed anywhere. */

@@ -84,7 +84,7 @@ struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
         cr_assert_eq(gw_config_load_file(&g->cfg, path, d), GW_OK, "config: %s", gw_diag_join(d));
         free(path);
     }
-    char *rules = gwt_root_path("rules");
+    char *rules = o->rules ? gwt_data_path(o->rules) : gwt_root_path("rules");
     cr_assert_eq(gw_rules_load_dir(rules, &g->rules, d), GW_OK, "rules: %s", gw_diag_join(d));
     free(rules);
     for (size_t i = 0; i < g->cfg.n_sources; i++) {

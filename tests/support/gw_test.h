@@ -39,6 +39,7 @@ struct gwt_opts {
     const char *endpoint;  /* upstream base URL; NULL: global dry run */
     const char *write_key; /* sources.sendgrid.write_key, or NULL */
     const char *config;    /* a YAML configuration file path (tests/data relative), or NULL */
+    const char *rules;     /* a rules directory (tests/data relative); NULL: the shipped rules/ */
     unsigned long long max_body; /* 0: default */
     double max_rps;        /* 0: default */
     unsigned flush_ms;     /* 0: 50 ms for quick tests */
