@@ -774,6 +774,68 @@ static bool compile_body(const struct gw_node *root, struct gw_source *src, stru
     return compile_content_types(root, src, diag);
 }
 
+/* tracking_plan: { strict: bool, events: { Name: { prop: type | {type, required} } } } */
+static bool compile_plan_props(const struct gw_node *props, struct gw_spec_plan *plan,
+                               struct gw_diag *diag)
+{
+    static const char *const keys[] = {"type", "required", NULL};
+    bool ok = true;
+    for (size_t i = 0; i < props->n; i++) {
+        const struct gw_node *p = props->items[i];
+        const char *type = NULL;
+        bool required = false;
+        if (p->type == GW_NODE_SCALAR) {
+            type = p->scalar;
+        } else if (!gw_schema_keys(diag, p, "a planned property", keys) ||
+                   !gw_schema_str(diag, p, "type", true, &type) ||
+                   !gw_schema_bool(diag, p, "required", &required)) {
+            ok = false;
+            continue;
+        }
+        if (gw_spec_plan_add_property(plan, props->keys[i]->scalar, type, required) != GW_OK) {
+            gw_diag_error(diag, p, "property '%s': type must be one of string, number, integer, "
+                          "boolean, object, array, date (was given '%s')",
+                          props->keys[i]->scalar, type);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static bool compile_plan(const struct gw_node *root, struct gw_source *src, struct gw_diag *diag)
+{
+    static const char *const keys[] = {"strict", "events", NULL};
+    const struct gw_node *tp = gw_node_get(root, "tracking_plan");
+    bool strict = false;
+    if (tp == NULL) {
+        return true;
+    }
+    if (!gw_schema_keys(diag, tp, "'tracking_plan'", keys) ||
+        !gw_schema_bool(diag, tp, "strict", &strict)) {
+        return false;
+    }
+    const struct gw_node *ev = gw_node_get(tp, "events");
+    if (ev == NULL || !gw_schema_is(diag, ev, GW_NODE_MAP, "'events'")) {
+        if (ev == NULL) {
+            gw_diag_error(diag, tp, "key 'events' is required (planned event -> properties)");
+        }
+        return false;
+    }
+    src->plan = gw_spec_plan_create(strict);
+    src->spec.plan = src->plan;
+    bool ok = true;
+    for (size_t i = 0; i < ev->n; i++) {
+        const struct gw_node *props = ev->items[i];
+        GW_ASSERT(gw_spec_plan_add_event(src->plan, ev->keys[i]->scalar) == GW_OK);
+        if (gw_node_is_null(props)) {
+            continue; /* planned, no properties */
+        }
+        ok = gw_schema_is(diag, props, GW_NODE_MAP, "a planned event") &&
+             compile_plan_props(props, src->plan, diag) && ok;
+    }
+    return ok;
+}
+
 static bool compile_signature(const struct gw_node *root, struct gw_source *src,
                               struct gw_diag *diag)
 {
@@ -852,8 +914,8 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
 {
     static const char *const keys[] = {"source",   "description", "integration",     "body",
                                        "content_types", "casing", "message_id",      "unmatched",
-                                       "allow_anonymous", "signature", "common", "events",
-                                       NULL};
+                                       "allow_anonymous", "signature", "tracking_plan",
+                                       "common", "events", NULL};
     if (root == NULL) {
         return NULL;
     }
@@ -867,6 +929,7 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
         ok = compile_casing(root, src, diag) && ok;
         ok = compile_body(root, src, diag) && ok;
         ok = compile_signature(root, src, diag) && ok;
+        ok = compile_plan(root, src, diag) && ok;
         const struct gw_node *common = gw_node_get(root, "common");
         if (common != NULL && gw_schema_is(diag, common, GW_NODE_MAP, "'common'")) {
             ok = add_targets(common, "", &src->common, &src->n_common, diag) && ok;
@@ -896,6 +959,7 @@ void gw_source_free(struct gw_source *src)
     free(src->json_field);
     gw_path_fini(&src->events);
     free(src->signature);
+    gw_spec_plan_destroy(src->plan);
     for (size_t i = 0; i < src->n_content_types; i++) {
         free(src->content_types[i]);
     }

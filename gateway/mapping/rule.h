@@ -137,6 +137,7 @@ struct gw_source {
     struct gw_path events;    /* where the events are in the body */
     bool has_events;
     char *signature;          /* scheme name, or NULL */
+    struct gw_spec_plan *plan; /* tracking plan, or NULL */
     char **content_types;
     size_t n_content_types;
     struct gw_spec_opts spec;

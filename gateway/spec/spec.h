@@ -35,6 +35,23 @@ bool gw_casing_check(enum gw_casing c, const char *s);
  * "Orders Create" in Proper Case, "firstName" -> "first_name" in snake_case). */
 char *gw_casing_convert(enum gw_casing c, const char *s);
 
+/* A tracking plan (the Protocols idea): planned track events, each with
+ * its properties, their types, and which are required. */
+struct gw_spec_plan;
+
+/* Returns a new, empty plan. strict: an unplanned event is a violation. */
+struct gw_spec_plan *gw_spec_plan_create(bool strict);
+/* NULL is a no-op. */
+void gw_spec_plan_destroy(struct gw_spec_plan *p);
+/* Plans an event (borrows name; copies it). Returns GW_ERR_INVALID when it
+ * is planned already. */
+enum gw_rc gw_spec_plan_add_event(struct gw_spec_plan *p, const char *event) GW_WUR;
+/* Plans a property of the event added last. type is one of: string, number,
+ * integer, boolean, object, array, date. GW_ERR_INVALID for an unknown type,
+ * a property planned twice, or no event yet. */
+enum gw_rc gw_spec_plan_add_property(struct gw_spec_plan *p, const char *name, const char *type,
+                                     bool required) GW_WUR;
+
 /* What a source expects of its calls. */
 struct gw_spec_opts {
     const char *integration;    /* borrowed: the source's slug; context.integration.name must
@@ -42,6 +59,7 @@ struct gw_spec_opts {
     enum gw_casing event_casing; /* default GW_CASING_PROPER */
     enum gw_casing key_casing;   /* property and trait keys; default GW_CASING_SNAKE */
     bool allow_anonymous;        /* accept calls with anonymousId but no userId; default false */
+    const struct gw_spec_plan *plan; /* borrowed tracking plan, or NULL (default) */
 };
 
 /* Fills o with the defaults above. */

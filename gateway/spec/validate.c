@@ -10,6 +10,7 @@
 #include "../json.h"
 #include "../mem.h"
 #include "catalog.h"
+#include "plan.h"
 #include "spec.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -568,6 +569,8 @@ static void check_event_name(struct vctx *v, const char *name)
     }
 }
 
+static void check_plan(struct vctx *v, json_object *call, const char *name);
+
 static void check_track(struct vctx *v, json_object *call)
 {
     const char *name = need_string(v, call, "event", ": name what happened (\"Order Completed\")");
@@ -587,6 +590,56 @@ static void check_track(struct vctx *v, json_object *call)
         .fallback_owner = "a reserved track property",
     };
     check_bag(&w, call, "properties", "properties", ev != NULL ? ev->props : NULL);
+    if (name != NULL && v->opts->plan != NULL) {
+        check_plan(v, call, name);
+    }
+}
+
+/* True when this call already has a violation at field (the catalog typed
+ * it): the plan does not say the same thing twice. */
+static bool reported(const struct vctx *v, const char *field)
+{
+    size_t n = json_object_array_length(v->out);
+    for (size_t i = n - (v->count < n ? v->count : n); i < n; i++) {
+        json_object *o = json_object_array_get_idx(v->out, i);
+        if (strcmp(json_object_get_string(json_object_object_get(o, "field")), field) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The tracking plan: an unplanned event (strict plans), a required property
+ * missing, a planned property of the wrong type. */
+static void check_plan(struct vctx *v, json_object *call, const char *name)
+{
+    const struct gw_spec_plan *plan = v->opts->plan;
+    const struct gw_plan_event *ev = gw_plan_find(plan, name);
+    struct clip c;
+    if (ev == NULL) {
+        if (plan->strict) {
+            add(v, "event", "unplanned", "event '%s' is not in the source's tracking plan",
+                clip(&c, name));
+        }
+        return;
+    }
+    json_object *props = gw_json_get(call, "properties");
+    for (size_t i = 0; i < ev->n; i++) {
+        const struct gw_plan_prop *pp = &ev->props[i];
+        json_object *val = gw_json_get(props, pp->name);
+        char field[300];
+        snprintf(field, sizeof(field), "properties.%s", pp->name);
+        if (val == NULL && pp->required) {
+            add(v, field, "required", "the tracking plan requires %s on '%s'", field, ev->name);
+        } else if (val != NULL && !gw_catalog_type_ok(pp->type, val) &&
+                   !reported(v, field)) {
+            add(v, field, "type", "the tracking plan types %s as %s, not %s", field,
+                gw_catalog_type_name(pp->type), jtype(val));
+        } else if (val != NULL && pp->type == GW_CATALOG_DATE && !reported(v, field) &&
+                   !gw_catalog_date_ok(json_object_get_string(val), false)) {
+            add(v, field, "format", "the tracking plan types %s as an ISO-8601 date", field);
+        }
+    }
 }
 
 static void check_view(struct vctx *v, json_object *call, const struct gw_catalog_field *props,
@@ -671,6 +724,7 @@ void gw_spec_opts_init(struct gw_spec_opts *o)
     o->event_casing = GW_CASING_PROPER;
     o->key_casing = GW_CASING_SNAKE;
     o->allow_anonymous = false;
+    o->plan = NULL;
 }
 
 size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size_t index,
