@@ -34,9 +34,8 @@ void gw_hmac_begin(struct gw_hmac *h, enum gw_hmac_alg alg, const char *key)
         OSSL_PARAM_construct_end(),
     };
     size_t keylen = key != NULL ? strlen(key) : 0;
-    h->failed = ctx == NULL ||
-                EVP_MAC_init(ctx, (const unsigned char *)(key != NULL ? key : ""), keylen,
-                             params) != 1;
+    h->failed = ctx == NULL || EVP_MAC_init(ctx, (const unsigned char *)(key != NULL ? key : ""),
+                                            keylen, params) != 1;
 }
 
 void gw_hmac_add(struct gw_hmac *h, const void *p, size_t n)
@@ -143,12 +142,11 @@ enum gw_rc gw_hmac_sha256(const void *p, size_t n, unsigned char *out)
 
 static bool is_b64(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
-enum gw_rc gw_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap,
-                         size_t *outlen)
+enum gw_rc gw_b64_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen)
 {
     size_t pad = 0;
     if (n == 0 || n % 4 != 0 || n > INT_MAX / 2) {
@@ -198,8 +196,7 @@ static int hex_val(char c)
     return -1;
 }
 
-enum gw_rc gw_hex_decode(const char *in, size_t n, unsigned char *out, size_t cap,
-                         size_t *outlen)
+enum gw_rc gw_hex_decode(const char *in, size_t n, unsigned char *out, size_t cap, size_t *outlen)
 {
     if (n == 0 || n % 2 != 0) {
         return GW_ERR_INVALID;
@@ -303,8 +300,7 @@ bool gw_hmac_parse_ts(const char *s, size_t n, int64_t *out)
     return true;
 }
 
-enum gw_rc gw_hmac_window(int64_t ts, int64_t now, unsigned tolerance_s, char *why,
-                          size_t whylen)
+enum gw_rc gw_hmac_window(int64_t ts, int64_t now, unsigned tolerance_s, char *why, size_t whylen)
 {
     int64_t age = 0;
     if (__builtin_sub_overflow(now, ts, &age) || age == INT64_MIN) {
@@ -317,8 +313,8 @@ enum gw_rc gw_hmac_window(int64_t ts, int64_t now, unsigned tolerance_s, char *w
     }
     if (age < -(int64_t)tolerance_s) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
-                           "timestamp is %" PRId64 " s in the future, over the %u s window",
-                           -age, tolerance_s);
+                           "timestamp is %" PRId64 " s in the future, over the %u s window", -age,
+                           tolerance_s);
     }
     return GW_OK;
 }

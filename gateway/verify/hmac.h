@@ -25,8 +25,8 @@
 #define GW_VERIFY_MAX_TS_DIGITS 15
 
 /* One scheme's check; the table in verify.c points at one per scheme. */
-typedef enum gw_rc (*gw_verify_fn)(const char *secret, const struct gw_verify_input *in,
-                                   char *why, size_t whylen);
+typedef enum gw_rc (*gw_verify_fn)(const char *secret, const struct gw_verify_input *in, char *why,
+                                   size_t whylen);
 
 enum gw_rc gw_verify_github(const char *secret, const struct gw_verify_input *in, char *why,
                             size_t whylen);

@@ -40,8 +40,8 @@ static size_t count;
 
 static uint32_t bucket_of(const unsigned char *id)
 {
-    uint32_t h = (uint32_t)id[0] | (uint32_t)id[1] << 8 | (uint32_t)id[2] << 16 |
-                 (uint32_t)id[3] << 24;
+    uint32_t h =
+        (uint32_t)id[0] | (uint32_t)id[1] << 8 | (uint32_t)id[2] << 16 | (uint32_t)id[3] << 24;
     return h & (CACHE_BUCKETS - 1);
 }
 

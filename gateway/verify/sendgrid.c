@@ -58,14 +58,13 @@ enum gw_rc gw_verify_sendgrid(const char *secret, const struct gw_verify_input *
     size_t tslen = 0;
     int64_t t = 0;
     const char *v = gw_hmac_header(in, HSIG, GW_VERIFY_MAX_HEADER, &n, why, whylen);
-    const char *ts = v != NULL ? gw_hmac_header(in, HTS, GW_VERIFY_MAX_HEADER, &tslen, why, whylen)
-                               : NULL;
+    const char *ts =
+        v != NULL ? gw_hmac_header(in, HTS, GW_VERIFY_MAX_HEADER, &tslen, why, whylen) : NULL;
     if (ts == NULL) {
         return GW_ERR_UNAUTHORIZED;
     }
     if (!gw_hmac_parse_ts(ts, tslen, &t)) {
-        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
-                           "header " HTS " must be unix seconds");
+        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "header " HTS " must be unix seconds");
     }
     unsigned char sig[GW_VERIFY_MAX_HEADER];
     size_t siglen = 0;

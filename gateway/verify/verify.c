@@ -71,8 +71,7 @@ enum gw_rc gw_verify_check(const struct gw_verify_scheme *s, const char *secret,
     /* An empty key would make every signature forgeable: refuse it as a
      * configuration error rather than let requests through. */
     if (secret == NULL || secret[0] == '\0') {
-        return gw_hmac_why(GW_ERR_INVALID, why, whylen, "no secret is configured for %s",
-                           s->name);
+        return gw_hmac_why(GW_ERR_INVALID, why, whylen, "no secret is configured for %s", s->name);
     }
     if (in->body == NULL && in->len != 0) {
         return gw_hmac_why(GW_ERR_INVALID, why, whylen, "request body is missing");

@@ -153,8 +153,10 @@ static const char *find_hdr(void *arg, const char *name)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Decodes s in place ('+' is a space, %XX a byte). */
@@ -279,75 +281,148 @@ static void tamper(struct req *r, const struct vcase *c)
     }
 
 static const struct vcase cases[] = {
-    {.label = "github documented", .scheme = "github", .vector = "github",
-     .secret = "@documented_vector/secret", .body = "@documented_vector/payload",
+    {.label = "github documented",
+     .scheme = "github",
+     .vector = "github",
+     .secret = "@documented_vector/secret",
+     .body = "@documented_vector/payload",
      .hdr = {{"X-Hub-Signature-256", "@documented_vector/X-Hub-Signature-256", NULL}}},
-    {.label = "github star.created", .scheme = "github", .vector = "github",
-     .secret = "@documented_vector/secret", .body_file = "github/star.created.json",
+    {.label = "github star.created",
+     .scheme = "github",
+     .vector = "github",
+     .secret = "@documented_vector/secret",
+     .body_file = "github/star.created.json",
      .hdr = {{"X-Hub-Signature-256", "@computed_here_for_payload_file/X-Hub-Signature-256", NULL}}},
-    {.label = "github legacy sha1", .scheme = "github", .vector = "github",
-     .secret = "@documented_vector/secret", .body_file = "github/star.created.json",
+    {.label = "github legacy sha1",
+     .scheme = "github",
+     .vector = "github",
+     .secret = "@documented_vector/secret",
+     .body_file = "github/star.created.json",
      .hdr = {{"X-Hub-Signature", "@computed_here_for_payload_file/X-Hub-Signature(legacy sha1)",
               "header X-Hub-Signature-256 is missing"}}},
-    {.label = "stripe", .scheme = "stripe", .vector = "stripe", .secret = "@endpoint_secret",
+    {.label = "stripe",
+     .scheme = "stripe",
+     .vector = "stripe",
+     .secret = "@endpoint_secret",
      .body_file = "stripe/customer.created.json",
-     .hdr = {{"Stripe-Signature", "@Stripe-Signature", NULL}}, .ts = 1700000000, .window = 300},
-    {.label = "shopify", .scheme = "shopify", .vector = "shopify", .secret = "@secret",
+     .hdr = {{"Stripe-Signature", "@Stripe-Signature", NULL}},
+     .ts = 1700000000,
+     .window = 300},
+    {.label = "shopify",
+     .scheme = "shopify",
+     .vector = "shopify",
+     .secret = "@secret",
      .body_file = "shopify/orders.create.json",
      .hdr = {{"X-Shopify-Hmac-Sha256", "@X-Shopify-Hmac-Sha256", NULL}}},
-    {.label = "typeform", .scheme = "typeform", .vector = "typeform", .secret = "@secret",
+    {.label = "typeform",
+     .scheme = "typeform",
+     .vector = "typeform",
+     .secret = "@secret",
      .body_file = "typeform/form_response.json",
      .hdr = {{"Typeform-Signature", "@Typeform-Signature", NULL}}},
-    {.label = "twilio form", .scheme = "twilio", .vector = "twilio", .secret = "@auth_token",
-     .body_file = "twilio/voice.gather.signed_example.form", .kind = FORM,
-     .url = "@url_as_configured", .hdr = {{"X-Twilio-Signature", "@X-Twilio-Signature", NULL}},
+    {.label = "twilio form",
+     .scheme = "twilio",
+     .vector = "twilio",
+     .secret = "@auth_token",
+     .body_file = "twilio/voice.gather.signed_example.form",
+     .kind = FORM,
+     .url = "@url_as_configured",
+     .hdr = {{"X-Twilio-Signature", "@X-Twilio-Signature", NULL}},
      .tamper = T_PARAM},
-    {.label = "twilio json bodySHA256", .scheme = "twilio", .vector = "twilio",
-     .secret = "@auth_token", .body = "@json_body_variant/body",
+    {.label = "twilio json bodySHA256",
+     .scheme = "twilio",
+     .vector = "twilio",
+     .secret = "@auth_token",
+     .body = "@json_body_variant/body",
      .url = "@json_body_variant/url_signed",
      .hdr = {{"X-Twilio-Signature", "@json_body_variant/X-Twilio-Signature", NULL}},
      .tamper_why = "query parameter bodySHA256 does not match the body"},
-    {.label = "twilio signed with :443", .scheme = "twilio", .vector = "twilio",
-     .secret = "@auth_token", .body_file = "twilio/voice.gather.signed_example.form", .kind = FORM,
+    {.label = "twilio signed with :443",
+     .scheme = "twilio",
+     .vector = "twilio",
+     .secret = "@auth_token",
+     .body_file = "twilio/voice.gather.signed_example.form",
+     .kind = FORM,
      .url = "https://mycompany.com/myapp.php?foo=1&bar=2",
-     .hdr = {{"X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=", NULL}}, .tamper = T_PARAM},
-    {.label = "twilio our URL has :443", .scheme = "twilio", .vector = "twilio",
-     .secret = "@auth_token", .body_file = "twilio/voice.gather.signed_example.form", .kind = FORM,
+     .hdr = {{"X-Twilio-Signature", "kvajT1Ptam85bY51eRf/AJRuM3w=", NULL}},
+     .tamper = T_PARAM},
+    {.label = "twilio our URL has :443",
+     .scheme = "twilio",
+     .vector = "twilio",
+     .secret = "@auth_token",
+     .body_file = "twilio/voice.gather.signed_example.form",
+     .kind = FORM,
      .url = "https://mycompany.com:443/myapp.php?foo=1&bar=2",
-     .hdr = {{"X-Twilio-Signature", "@X-Twilio-Signature", NULL}}, .tamper = T_PARAM},
-    {.label = "sendgrid discourse", .scheme = "sendgrid", .vector = "sendgrid",
-     .secret = "@verification_key_b64_spki_der", .wrong_secret = SG2 "public_key",
+     .hdr = {{"X-Twilio-Signature", "@X-Twilio-Signature", NULL}},
+     .tamper = T_PARAM},
+    {.label = "sendgrid discourse",
+     .scheme = "sendgrid",
+     .vector = "sendgrid",
+     .secret = "@verification_key_b64_spki_der",
+     .wrong_secret = SG2 "public_key",
      .body_file = "sendgrid/dropped.signed.json",
      .hdr = {{SG_SIG, "@headers/" SG_SIG, NULL}, {SG_TS, "@headers/" SG_TS, NULL}},
-     .ts = 1600112502, .window = 86400},
-    {.label = "sendgrid nodejs", .scheme = "sendgrid", .vector = "sendgrid",
-     .secret = SG2 "public_key", .wrong_secret = "@verification_key_b64_spki_der",
-     .body = SG2 "payload", .hdr = {{SG_SIG, SG2 "signature", NULL}, {SG_TS, SG2 "timestamp", NULL}},
-     .ts = 1588788367, .window = 86400},
+     .ts = 1600112502,
+     .window = 86400},
+    {.label = "sendgrid nodejs",
+     .scheme = "sendgrid",
+     .vector = "sendgrid",
+     .secret = SG2 "public_key",
+     .wrong_secret = "@verification_key_b64_spki_der",
+     .body = SG2 "payload",
+     .hdr = {{SG_SIG, SG2 "signature", NULL}, {SG_TS, SG2 "timestamp", NULL}},
+     .ts = 1588788367,
+     .window = 86400},
     MAILGUN("clicked.json", 1661621710),
     MAILGUN("complained.json", 1661621468),
     MAILGUN("delivered.json", 1661621787),
     MAILGUN("failed.permanent.json", 1661590666),
     MAILGUN("opened.json", 1661621752),
     MAILGUN("unsubscribed.json", 1661621652),
-    {.label = "mandrill", .scheme = "mandrill", .vector = "mandrill", .secret = "@webhook_key",
-     .body_file = "mandrill/batch.all_events.form", .kind = FORM, .url = "@url",
-     .hdr = {{"X-Mandrill-Signature", "@X-Mandrill-Signature", NULL}}, .tamper = T_PARAM},
-    {.label = "hubspot v3", .scheme = "hubspot", .vector = "hubspot", .secret = "@client_secret",
-     .body = "@request_body", .url = "@url", .method = "@http_method",
+    {.label = "mandrill",
+     .scheme = "mandrill",
+     .vector = "mandrill",
+     .secret = "@webhook_key",
+     .body_file = "mandrill/batch.all_events.form",
+     .kind = FORM,
+     .url = "@url",
+     .hdr = {{"X-Mandrill-Signature", "@X-Mandrill-Signature", NULL}},
+     .tamper = T_PARAM},
+    {.label = "hubspot v3",
+     .scheme = "hubspot",
+     .vector = "hubspot",
+     .secret = "@client_secret",
+     .body = "@request_body",
+     .url = "@url",
+     .method = "@http_method",
      .hdr = {{"X-HubSpot-Signature-v3", "@v3/signature", NULL},
              {"X-HubSpot-Request-Timestamp", "@v3/timestamp", NULL}},
-     .ts = 15000, .window = 300},
-    {.label = "hubspot v1", .scheme = "hubspot", .vector = "hubspot", .secret = "@client_secret",
-     .body = "@request_body", .url = "@url", .method = "@http_method",
+     .ts = 15000,
+     .window = 300},
+    {.label = "hubspot v1",
+     .scheme = "hubspot",
+     .vector = "hubspot",
+     .secret = "@client_secret",
+     .body = "@request_body",
+     .url = "@url",
+     .method = "@http_method",
      .hdr = {{"X-HubSpot-Signature", "@v1/signature", HS_V3_MISSING},
              {"X-HubSpot-Signature-Version", "v1", NULL}}},
-    {.label = "hubspot v2", .scheme = "hubspot", .vector = "hubspot", .secret = "@client_secret",
-     .body = "@request_body", .url = "@url", .method = "@http_method",
+    {.label = "hubspot v2",
+     .scheme = "hubspot",
+     .vector = "hubspot",
+     .secret = "@client_secret",
+     .body = "@request_body",
+     .url = "@url",
+     .method = "@http_method",
      .hdr = {{"X-HubSpot-Signature", "@v2/signature", HS_V3_MISSING},
              {"X-HubSpot-Signature-Version", "v2", NULL}}},
-    {.label = "hubspot v2 GET", .scheme = "hubspot", .vector = "hubspot",
-     .secret = "@client_secret", .url = "@url", .method = "GET",
+    {.label = "hubspot v2 GET",
+     .scheme = "hubspot",
+     .vector = "hubspot",
+     .secret = "@client_secret",
+     .url = "@url",
+     .method = "GET",
      .hdr = {{"X-HubSpot-Signature", "@v2/GET_empty_body_signature", HS_V3_MISSING},
              {"X-HubSpot-Signature-Version", "v2", NULL}}},
 };
@@ -363,8 +438,8 @@ Test(verify, vectors_pass)
         struct req r;
         char why[WHYLEN];
         build(&r, c, -1);
-        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s: %s",
-                     c->label, why);
+        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s: %s", c->label,
+                     why);
         cr_expect_str_empty(why, "%s", c->label);
         req_fini(&r);
     }
@@ -378,8 +453,8 @@ Test(verify, tampered_request_fails)
         char why[WHYLEN];
         build(&r, c, -1);
         tamper(&r, c);
-        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_ERR_UNAUTHORIZED,
-                     "%s", c->label);
+        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_ERR_UNAUTHORIZED, "%s",
+                     c->label);
         cr_expect_str_eq(why, c->tamper_why != NULL ? c->tamper_why : "signature does not match",
                          "%s: %s", c->label, why);
         req_fini(&r);
@@ -417,8 +492,8 @@ Test(verify, missing_header_fails)
             build(&r, c, h);
             cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_ERR_UNAUTHORIZED,
                          "%s without %s", c->label, c->hdr[h].name);
-            cr_expect_str_eq(why, c->hdr[h].missing != NULL ? c->hdr[h].missing : want,
-                             "%s: %s", c->label, why);
+            cr_expect_str_eq(why, c->hdr[h].missing != NULL ? c->hdr[h].missing : want, "%s: %s",
+                             c->label, why);
             req_fini(&r);
         }
     }
@@ -432,8 +507,8 @@ static void expect_at(const struct vcase *c, int64_t now, unsigned tol, const ch
     r.in.now = now;
     r.in.tolerance_s = tol;
     enum gw_rc rc = run(c->scheme, val(c->vector, c->secret), &r, why);
-    cr_expect_eq(rc, want != NULL ? GW_ERR_UNAUTHORIZED : GW_OK, "%s at %" PRId64 ": %s",
-                 c->label, now, why);
+    cr_expect_eq(rc, want != NULL ? GW_ERR_UNAUTHORIZED : GW_OK, "%s at %" PRId64 ": %s", c->label,
+                 now, why);
     cr_expect_str_eq(why, want != NULL ? want : "", "%s at %" PRId64, c->label, now);
     req_fini(&r);
 }
@@ -511,20 +586,25 @@ Test(verify, malformed_headers_say_why)
          "header Typeform-Signature must start with sha256="},
         {"stripe", "v1=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253cad60fcc0d0d6d48",
          "header Stripe-Signature must hold one t=<unix seconds>"},
-        {"stripe", "t=17000x0000,v1=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253cad60fcc0d0d6d48",
+        {"stripe",
+         "t=17000x0000,v1=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253cad60fcc0d0d6d48",
          "header Stripe-Signature must hold one t=<unix seconds>"},
-        {"stripe", "t=1700000000,t=1700000000,v1=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253ca"
-                   "d60fcc0d0d6d48",
+        {"stripe",
+         "t=1700000000,t=1700000000,v1=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253ca"
+         "d60fcc0d0d6d48",
          "header Stripe-Signature must hold one t=<unix seconds>"},
         {"stripe", "t=1700000000", "header Stripe-Signature holds no v1= signature"},
-        {"stripe", "t=1700000000,v0=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253cad60fcc0d0d6d48",
+        {"stripe",
+         "t=1700000000,v0=6d38a592161e2698fb60c48d48a052b8300772c9d2af5253cad60fcc0d0d6d48",
          "header Stripe-Signature holds no v1= signature"},
         {"stripe", "t=1700000000,v1=zz", "signature does not match"},
-        {"sendgrid discourse", "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZ"
-                               "Gi6BpSzoQsbVRamr2nlxFDWYNH3j/0=",
+        {"sendgrid discourse",
+         "MEUCIQCtIHJeH93Y+qpYeWrySphQgpNGNr/U+UyUlBkU6n7RAwIgJTz2C+8a8xonZ"
+         "Gi6BpSzoQsbVRamr2nlxFDWYNH3j/0=",
          "signature does not match"},
         {"sendgrid discourse", "AAAA", "signature does not match"}, /* not DER at all */
-        {"twilio form", "RSOYDt4T1cUTdK1PDd93/VVr8B8", "header X-Twilio-Signature is not valid base64"},
+        {"twilio form", "RSOYDt4T1cUTdK1PDd93/VVr8B8",
+         "header X-Twilio-Signature is not valid base64"},
     };
     for (size_t i = 0; i < sizeof(cases_) / sizeof(cases_[0]); i++) {
         char why[WHYLEN];
@@ -595,10 +675,10 @@ Test(verify, twilio_port_variants)
         {"https://mycompany.com:443/myapp.php?foo=1&bar=2", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", GW_OK},
         {"https://mycompany.com/myapp.php?foo=1&bar=2", "kvajT1Ptam85bY51eRf/AJRuM3w=", GW_OK},
         /* only the scheme's own default port is added or removed */
-        {"http://mycompany.com/myapp.php?foo=1&bar=2", "kvajT1Ptam85bY51eRf/AJRuM3w=",
-         GW_ERR_UNAUTHORIZED},
-        {"https://mycompany.com:8443/myapp.php?foo=1&bar=2", "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
-         GW_ERR_UNAUTHORIZED},
+        {"http://mycompany.com/myapp.php?foo=1&bar=2",
+         "kvajT1Ptam85bY51eRf/AJRuM3w=", GW_ERR_UNAUTHORIZED},
+        {"https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+         "RSOYDt4T1cUTdK1PDd93/VVr8B8=", GW_ERR_UNAUTHORIZED},
         {"https://u:p@[::1]/x", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", GW_ERR_UNAUTHORIZED},
         {"mycompany.com/myapp.php", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", GW_ERR_UNAUTHORIZED},
     };
@@ -697,8 +777,8 @@ Test(verify, mailgun_legacy_form_fields)
         {"token", "d1931d9645b65e60f6fddf94448e982ff8db9256144a7fcb15"},
         {"signature", "1aed11dcc25700d6b75f9a6d568343ea02ecdd3fc89cc3209e2883a19e5cdd50"},
     };
-    struct gw_verify_input in = {.method = "POST", .body = "", .params = p, .n_params = 4,
-                                 .now = 1661621787};
+    struct gw_verify_input in = {
+        .method = "POST", .body = "", .params = p, .n_params = 4, .now = 1661621787};
     char why[WHYLEN];
     const char *key = "key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26";
     cr_expect_eq(gw_verify_check(gw_verify_find("mailgun"), key, &in, why, sizeof(why)), GW_OK,
@@ -733,8 +813,8 @@ Test(verify, mailgun_body_without_signature)
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         json_object *j = json_tokener_parse(v[i].body);
         cr_assert_not_null(j);
-        struct gw_verify_input in = {.body = v[i].body, .len = strlen(v[i].body), .json = j,
-                                     .now = 1661621787};
+        struct gw_verify_input in = {
+            .body = v[i].body, .len = strlen(v[i].body), .json = j, .now = 1661621787};
         char why[WHYLEN];
         cr_expect_eq(gw_verify_check(gw_verify_find("mailgun"), "k", &in, why, sizeof(why)),
                      GW_ERR_UNAUTHORIZED, "case %zu", i);
@@ -760,7 +840,8 @@ static enum gw_rc mailgun_token(const char *token, char *why)
 {
     char sig[2 * EVP_MAX_MD_SIZE + 1];
     mailgun_sign("k", "1700000000", token, sig);
-    struct gw_verify_param p[] = {{"timestamp", "1700000000"}, {"token", token}, {"signature", sig}};
+    struct gw_verify_param p[] = {
+        {"timestamp", "1700000000"}, {"token", token}, {"signature", sig}};
     struct gw_verify_input in = {.body = "", .params = p, .n_params = 3, .now = 1700000000};
     return gw_verify_check(gw_verify_find("mailgun"), "k", &in, why, WHYLEN);
 }
@@ -811,8 +892,8 @@ Test(verify, hubspot_version_and_uri)
     char b64[64];
     int n = snprintf(msg, sizeof(msg), "POST%s%s%s", "https://www.example.com/webhook_uri?a=b:c",
                      r.body, "15000000");
-    cr_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg,
-                   (size_t)n, md, &mdlen) != NULL);
+    cr_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)msg, (size_t)n,
+                   md, &mdlen) != NULL);
     EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
     r.hdr_value[0] = b64;
     r.in.url = "https://www.example.com/webhook_uri?a=b%3Ac";
@@ -845,8 +926,8 @@ Test(verify, basic_credentials)
     };
     const struct gw_verify_scheme *s = gw_verify_find("basic");
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        struct gw_verify_input in = {.body = "{}", .len = 2, .basic_user = v[i].user,
-                                     .basic_password = v[i].password};
+        struct gw_verify_input in = {
+            .body = "{}", .len = 2, .basic_user = v[i].user, .basic_password = v[i].password};
         char why[WHYLEN];
         cr_expect_eq(gw_verify_check(s, "postmark:s3cr:et", &in, why, sizeof(why)), v[i].rc,
                      "case %zu", i);
@@ -863,7 +944,7 @@ Test(verify, basic_credentials)
 
 Test(verify, table_and_dispatch)
 {
-    static const char *const names[] = {"github", "stripe", "shopify", "twilio", "sendgrid",
+    static const char *const names[] = {"github",  "stripe",   "shopify", "twilio",   "sendgrid",
                                         "mailgun", "mandrill", "hubspot", "typeform", "basic"};
     size_t n = 0;
     while (gw_verify_at(n) != NULL) {
