@@ -11,6 +11,7 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
+#include "log.h"
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
@@ -182,6 +183,15 @@ static bool verify_signature(const struct gw_ingest *ing, const struct gw_source
     free(url);
     free(params);
     gw_decode_pairs_free(pairs, n_pairs);
+    if (rc == GW_ERR_INVALID || rc == GW_ERR_NOMEM) {
+        /* our side: a secret or key the scheme cannot use; not the partner's fault */
+        gw_error("ingest", "source %s: the configured %s secret cannot be used: %s",
+                 req->source, name, why);
+        gw_ingest_fail(res, 500, "internal_error",
+                       "the signature of source '%s' cannot be checked: the configuration is "
+                       "wrong (see the log)", req->source);
+        return false;
+    }
     if (rc != GW_OK) {
         gw_ingest_fail(res, 401, "unauthorized", "%s signature: %s", name, why);
         return false;
