@@ -24,7 +24,7 @@ struct flag {
 static const struct flag flags[] = {
     {"rules", true},    {"listen", true},  {"spool", true},     {"endpoint", true},
     {"region", true},   {"dry-run", false}, {"max-rps", true},  {"max-body", true},
-    {"threads", true},  {"log-level", true},
+    {"threads", true},  {"log-level", true}, {"durability", true}, {"max-spool", true},
 };
 
 void gw_config_init(struct gw_config *c)
@@ -36,6 +36,7 @@ void gw_config_init(struct gw_config *c)
     c->endpoint = gw_strdup(GW_ENDPOINT_US);
     c->region = gw_strdup("us");
     c->max_rps = 50;
+    c->max_spool = 1ull << 30;
     c->max_body = 512 * 1024;
     c->log_level = gw_strdup("info");
 }
@@ -173,6 +174,20 @@ enum gw_rc gw_config_set(struct gw_config *c, const char *flag, const char *valu
             return GW_ERR_INVALID;
         }
         c->max_body = v;
+    } else if (strcmp(flag, "durability") == 0) {
+        if (strcmp(value, "os") != 0 && strcmp(value, "fsync") != 0) {
+            *err = "durability must be os (survives a crash of the process) or fsync (survives "
+                   "power loss)";
+            return GW_ERR_INVALID;
+        }
+        c->spool_fsync = strcmp(value, "fsync") == 0;
+    } else if (strcmp(flag, "max-spool") == 0) {
+        uint64_t v = 0;
+        if (!gw_parse_size(value, &v) || v < (1u << 20)) {
+            *err = "max-spool must be a size of at least 1MiB, such as 1GiB";
+            return GW_ERR_INVALID;
+        }
+        c->max_spool = v;
     } else if (strcmp(flag, "log-level") == 0) {
         replace(&c->log_level, value);
     } else {
@@ -318,13 +333,14 @@ static bool load_source(struct gw_config *c, const struct gw_node *key, const st
 
 static bool load_sections(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
 {
-    static const char *const lim_keys[] = {"max_body", NULL};
+    static const char *const lim_keys[] = {"max_body", "max_spool", NULL};
     static const char *const up_keys[] = {"region", "endpoint", "max_rps", NULL};
     bool ok = true;
     const struct gw_node *lim = gw_node_get(root, "limits");
     if (lim != NULL) {
         ok = gw_schema_keys(diag, lim, "'limits'", lim_keys) &&
-             file_flag(c, lim, "max_body", "max-body", diag);
+             file_flag(c, lim, "max_body", "max-body", diag) &&
+             file_flag(c, lim, "max_spool", "max-spool", diag);
     }
     const struct gw_node *up = gw_node_get(root, "upstream");
     if (up != NULL && gw_schema_keys(diag, up, "'upstream'", up_keys)) {
@@ -349,7 +365,7 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
 {
     static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
                                        "upstream", "sources", "dry_run", "threads",
-                                       "log_level", "segment_source", NULL};
+                                       "log_level", "segment_source", "durability", NULL};
     struct gw_doc *doc = NULL;
     enum gw_rc rc = gw_yaml_parse_file(path, &doc, diag);
     if (rc != GW_OK) {
@@ -363,7 +379,8 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
     if (ok) {
         static const char *const pairs[][2] = {{"listen", "listen"},       {"rules", "rules"},
                                                {"spool", "spool"},         {"dry_run", "dry-run"},
-                                               {"threads", "threads"},     {"log_level", "log-level"}};
+                                               {"threads", "threads"},     {"log_level", "log-level"},
+                                               {"durability", "durability"}};
         for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
             ok = file_flag(c, root, pairs[i][0], pairs[i][1], diag) && ok;
         }

@@ -37,6 +37,8 @@ struct gw_config {
     char *region;      /* "us" or "eu" */
     bool dry_run;
     double max_rps;
+    bool spool_fsync;   /* durability: fsync (survives power loss) rather than os */
+    uint64_t max_spool; /* queued bytes before webhooks get 503 (1 GiB) */
     uint64_t max_body;
     unsigned threads;  /* HTTP worker threads; 0: one per core */
     char *log_level;
