@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "decode.h"
 #include "diag.h"
 #include "ingest.h"
 #include "json.h"
@@ -28,7 +29,7 @@
 
 static const char usage[] =
     "usage: sourcegate [serve] [flags]                run the daemon\n"
-    "       sourcegate check --source NAME [--header 'K: V']... FILE\n"
+    "       sourcegate check --source NAME [--header 'K: V']... [--query 'k=v&...'] FILE\n"
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
@@ -54,6 +55,9 @@ struct cli {
     const char *source;
     const char *headers[MAX_HEADERS];
     size_t n_headers;
+    const char *query; /* check: the query string, "k=v&k2=v2" */
+    struct gw_form_pair *query_pairs;
+    size_t n_query;
     const char *args[256];
     size_t n_args;
 };
@@ -95,7 +99,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         bool known = false;
         bool takes = gw_config_flag_takes_value(name, &known);
         bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
-                     strcmp(name, "header") == 0;
+                     strcmp(name, "header") == 0 || strcmp(name, "query") == 0;
         if (!known && !local) {
             return usage_error("unknown flag %s", a);
         }
@@ -110,6 +114,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
             cli->config = val;
         } else if (strcmp(name, "source") == 0) {
             cli->source = val;
+        } else if (strcmp(name, "query") == 0) {
+            cli->query = val;
         } else if (strcmp(name, "header") == 0) {
             if (cli->n_headers == MAX_HEADERS) {
                 return usage_error("too many --header flags%s", "");
@@ -319,6 +325,18 @@ static const char *cli_header(void *arg, const char *name)
     return NULL;
 }
 
+/* --query values, as the query string would give them. */
+static const char *cli_query(void *arg, const char *name)
+{
+    const struct cli *cli = arg;
+    for (size_t i = 0; i < cli->n_query; i++) {
+        if (strcmp(cli->query_pairs[i].name, name) == 0) {
+            return cli->query_pairs[i].value;
+        }
+    }
+    return NULL;
+}
+
 static int check(const struct gw_config *cfg, struct cli *cli)
 {
     if (cli->source == NULL || cli->n_args != 1) {
@@ -338,9 +356,16 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     }
     struct gw_ingest ing = {.cfg = cfg, .rules = rs};
     gw_decode_limits_init(&ing.limits);
+    if (cli->query != NULL &&
+        gw_decode_form_pairs(cli->query, strlen(cli->query), 256, &cli->query_pairs,
+                             &cli->n_query) != GW_OK) {
+        gw_ruleset_destroy(rs);
+        gw_buf_fini(&body);
+        return usage_error("--query '%s' is not a query string (k=v&k2=v2)", cli->query);
+    }
     struct gw_ingest_req req = {.source = cli->source, .body = gw_buf_str(&body),
                                 .len = body.len, .dry_run = true, .header = cli_header,
-                                .arg = cli};
+                                .query = cli_query, .arg = cli};
     struct gw_ingest_res res;
     gw_ingest_run(&ing, &req, &res);
     json_object *rep = gw_ingest_report(&res);
@@ -352,6 +377,7 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     gw_ingest_res_fini(&res);
     gw_ruleset_destroy(rs);
     gw_buf_fini(&body);
+    gw_decode_pairs_free(cli->query_pairs, cli->n_query);
     return rc;
 }
 

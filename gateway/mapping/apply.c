@@ -111,11 +111,28 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
     return NULL;
 }
 
+/* True when x is one of the values the rule says count as absent. */
+static bool omitted(const struct gw_value *v, json_object *x)
+{
+    const char *text = gw_json_scalar_text(x);
+    for (size_t i = 0; text != NULL && i < json_object_array_length(v->omit); i++) {
+        const char *o = gw_json_scalar_text(json_object_array_get_idx(v->omit, i));
+        if (o != NULL && strcmp(o, text) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *in,
                            json_object *event, const char **why)
 {
     *why = NULL;
     json_object *x = eval_raw(v, in, event, why);
+    if (x != NULL && v->omit != NULL && omitted(v, x)) {
+        json_object_put(x);
+        x = NULL;
+    }
     if (x != NULL && v->table != NULL) {
         const char *key = gw_json_scalar_text(x);
         json_object *hit = key ? gw_json_get(v->table, key) : NULL;

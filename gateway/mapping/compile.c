@@ -135,8 +135,8 @@ static bool compile_each(const struct gw_node *each, const struct gw_node *field
 static bool compile_value_map(const struct gw_node *node, const char *what, struct gw_value *out,
                               struct gw_diag *diag)
 {
-    static const char *const keys[] = {"from", "template", "const", "each", "fields",
-                                       "as",   "map",      "default", NULL};
+    static const char *const keys[] = {"from", "template", "const",   "each", "fields",
+                                       "as",   "map",      "default", "omit", NULL};
     if (!gw_schema_keys(diag, node, what, keys)) {
         return false;
     }
@@ -184,6 +184,11 @@ static bool compile_value_map(const struct gw_node *node, const char *what, stru
     if (ok && dflt != NULL) {
         out->dflt = node_json(dflt);
     }
+    const struct gw_node *omit = gw_node_get(node, "omit");
+    if (ok && omit != NULL) {
+        ok = gw_schema_is(diag, omit, GW_NODE_SEQ, "'omit'");
+        out->omit = ok ? node_json(omit) : NULL;
+    }
     return ok;
 }
 
@@ -230,6 +235,7 @@ void gw_value_fini(struct gw_value *v)
     json_object_put(v->constant);
     json_object_put(v->table);
     json_object_put(v->dflt);
+    json_object_put(v->omit);
     memset(v, 0, sizeof(*v));
 }
 

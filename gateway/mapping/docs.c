@@ -94,11 +94,23 @@ static void header(struct gw_buf *b, const struct gw_source *src)
            "Segment.\n\n", src->name, src->name);
     add(b, "## Getting started\n\n");
     add(b, "1. In Segment, create an HTTP API source and copy its write key.\n");
-    add(b, "2. In %s, set the webhook URL to `https://<writeKey>@<your sourcegate "
-           "host>/webhooks/%s` (or set `sources.%s.write_key` in sourcegate's configuration "
-           "and leave the key out of the URL).\n", src->name, src->name, src->name);
     const struct gw_verify_scheme *vs = src->signature ? gw_verify_find(src->signature) : NULL;
-    if (vs != NULL) {
+    if (vs != NULL && strcmp(src->signature, "basic") == 0) {
+        /* the URL's credentials are the partner's, so the key lives in the configuration */
+        add(b, "2. Put the write key in sourcegate's configuration as `sources.%s.write_key`.\n"
+               "3. %s signs nothing: choose a user and password, put them in the webhook URL "
+               "(`https://<user>:<password>@<your sourcegate host>/webhooks/%s`) and in "
+               "sourcegate's configuration as `sources.%s.secret: \"<user>:<password>\"`. "
+               "sourcegate answers 401 to a request without them. Without a secret it warns "
+               "at start-up and accepts any request.\n", src->name, src->name, src->name,
+            src->name);
+    } else {
+        add(b, "2. In %s, set the webhook URL to `https://<writeKey>@<your sourcegate "
+               "host>/webhooks/%s` (or set `sources.%s.write_key` in sourcegate's "
+               "configuration and leave the key out of the URL).\n", src->name, src->name,
+            src->name);
+    }
+    if (vs != NULL && strcmp(src->signature, "basic") != 0) {
         add(b, "3. Copy %s's signing secret into `sources.%s.secret` (or `verify_key` for "
                "a public key). sourcegate checks the `%s` signature (scheme `%s`) on every "
                "request and answers 401 to a bad one. Without a secret it warns at start-up "
@@ -146,13 +158,14 @@ static void identity(struct gw_buf *b, const struct gw_source *src)
 
 static void events(struct gw_buf *b, const struct gw_source *src)
 {
-    add(b, "## Events\n\n| %s event | Segment call | event / name | properties and traits |\n"
-           "|---|---|---|---|\n", src->name);
+    add(b, "## Events\n\n| %s event | Segment call | event / name | properties and traits | "
+           "notes |\n|---|---|---|---|---|\n", src->name);
     for (size_t i = 0; i < src->n_rules; i++) {
         const struct gw_rule *r = &src->rules[i];
         const char *when = r->when_text && r->when_text[0] ? r->when_text : "any event";
+        const char *note = r->description ? r->description : "";
         if (r->ignore) {
-            add(b, "| %s | ignored on purpose (counted) | | |\n", when);
+            add(b, "| %s | ignored on purpose (counted) | | | %s |\n", when, note);
             continue;
         }
         for (size_t k = 0; k < r->n_calls; k++) {
@@ -165,7 +178,7 @@ static void events(struct gw_buf *b, const struct gw_source *src)
             }
             add(b, " | ");
             describe_targets(b, c->targets, c->n_targets);
-            add(b, " |\n");
+            add(b, " | %s |\n", k == 0 ? note : "");
         }
     }
     add(b, "\nAn event no rule matches is %s.\n",

@@ -70,6 +70,7 @@ struct gw_value {
     const struct gw_transform *as;  /* applied to the value found, or NULL */
     json_object *table;             /* map: partner value -> output (owned), or NULL */
     json_object *dflt;              /* when absent (owned), or NULL */
+    json_object *omit;              /* values that count as absent ("", 0), or NULL (owned) */
 };
 
 /* The root of a target decides which calls it applies to. */

@@ -2,6 +2,7 @@
  * signals, and the check / lint commands with their exit statuses.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,4 +157,41 @@ Test(daemon, version_help_and_usage_errors, .timeout = 30)
     cr_expect_eq(gwt_run(bad, NULL, NULL), 2);
     const char *badv[] = {"serve", "--max-rps", "lots", NULL};
     cr_expect_eq(gwt_run(badv, NULL, NULL), 2);
+}
+
+/* Every shipped source renders its page, and the committed page under
+ * docs/sources/ is what the rules say today. */
+Test(daemon, docs_for_every_shipped_source, .timeout = 60)
+{
+    char *dir = gwt_root_path("rules");
+    DIR *dh = opendir(dir);
+    cr_assert_not_null(dh);
+    struct dirent *e;
+    int pages = 0;
+    while ((e = readdir(dh)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".yaml") != 0) {
+            continue;
+        }
+        char *rules = gw_asprintf("%s/%s", dir, e->d_name);
+        const char *argv[] = {"docs", rules, NULL};
+        char *out = NULL;
+        cr_expect_eq(gwt_run(argv, &out, NULL), 0, "%s", e->d_name);
+        char *title = gw_asprintf("# %.*s source\n", (int)(n - 5), e->d_name);
+        cr_expect_eq(strncmp(out, title, strlen(title)), 0, "%s", out);
+        cr_expect_neq(strstr(out, "## Events"), NULL);
+        char *page = gw_asprintf("docs/sources/%.*s.md", (int)(n - 5), e->d_name);
+        char *committed = gwt_read_root(page, NULL);
+        cr_expect_str_eq(out, committed, "%s is stale: run sourcegate docs rules/%s > %s", page,
+                         e->d_name, page);
+        free(committed);
+        free(page);
+        free(title);
+        free(out);
+        free(rules);
+        pages++;
+    }
+    closedir(dh);
+    free(dir);
+    cr_expect_geq(pages, 12);
 }

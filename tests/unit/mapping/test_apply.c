@@ -264,3 +264,25 @@ Test(apply, message_id_falls_back_to_a_stable_hash)
     json_object_put(a);
     json_object_put(b);
 }
+
+Test(apply, omitted_values_count_as_absent)
+{
+    static const char y[] = "source: acme\nintegration: {name: acme, version: 1.0.0}\n"
+                            "common:\n  userId: [{ from: custom_id, omit: [\"\", \"0\"] }, email]\n"
+                            "events:\n  - track: A Happened\n";
+    enum gw_rc rc;
+    json_object *viol;
+    bool ignored;
+    json_object *a = apply_one(y, "{\"custom_id\":\"\",\"email\":\"a@b.c\"}", &rc, &viol, &ignored);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(a, 0), "userId"), "\"a@b.c\"");
+    json_object_put(viol);
+    json_object_put(a);
+    a = apply_one(y, "{\"custom_id\":0,\"email\":\"a@b.c\"}", &rc, &viol, &ignored);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(a, 0), "userId"), "\"a@b.c\"");
+    json_object_put(viol);
+    json_object_put(a);
+    a = apply_one(y, "{\"custom_id\":\"c-1\",\"email\":\"a@b.c\"}", &rc, &viol, &ignored);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(a, 0), "userId"), "\"c-1\"");
+    json_object_put(viol);
+    json_object_put(a);
+}

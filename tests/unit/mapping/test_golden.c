@@ -10,11 +10,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include "decode.h"
 #include "diag.h"
 #include "gw_test.h"
 #include "ingest.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+
+/* A .query file: one query string line, "k=v&k2=v2". */
+static struct gw_form_pair *query_pairs;
+static size_t n_query;
+
+static const char *query_cb(void *arg, const char *name)
+{
+    for (size_t i = 0; i < n_query; i++) {
+        if (strcmp(query_pairs[i].name, name) == 0) {
+            return query_pairs[i].value;
+        }
+    }
+    return NULL;
+}
 
 /* A .headers file: lines "Name: value", cut in place. */
 struct headers {
@@ -78,8 +93,20 @@ static int run_case(const struct gw_ingest *ing, const char *source, const char 
         h.text = gwt_read(hrel, NULL);
         parse_headers(&h);
     }
+    char *qrel = gw_asprintf("golden/%s/%s.query", source, name);
+    char *qpath = gwt_data_path(qrel);
+    FILE *qf = fopen(qpath, "rb");
+    if (qf != NULL) {
+        fclose(qf);
+        char *q = gwt_read(qrel, NULL);
+        q[strcspn(q, "\r\n")] = '\0';
+        cr_assert_eq(gw_decode_form_pairs(q, strlen(q), 256, &query_pairs, &n_query), GW_OK);
+        free(q);
+    }
+    free(qrel);
+    free(qpath);
     struct gw_ingest_req req = {.source = source, .body = body, .len = len, .dry_run = true,
-                                .header = header_cb, .arg = &h};
+                                .header = header_cb, .query = query_cb, .arg = &h};
     struct gw_ingest_res res;
     gw_ingest_run(ing, &req, &res);
     json_object *got = gw_ingest_report(&res);
@@ -98,6 +125,9 @@ static int run_case(const struct gw_ingest *ing, const char *source, const char 
     json_object_put(got);
     json_object_put(want);
     gw_ingest_res_fini(&res);
+    gw_decode_pairs_free(query_pairs, n_query);
+    query_pairs = NULL;
+    n_query = 0;
     free(h.text);
     free(body);
     free(rel);

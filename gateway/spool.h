@@ -1,0 +1,99 @@
+/* spool.h -- the durable queue between ingest and relay (SQLite, WAL), and
+ * the dead-letter store. A request is answered 200 only after its calls are
+ * in here; the relay deletes them once Segment took them.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_SPOOL_H
+#define GW_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rc.h"
+
+struct gw_spool;
+
+struct gw_spool_opts {
+    const char *dir;     /* created if missing; holds spool.db */
+    bool fsync;          /* durability: fsync (power loss) instead of os (process crash) */
+    uint64_t max_bytes;  /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (1 GiB) */
+    uint64_t max_dead;   /* dead letters kept, oldest dropped first (100000) */
+};
+
+void gw_spool_opts_init(struct gw_spool_opts *o);
+
+/* Opens (or creates) the spool. On error *err (size errlen) says why. */
+enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, char *err,
+                         size_t errlen) GW_WUR;
+/* NULL is a no-op. */
+void gw_spool_close(struct gw_spool *s);
+
+/* One queued call as stored. Strings are owned by the struct. */
+struct gw_spool_call {
+    int64_t id;
+    char *write_key; /* secret: never log it */
+    char *endpoint;
+    char *json;
+    size_t len;
+    int64_t enqueued_ms; /* unix ms */
+};
+
+void gw_spool_call_fini(struct gw_spool_call *c);
+
+/* Appends n calls (json/len pairs, borrowed) for one write key and
+ * endpoint, all or nothing, durable as opts say before it returns; ids[i]
+ * (may be NULL) receives each call's id. GW_ERR_BUSY when over max_bytes
+ * (nothing stored). Thread-safe; concurrent puts share one commit. */
+enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
+                        const char *const *json, const size_t *len, size_t n, int64_t *ids) GW_WUR;
+
+/* Deletes delivered calls. */
+enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n) GW_WUR;
+
+/* Calls fn for every queued call, oldest first (replay at start). fn
+ * borrows the call; returning false stops. */
+enum gw_rc gw_spool_each(struct gw_spool *s, bool (*fn)(void *arg, const struct gw_spool_call *c),
+                         void *arg) GW_WUR;
+
+/* Depth and bytes of the queue, for readiness and metrics. */
+void gw_spool_stats(struct gw_spool *s, uint64_t *calls, uint64_t *bytes);
+
+/* Dead letters. kind "call": a call Segment refused (source NULL, body the
+ * call, the write key and endpoint kept to resend it). kind "request": a
+ * webhook sourcegate refused (source, content type, headers as a JSON
+ * object of the ones rules may read, body the raw bytes). status and reason
+ * say why. */
+struct gw_spool_dead {
+    int64_t id;
+    char *kind;
+    char *source;
+    char *write_key;
+    char *endpoint;
+    char *content_type;
+    char *headers; /* JSON object text, or NULL */
+    char *body;
+    size_t len;
+    int status;
+    char *reason;
+    int64_t at_ms;
+};
+
+void gw_spool_dead_fini(struct gw_spool_dead *d);
+
+/* Moves queued calls to the dead letters (one transaction). */
+enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int status,
+                         const char *reason) GW_WUR;
+
+/* Stores a refused request (d->id and d->at_ms are ignored; the rest is
+ * borrowed). Oldest dropped past max_dead. */
+enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d) GW_WUR;
+
+/* Calls fn for each dead letter, oldest first, whose source is source (NULL:
+ * any; calls match by their context.integration.name) and at_ms >= since_ms. */
+enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t since_ms,
+                              bool (*fn)(void *arg, const struct gw_spool_dead *d), void *arg) GW_WUR;
+
+/* Removes one dead letter (after a successful replay). */
+enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id) GW_WUR;
+
+#endif
