@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -26,6 +27,41 @@ enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out)
         }
     }
     return GW_ERR_INVALID;
+}
+
+static void stamp(char *when, size_t len)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    size_t n = strftime(when, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+void gw_log_fields(enum gw_log_level level, const char *module, struct json_object *fields)
+{
+    if (level < min_level || level >= GW_LOG_OFF) {
+        return;
+    }
+    char when[40];
+    stamp(when, sizeof(when));
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "time", json_object_new_string(when));
+    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
+    json_object_object_add(o, "module", json_object_new_string(module));
+    json_object_object_foreach(fields, k, v)
+    {
+        json_object_object_add(o, k, json_object_get(v));
+    }
+    /* one fputs of a whole line: lines from threads do not interleave */
+    char *line = NULL;
+    if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                                      JSON_C_TO_STRING_NOSLASHESCAPE)) >= 0) {
+        fputs(line, stderr);
+        free(line);
+    }
+    json_object_put(o);
 }
 
 void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...)

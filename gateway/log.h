@@ -17,6 +17,12 @@ enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out) GW_WUR;
  * module borrows a static name ("server", "relay", ...). */
 void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...) GW_PRINTF(3, 4);
 
+struct json_object;
+
+/* Writes {"time":..,"level":..,"module":..} followed by the members of
+ * fields (borrowed) as one line. */
+void gw_log_fields(enum gw_log_level level, const char *module, struct json_object *fields);
+
 #define gw_debug(mod, ...) gw_log(GW_LOG_DEBUG, mod, __VA_ARGS__)
 #define gw_info(mod, ...) gw_log(GW_LOG_INFO, mod, __VA_ARGS__)
 #define gw_warn(mod, ...) gw_log(GW_LOG_WARN, mod, __VA_ARGS__)

@@ -257,8 +257,11 @@ static int serve(const struct gw_config *cfg)
         }
         ing.relay = relay;
     }
-    struct gw_server_opts so = {.listen = cfg->listen, .threads = cfg->threads,
-                                .max_body = cfg->max_body};
+    struct gw_server_opts so;
+    gw_server_opts_init(&so);
+    so.listen = cfg->listen;
+    so.threads = cfg->threads;
+    so.max_body = cfg->max_body;
     struct gw_server *srv = NULL;
     int status = 1;
     if (gw_server_start(&so, &ing, &srv) == GW_OK) {

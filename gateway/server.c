@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,20 @@
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
+#include "mapping/mapping.h"
 #include "mem.h"
+#include "metrics.h"
+#include "relay/relay.h"
 
 struct gw_server {
     struct MHD_Daemon *mhd;
+    /* Requests hold it shared while they use ing; a reload takes it
+     * exclusive to swap ing, so no request sees half of each. */
+    pthread_rwlock_t lock;
     const struct gw_ingest *ing;
-    uint64_t max_body;
+    struct gw_server_opts opts;
+    char **trusted; /* trusted proxies: addresses or CIDR prefixes */
+    size_t n_trusted;
     uint16_t port;
     atomic_uint in_flight;
     atomic_bool draining;
@@ -36,7 +45,16 @@ struct conn {
     bool started;
     bool too_large;
     char id[40];
+    char method[12];
     struct timespec start;
+    /* what the access log and the metrics say of it */
+    int status;
+    char source[72];   /* a known source, or empty */
+    char api[16];      /* a /v1 endpoint name, or empty */
+    size_t events;
+    size_t ignored;
+    bool dry_run;
+    char client[64];
 };
 
 static double elapsed_ms(const struct timespec *start)
@@ -65,9 +83,10 @@ static void request_id(struct MHD_Connection *c, char *out, size_t len)
     }
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, const struct conn *cn, int status,
+static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int status,
                                  json_object *body, unsigned retry_after, const char *allow)
 {
+    cn->status = status;
     size_t len = 0;
     const char *text = gw_json_compact(body, &len);
     struct MHD_Response *r =
@@ -92,14 +111,13 @@ static enum MHD_Result send_json(struct MHD_Connection *c, const struct conn *cn
 }
 
 /* The one place a request-path error becomes an HTTP answer. */
-static enum MHD_Result respond_error(struct MHD_Connection *c, const struct conn *cn, int status,
+static enum MHD_Result respond_error(struct MHD_Connection *c, struct conn *cn, int status,
                                      const char *code, const char *message, const char *allow)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "success", json_object_new_boolean(0));
     json_object_object_add(o, "error", json_object_new_string(code));
     json_object_object_add(o, "message", json_object_new_string(message));
-    gw_info("server", "request %s answered %d %s: %s", cn->id, status, code, message);
     return send_json(c, cn, status, o, 0, allow);
 }
 
@@ -116,6 +134,25 @@ static const char *query_cb(void *arg, const char *name)
 static bool truthy(const char *v)
 {
     return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
+/* Events and violations of an answered request, for the log and metrics. */
+static void count_events(struct conn *cn, const struct gw_ingest_res *res)
+{
+    size_t n = res->events ? json_object_array_length(res->events) : 0;
+    cn->events = res->status == 200 ? res->accepted : n;
+    cn->ignored = res->ignored;
+    cn->dry_run = res->dry_run;
+    const char *src = cn->source[0] ? cn->source : NULL;
+    if (res->status == 200) {
+        gw_metrics_events(src, res->accepted, res->ignored, 0);
+    } else if (n > 0) {
+        gw_metrics_events(src, 0, 0, n);
+    }
+    for (size_t i = 0; res->violations && i < json_object_array_length(res->violations); i++) {
+        json_object *v = json_object_array_get_idx(res->violations, i);
+        gw_metrics_violation(gw_json_get_str(v, "rule"));
+    }
 }
 
 /* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
@@ -138,20 +175,23 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .arg = c,
     };
     struct gw_ingest_res res;
+    pthread_rwlock_rdlock(&s->lock);
     if (api != NULL) {
         gw_api_run(s->ing, api, &req, &res);
     } else {
         gw_ingest_run(s->ing, &req, &res);
     }
+    if (api == NULL && gw_ruleset_find(s->ing->rules, source) != NULL) {
+        snprintf(cn->source, sizeof(cn->source), "%s", source);
+    }
+    pthread_rwlock_unlock(&s->lock);
     if (user != NULL) {
         MHD_free(user);
     }
     if (pass != NULL) {
         MHD_free(pass);
     }
-    gw_info("server", "request %s %s=%.64s status=%d accepted=%zu ignored=%zu%s%s%s", cn->id,
-            api ? "api" : "source", api ? api : source, res.status, res.accepted, res.ignored, res.dry_run ? " dry_run" : "",
-            res.error ? " error=" : "", res.error ? res.error : "");
+    count_events(cn, &res);
     enum MHD_Result ret =
         send_json(c, cn, res.status, gw_ingest_answer(&res), res.status == 503 ? res.retry_after : 0,
                   NULL);
@@ -165,10 +205,49 @@ static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c
     if (cn->too_large) {
         char msg[128];
         snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
-                 (unsigned long long)s->max_body);
+                 (unsigned long long)s->opts.max_body);
         return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
     }
     return handle_post(s, c, cn, source, api);
+}
+
+/* The relay's numbers, as the metrics page shows them. */
+static void relay_metrics(struct gw_relay *relay, struct gw_metrics_relay *mr)
+{
+    struct gw_relay_stats st;
+    gw_relay_get_stats(relay, &st);
+    mr->relayed = st.relayed;
+    mr->dropped = st.dropped;
+    mr->requests = st.requests;
+    mr->retries = st.retries;
+    mr->queued = st.queued;
+    mr->dead_letters = st.dropped;
+    mr->spool_calls = st.queued;
+}
+
+static enum MHD_Result handle_metrics(struct gw_server *s, struct MHD_Connection *c,
+                                      struct conn *cn)
+{
+    struct gw_metrics_relay mr = {0};
+    pthread_rwlock_rdlock(&s->lock);
+    struct gw_relay *relay = s->ing->relay;
+    pthread_rwlock_unlock(&s->lock);
+    if (relay != NULL) {
+        relay_metrics(relay, &mr);
+    }
+    char *page = gw_metrics_render(relay != NULL ? &mr : NULL);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(page), page,
+                                                             MHD_RESPMEM_MUST_FREE);
+    if (r == NULL) {
+        free(page);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    MHD_add_response_header(r, "X-Request-Id", cn->id);
+    cn->status = 200;
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *c,
@@ -192,6 +271,12 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         }
         return handle_probe(s, c, cn, url[1] == 'r');
     }
+    if (strcmp(url, "/metrics") == 0) {
+        if (!get) {
+            return respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
+        }
+        return handle_metrics(s, c, cn);
+    }
     if (strncmp(url, "/webhooks/", 10) == 0 && url[10] != '\0' && strchr(url + 10, '/') == NULL) {
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed",
@@ -203,10 +288,80 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST");
         }
+        snprintf(cn->api, sizeof(cn->api), "%s", url + 4);
         return post_or_413(s, c, cn, "", url + 4);
     }
     return respond_error(c, cn, 404, "not_found",
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
+}
+
+/* True when addr (text) is in one of the trusted prefixes ("10.0.0.0/8",
+ * "127.0.0.1", "::1"). */
+static bool trusted(const struct gw_server *s, const char *addr)
+{
+    unsigned char a[16], p[16];
+    int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(fam, addr, a) != 1) {
+        return false;
+    }
+    for (size_t i = 0; i < s->n_trusted; i++) {
+        char net[64];
+        snprintf(net, sizeof(net), "%s", s->trusted[i]);
+        char *slash = strchr(net, '/');
+        unsigned bits = fam == AF_INET ? 32 : 128;
+        if (slash != NULL) {
+            *slash = '\0';
+            bits = (unsigned)strtoul(slash + 1, NULL, 10);
+        }
+        if ((strchr(net, ':') != NULL) != (fam == AF_INET6) || inet_pton(fam, net, p) != 1 ||
+            bits > (fam == AF_INET ? 32u : 128u)) {
+            continue;
+        }
+        unsigned full = bits / 8, rest = bits % 8;
+        if (memcmp(a, p, full) == 0 &&
+            (rest == 0 || ((a[full] ^ p[full]) & (0xff << (8 - rest))) == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The client: the peer, or, when the peer is a trusted proxy, the nearest
+ * untrusted address of X-Forwarded-For (a client can write that header, so
+ * it is believed only as far as the trusted proxies vouch for it). */
+static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
+                           size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, len, "?");
+    if (ci == NULL || ci->client_addr == NULL) {
+        return;
+    }
+    const struct sockaddr *sa = ci->client_addr;
+    const void *bin = sa->sa_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
+    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+    char hop[64];
+    while (xff != NULL && trusted(s, out)) {
+        const char *comma = strrchr(xff, ',');
+        const char *last = comma ? comma + 1 : xff;
+        last += strspn(last, " ");
+        snprintf(hop, sizeof(hop), "%.*s", (int)strcspn(last, " ,"), last);
+        if (hop[0] == '\0') {
+            break;
+        }
+        snprintf(out, len, "%s", hop);
+        if (comma == NULL) {
+            break;
+        }
+        /* walk left: the header text is const, so shorten a copy */
+        static __thread char rest[1024];
+        snprintf(rest, sizeof(rest), "%.*s", (int)(comma - xff), xff);
+        xff = rest;
+    }
 }
 
 static bool declared_too_large(struct gw_server *s, struct MHD_Connection *c)
@@ -217,7 +372,34 @@ static bool declared_too_large(struct gw_server *s, struct MHD_Connection *c)
     }
     char *end = NULL;
     unsigned long long v = strtoull(cl, &end, 10);
-    return end != cl && v > s->max_body;
+    return end != cl && v > s->opts.max_body;
+}
+
+static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (*(unsigned *)cls)++;
+    return MHD_YES;
+}
+
+/* URL length (414) and header count (431), answered before any body is read. */
+static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                        enum MHD_Result *ret)
+{
+    char msg[128];
+    if (strlen(cn->uri) > s->opts.max_url) {
+        snprintf(msg, sizeof(msg), "the URL is over the limit of %u bytes", s->opts.max_url);
+        *ret = respond_error(c, cn, 414, "uri_too_long", msg, NULL);
+        return true;
+    }
+    unsigned headers = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &headers);
+    if (headers > s->opts.max_headers) {
+        snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", headers,
+                 s->opts.max_headers);
+        *ret = respond_error(c, cn, 431, "header_fields_too_large", msg, NULL);
+        return true;
+    }
+    return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -229,12 +411,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!cn->started) {
         cn->started = true;
         request_id(c, cn->id, sizeof(cn->id));
+        snprintf(cn->method, sizeof(cn->method), "%s", method);
+        client_address(s, c, cn->client, sizeof(cn->client));
+        enum MHD_Result early = MHD_NO;
+        if (over_limits(s, c, cn, &early)) {
+            return early;
+        }
         if (declared_too_large(s, c)) {
             /* answer before reading a body we would refuse anyway */
             cn->too_large = true;
             return dispatch(s, c, cn, url, method);
         }
         return MHD_YES;
+    }
+    if (*upload_size > 0 && elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
+        /* a body dribbled in slowly: each byte resets MHD's idle timeout,
+         * this bounds the whole request */
+        gw_warn("server", "request %s: body not complete after %u ms; closing", cn->id,
+                s->opts.read_timeout_ms);
+        return MHD_NO;
     }
     if (*upload_size > 0) {
         if (!cn->too_large && gw_buf_add(&cn->body, upload, *upload_size) != GW_OK) {
@@ -253,11 +448,47 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     struct gw_server *s = cls;
     struct conn *cn = gw_calloc(1, sizeof(*cn));
-    gw_buf_init(&cn->body, s->max_body);
+    gw_buf_init(&cn->body, s->opts.max_body);
     clock_gettime(CLOCK_MONOTONIC, &cn->start);
     cn->uri = gw_strdup(uri);
     atomic_fetch_add(&s->in_flight, 1);
     return cn;
+}
+
+/* One JSON line per request, and its count in the metrics. */
+static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode toe)
+{
+    double ms = elapsed_ms(&cn->start);
+    if (cn->status == 0 && !cn->started) {
+        return; /* a connection that closed before sending a request */
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "request_id", json_object_new_string(cn->id));
+    json_object_object_add(o, "method", json_object_new_string(cn->method));
+    json_object_object_add(o, "path", json_object_new_string_len(cn->uri, (int)strcspn(cn->uri, "?")));
+    if (cn->source[0] != '\0') {
+        json_object_object_add(o, "source", json_object_new_string(cn->source));
+    }
+    if (cn->api[0] != '\0') {
+        json_object_object_add(o, "api", json_object_new_string(cn->api));
+    }
+    json_object_object_add(o, "status", json_object_new_int(cn->status));
+    json_object_object_add(o, "events", json_object_new_int64((int64_t)cn->events));
+    json_object_object_add(o, "ignored", json_object_new_int64((int64_t)cn->ignored));
+    if (cn->dry_run) {
+        json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+    }
+    json_object_object_add(o, "duration_ms", json_object_new_double(((int64_t)(ms * 1000)) / 1000.0));
+    json_object_object_add(o, "client", json_object_new_string(cn->client));
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        json_object_object_add(o, "aborted", json_object_new_boolean(1));
+    }
+    gw_log_fields(GW_LOG_INFO, "access", o);
+    json_object_put(o);
+    if (strcmp(cn->method, "POST") == 0) {
+        gw_metrics_request(cn->source[0] ? cn->source : NULL, cn->api[0] ? cn->api : NULL,
+                           cn->status, ms / 1000.0);
+    }
 }
 
 static void on_request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -268,7 +499,7 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
     if (cn == NULL) {
         return;
     }
-    gw_debug("server", "request %s done in %.2f ms", cn->id, elapsed_ms(&cn->start));
+    access_log(cn, toe);
     gw_buf_fini(&cn->body);
     free(cn->uri);
     free(cn);
@@ -315,6 +546,16 @@ static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, 
     return GW_OK;
 }
 
+static void free_server(struct gw_server *s)
+{
+    for (size_t i = 0; i < s->n_trusted; i++) {
+        free(s->trusted[i]);
+    }
+    free(s->trusted);
+    pthread_rwlock_destroy(&s->lock);
+    free(s);
+}
+
 enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_ingest *ing,
                            struct gw_server **out)
 {
@@ -326,7 +567,19 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     }
     struct gw_server *s = gw_calloc(1, sizeof(*s));
     s->ing = ing;
-    s->max_body = opts->max_body;
+    s->opts = *opts;
+    s->opts.listen = NULL;
+    s->opts.trusted_proxies = NULL;
+    for (size_t i = 0; i < opts->n_trusted_proxies; i++) {
+        s->trusted = gw_realloc(s->trusted, (s->n_trusted + 1) * sizeof(*s->trusted));
+        s->trusted[s->n_trusted++] = gw_strdup(opts->trusted_proxies[i]);
+    }
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    /* a reload must not wait behind an endless stream of readers */
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
@@ -335,12 +588,14 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed,
-        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_END);
+        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->max_header_bytes, MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_error("server", "cannot listen on %s (address in use or not permitted?)",
                  opts->listen);
-        free(s);
+        free_server(s);
         return GW_ERR_IO;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -380,5 +635,28 @@ void gw_server_stop(struct gw_server *s)
         return;
     }
     MHD_stop_daemon(s->mhd);
-    free(s);
+    free_server(s);
+}
+
+const struct gw_ingest *gw_server_swap(struct gw_server *s, const struct gw_ingest *ing)
+{
+    pthread_rwlock_wrlock(&s->lock);
+    const struct gw_ingest *old = s->ing;
+    s->ing = ing;
+    pthread_rwlock_unlock(&s->lock);
+    return old;
+}
+
+void gw_server_opts_init(struct gw_server_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->listen = "127.0.0.1:8080";
+    o->max_body = 512 * 1024;
+    o->max_url = 8192;
+    o->max_headers = 64;
+    o->max_header_bytes = 32 * 1024;
+    o->max_connections = 1024;
+    o->max_connections_per_ip = 64;
+    o->idle_timeout_s = 30;
+    o->read_timeout_ms = 60000;
 }

@@ -4,6 +4,7 @@
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rc.h"
@@ -15,7 +16,20 @@ struct gw_server_opts {
     const char *listen; /* "127.0.0.1:8080", "[::1]:0", ":8080" */
     unsigned threads;   /* worker threads; 0: one per core */
     uint64_t max_body;  /* bytes; over it: 413 */
+    unsigned max_url;   /* bytes of path and query; over it: 414 */
+    unsigned max_headers;       /* header count; over it: 431 */
+    uint64_t max_header_bytes;  /* per-connection memory for the request line and headers */
+    unsigned max_connections;   /* open connections in all */
+    unsigned max_connections_per_ip;
+    unsigned idle_timeout_s;    /* a connection silent this long is closed */
+    unsigned read_timeout_ms;   /* a request whose body is not complete by then is closed */
+    const char *const *trusted_proxies; /* addresses or CIDRs whose X-Forwarded-For is believed */
+    size_t n_trusted_proxies;
 };
+
+/* Fills o with the defaults: 512 KiB body, 8 KiB URL, 64 headers, 32 KiB of
+ * header memory, 1024 connections, 64 per address, 30 s idle, 60 s read. */
+void gw_server_opts_init(struct gw_server_opts *o);
 
 /* Starts serving ing (borrowed; must outlive the server). On success *out is
  * a new server; its port can be read with gw_server_port (useful with port 0). */
@@ -30,6 +44,10 @@ void gw_server_quiesce(struct gw_server *s);
 /* Waits until no request is in flight or deadline_ms passed; returns the
  * number still in flight. */
 unsigned gw_server_drain(struct gw_server *s, unsigned deadline_ms);
+
+/* Serves ing from now on and returns the one it replaces, once no request
+ * uses it any more (the caller frees it). */
+const struct gw_ingest *gw_server_swap(struct gw_server *s, const struct gw_ingest *ing);
 
 /* Stops and frees. NULL is a no-op. */
 void gw_server_stop(struct gw_server *s);

@@ -115,8 +115,11 @@ struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
     } else {
         g->cfg.dry_run = true;
     }
-    struct gw_server_opts so = {.listen = "127.0.0.1:0", .threads = 2,
-                                .max_body = o->max_body ? o->max_body : g->cfg.max_body};
+    struct gw_server_opts so;
+    gw_server_opts_init(&so);
+    so.listen = "127.0.0.1:0";
+    so.threads = 2;
+    so.max_body = o->max_body ? o->max_body : g->cfg.max_body;
     cr_assert_eq(gw_server_start(&so, &g->ing, &g->srv), GW_OK);
     snprintf(g->base, sizeof(g->base), "http://127.0.0.1:%u", (unsigned)gw_server_port(g->srv));
     return g;

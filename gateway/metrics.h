@@ -1,0 +1,40 @@
+/* metrics.h -- counters and histograms of the daemon, and their exposition
+ * in the Prometheus text format for GET /metrics. Labels carry only bounded,
+ * non-secret values: known source names, status codes, rule names.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw_relay;
+
+/* What the relay adds to the page at scrape time (filled by the caller). */
+struct gw_metrics_relay {
+    uint64_t relayed, dropped, requests, retries, queued;
+    uint64_t spool_calls, spool_bytes, dead_letters;
+    uint64_t by_status[6]; /* upstream answers: 0 (transport), 2xx, 4xx, 429, 5xx, other */
+};
+
+/* Counts one answered request. source is a known source name or NULL
+ * (unknown sources are counted as "unknown", so that a URL cannot mint
+ * labels); api is "batch"/"track"/... for the Segment-shaped endpoints or NULL. */
+void gw_metrics_request(const char *source, const char *api, int status, double seconds);
+
+/* Counts the events of a request: accepted, ignored on purpose, rejected. */
+void gw_metrics_events(const char *source, size_t accepted, size_t ignored, size_t rejected);
+
+/* Counts one violation by its rule (required, type, ...). */
+void gw_metrics_violation(const char *rule);
+
+/* Counts one upstream request's duration and batch size (the relay calls it). */
+void gw_metrics_relay_request(double seconds, size_t calls);
+
+/* Returns new text: the whole page. relay may be NULL (dry run). */
+char *gw_metrics_render(const struct gw_metrics_relay *relay);
+
+/* Forgets every count (tests). */
+void gw_metrics_reset(void);
+
+#endif
