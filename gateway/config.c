@@ -37,6 +37,16 @@ void gw_config_init(struct gw_config *c)
     c->region = gw_strdup("us");
     c->max_rps = 50;
     c->max_spool = 1ull << 30;
+    c->max_url = 8192;
+    c->max_headers = 64;
+    c->max_header_bytes = 32 * 1024;
+    c->max_connections = 1024;
+    c->max_connections_per_ip = 64;
+    c->idle_timeout_s = 30;
+    c->read_timeout_s = 60;
+    c->max_depth = 32;
+    c->max_events = 2500;
+    c->max_fields = 1000;
     c->max_body = 512 * 1024;
     c->log_level = gw_strdup("info");
 }
@@ -60,6 +70,10 @@ void gw_config_fini(struct gw_config *c)
     free(c->region);
     free(c->log_level);
     free(c->segment_source);
+    for (size_t i = 0; i < c->n_trusted_proxies; i++) {
+        free(c->trusted_proxies[i]);
+    }
+    free(c->trusted_proxies);
     for (size_t i = 0; i < c->n_sources; i++) {
         source_fini(&c->sources[i]);
     }
@@ -331,16 +345,87 @@ static bool load_source(struct gw_config *c, const struct gw_node *key, const st
     return ok;
 }
 
+/* The numeric limits: each a whole number in its range. */
+static bool load_limits(struct gw_config *c, const struct gw_node *lim, struct gw_diag *diag)
+{
+    struct {
+        const char *key;
+        uint64_t min, max;
+        unsigned *slot;
+    } u[] = {
+        {"max_url", 64, 1u << 20, &c->max_url},
+        {"max_headers", 8, 10000, &c->max_headers},
+        {"max_connections", 1, 1000000, &c->max_connections},
+        {"max_connections_per_ip", 1, 1000000, &c->max_connections_per_ip},
+        {"idle_timeout", 1, 3600, &c->idle_timeout_s},
+        {"read_timeout", 1, 3600, &c->read_timeout_s},
+        {"max_events", 1, 100000, &c->max_events},
+        {"max_form_fields", 1, 100000, &c->max_fields},
+    };
+    bool ok = true;
+    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+        const struct gw_node *n = gw_node_get(lim, u[i].key);
+        uint64_t v = 0;
+        char what[64];
+        snprintf(what, sizeof(what), "limits.%s", u[i].key);
+        if (n != NULL && gw_schema_uint(diag, n, what, u[i].min, u[i].max, &v)) {
+            *u[i].slot = (unsigned)v;
+        } else if (n != NULL) {
+            ok = false;
+        }
+    }
+    const struct gw_node *n = gw_node_get(lim, "max_json_depth");
+    uint64_t v = 0;
+    if (n != NULL && gw_schema_uint(diag, n, "limits.max_json_depth", 2, 1000, &v)) {
+        c->max_depth = (int)v;
+    } else if (n != NULL) {
+        ok = false;
+    }
+    n = gw_node_get(lim, "max_header_bytes");
+    if (n != NULL && gw_schema_size(diag, n, "limits.max_header_bytes", 1024, 1u << 20, &v)) {
+        c->max_header_bytes = v;
+    } else if (n != NULL) {
+        ok = false;
+    }
+    return ok;
+}
+
+static bool load_trusted(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
+{
+    const struct gw_node *tp = gw_node_get(root, "trusted_proxies");
+    if (tp == NULL) {
+        return true;
+    }
+    if (!gw_schema_is(diag, tp, GW_NODE_SEQ, "'trusted_proxies'")) {
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < tp->n; i++) {
+        if (!gw_schema_is(diag, tp->items[i], GW_NODE_SCALAR, "a trusted proxy")) {
+            ok = false;
+            continue;
+        }
+        c->trusted_proxies = gw_realloc(c->trusted_proxies,
+                                        (c->n_trusted_proxies + 1) * sizeof(char *));
+        c->trusted_proxies[c->n_trusted_proxies++] = gw_strdup(tp->items[i]->scalar);
+    }
+    return ok;
+}
+
 static bool load_sections(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
 {
-    static const char *const lim_keys[] = {"max_body", "max_spool", NULL};
+    static const char *const lim_keys[] = {"max_body",        "max_spool",       "max_url",
+                                           "max_headers",     "max_header_bytes", "max_connections",
+                                           "max_connections_per_ip", "idle_timeout",
+                                           "read_timeout",    "max_json_depth",  "max_events",
+                                           "max_form_fields", NULL};
     static const char *const up_keys[] = {"region", "endpoint", "max_rps", NULL};
     bool ok = true;
     const struct gw_node *lim = gw_node_get(root, "limits");
     if (lim != NULL) {
         ok = gw_schema_keys(diag, lim, "'limits'", lim_keys) &&
              file_flag(c, lim, "max_body", "max-body", diag) &&
-             file_flag(c, lim, "max_spool", "max-spool", diag);
+             file_flag(c, lim, "max_spool", "max-spool", diag) && load_limits(c, lim, diag);
     }
     const struct gw_node *up = gw_node_get(root, "upstream");
     if (up != NULL && gw_schema_keys(diag, up, "'upstream'", up_keys)) {
@@ -365,7 +450,8 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
 {
     static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
                                        "upstream", "sources", "dry_run", "threads",
-                                       "log_level", "segment_source", "durability", NULL};
+                                       "log_level", "segment_source", "durability",
+                                       "trusted_proxies", NULL};
     struct gw_doc *doc = NULL;
     enum gw_rc rc = gw_yaml_parse_file(path, &doc, diag);
     if (rc != GW_OK) {
@@ -385,9 +471,14 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
             ok = file_flag(c, root, pairs[i][0], pairs[i][1], diag) && ok;
         }
         ok = load_sections(c, root, diag) && ok;
+        ok = load_trusted(c, root, diag) && ok;
         const char *ss = NULL;
         if (gw_schema_str(diag, root, "segment_source", false, &ss) && ss != NULL) {
             free(c->segment_source);
+    for (size_t i = 0; i < c->n_trusted_proxies; i++) {
+        free(c->trusted_proxies[i]);
+    }
+    free(c->trusted_proxies);
             c->segment_source = gw_strdup(ss);
         } else if (ss == NULL && gw_node_get(root, "segment_source") != NULL) {
             ok = false;

@@ -42,6 +42,18 @@ struct gw_config {
     uint64_t max_body;
     unsigned threads;  /* HTTP worker threads; 0: one per core */
     char *log_level;
+    unsigned max_url;           /* limits.max_url (414) */
+    unsigned max_headers;       /* limits.max_headers (431) */
+    uint64_t max_header_bytes;  /* limits.max_header_bytes (431) */
+    unsigned max_connections;   /* limits.max_connections */
+    unsigned max_connections_per_ip;
+    unsigned idle_timeout_s;    /* limits.idle_timeout */
+    unsigned read_timeout_s;    /* limits.read_timeout */
+    int max_depth;              /* limits.max_json_depth (400) */
+    unsigned max_events;        /* limits.max_events (413) */
+    unsigned max_fields;        /* limits.max_form_fields (413) */
+    char **trusted_proxies;     /* X-Forwarded-For is believed from these (addresses, CIDRs) */
+    size_t n_trusted_proxies;
     char *segment_source; /* rules for Segment-shaped calls without context.integration.name */
     struct gw_source_conf *sources;
     size_t n_sources;

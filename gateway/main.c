@@ -18,6 +18,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
+#include "runtime.h"
 #include "server.h"
 
 #ifndef GW_VERSION
@@ -132,80 +133,36 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
     return 0;
 }
 
-/* Builds the configuration: defaults, file, environment, flags. */
-static int load_config(struct gw_config *cfg, const struct cli *cli, const char **flagv,
-                       size_t flagn)
+/* SIGHUP: builds a new runtime from the same command line and swaps it in;
+ * a set that does not load is refused and the old one keeps serving. */
+static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct gw_cmdline *cl,
+                   struct gw_relay *relay)
 {
-    gw_config_init(cfg);
-    const char *path = cli->config ? cli->config : getenv("SOURCEGATE_CONFIG");
-    if (path != NULL) {
-        struct gw_diag *d = gw_diag_create();
-        enum gw_rc rc = gw_config_load_file(cfg, path, d);
-        gw_diag_print(d, stderr);
-        gw_diag_destroy(d);
-        if (rc != GW_OK) {
-            return 1;
-        }
+    struct gw_diag *d = gw_diag_create();
+    int status = 0;
+    struct gw_runtime *next = gw_runtime_load(cl, relay, d, &status);
+    char *problems = gw_diag_join(d);
+    gw_diag_destroy(d);
+    if (next == NULL) {
+        gw_error("main", "SIGHUP: the new configuration or rules are refused; the old ones keep "
+                 "serving:\n%s", problems);
+        free(problems);
+        return;
     }
-    const char *err = NULL, *which = NULL;
-    if (gw_config_apply_env(cfg, &err, &which) != GW_OK) {
-        fprintf(stderr, "sourcegate: %s: %s\n", which, err);
-        return 2;
+    if (problems[0] != '\0') {
+        gw_warn("main", "SIGHUP: %s", problems);
     }
-    for (size_t i = 0; i < flagn; i += 2) {
-        if (gw_config_set(cfg, flagv[i], flagv[i + 1], &err) != GW_OK) {
-            fprintf(stderr, "sourcegate: --%s: %s\n", flagv[i], err);
-            return 2;
-        }
-    }
-    enum gw_log_level lvl;
-    if (gw_log_parse_level(cfg->log_level, &lvl) != GW_OK) {
-        fprintf(stderr, "sourcegate: log level must be debug, info, warn or error\n");
-        return 2;
-    }
-    gw_log_set_level(lvl);
-    return 0;
+    free(problems);
+    const struct gw_ingest *old = gw_server_swap(srv, &next->ing);
+    GW_ASSERT(old == &(*rt)->ing);
+    gw_runtime_free(*rt); /* no request uses it now: the swap waited for them */
+    *rt = next;
+    gw_runtime_warn_unsigned(next);
+    gw_info("main", "SIGHUP: reloaded %zu sources", gw_ruleset_count(next->rules));
 }
 
-/* Loads the rules and applies per-source settings; prints diagnostics. */
-static struct gw_ruleset *load_rules(const struct gw_config *cfg, const char *const *paths,
-                                     size_t n, struct gw_diag *d)
-{
-    struct gw_ruleset *rs = NULL;
-    if (gw_rules_load_paths(paths, n, &rs, d) != GW_OK) {
-        return NULL;
-    }
-    for (size_t i = 0; i < cfg->n_sources; i++) {
-        const struct gw_source_conf *sc = &cfg->sources[i];
-        if (gw_ruleset_find(rs, sc->name) == NULL) {
-            gw_diag_warn(d, NULL, "configuration names source '%s' but no rules file defines it",
-                         sc->name);
-            continue;
-        }
-        if (sc->user_id != NULL && gw_source_set_user_id(rs, sc->name, sc->user_id, d) != GW_OK) {
-            gw_ruleset_destroy(rs);
-            return NULL;
-        }
-    }
-    return rs;
-}
-
-/* Says once, at start-up, which signatures will not be checked. */
-static void warn_unsigned(const struct gw_config *cfg, const struct gw_ruleset *rs)
-{
-    for (size_t i = 0; i < gw_ruleset_count(rs); i++) {
-        const struct gw_source *src = gw_ruleset_at(rs, i);
-        const char *scheme = gw_source_signature(src);
-        const struct gw_source_conf *sc = gw_config_source(cfg, gw_source_name(src));
-        if (scheme != NULL && (sc == NULL || (sc->secret == NULL && sc->verify_key == NULL))) {
-            gw_warn("main", "source %s: no secret configured (sources.%s.secret); its %s "
-                    "signatures are not checked", gw_source_name(src), gw_source_name(src),
-                    scheme);
-        }
-    }
-}
-
-static void wait_for_signal(const sigset_t *set)
+static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct gw_runtime **rt,
+                            const struct gw_cmdline *cl, struct gw_relay *relay)
 {
     for (;;) {
         int sig = 0;
@@ -213,7 +170,7 @@ static void wait_for_signal(const sigset_t *set)
             continue;
         }
         if (sig == SIGHUP) {
-            gw_warn("main", "SIGHUP: reloading is not supported by this version; ignored");
+            reload(srv, rt, cl, relay);
             continue;
         }
         gw_info("main", "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -221,17 +178,47 @@ static void wait_for_signal(const sigset_t *set)
     }
 }
 
-static int serve(const struct gw_config *cfg)
+static struct gw_relay *start_relay(const struct gw_config *cfg)
+{
+    struct gw_relay_opts ro;
+    gw_relay_opts_init(&ro);
+    ro.max_rps = cfg->max_rps;
+    struct gw_relay *relay = gw_relay_create(&ro);
+    if (gw_relay_start(relay) != GW_OK) {
+        gw_error("main", "cannot start the relay");
+        gw_relay_destroy(relay);
+        return NULL;
+    }
+    return relay;
+}
+
+static void server_opts(const struct gw_config *cfg, struct gw_server_opts *so)
+{
+    so->listen = cfg->listen;
+    so->threads = cfg->threads;
+    so->max_body = cfg->max_body;
+    so->max_url = cfg->max_url;
+    so->max_headers = cfg->max_headers;
+    so->max_header_bytes = cfg->max_header_bytes;
+    so->max_connections = cfg->max_connections;
+    so->max_connections_per_ip = cfg->max_connections_per_ip;
+    so->idle_timeout_s = cfg->idle_timeout_s;
+    so->read_timeout_ms = cfg->read_timeout_s * 1000;
+    so->trusted_proxies = (const char *const *)cfg->trusted_proxies;
+    so->n_trusted_proxies = cfg->n_trusted_proxies;
+}
+
+static int serve(const struct gw_cmdline *cl)
 {
     struct gw_diag *d = gw_diag_create();
-    const char *rules_path = cfg->rules;
-    struct gw_ruleset *rs = load_rules(cfg, &rules_path, 1, d);
+    int status = 0;
+    struct gw_runtime *rt = gw_runtime_load(cl, NULL, d, &status);
     gw_diag_print(d, stderr);
     gw_diag_destroy(d);
-    if (rs == NULL) {
-        return 1;
+    if (rt == NULL) {
+        return status;
     }
-    warn_unsigned(cfg, rs);
+    gw_runtime_warn_unsigned(rt);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -241,35 +228,23 @@ static int serve(const struct gw_config *cfg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct gw_ingest ing = {.cfg = cfg, .rules = rs};
-    gw_decode_limits_init(&ing.limits);
-    struct gw_relay *relay = NULL;
-    if (!cfg->dry_run) {
-        struct gw_relay_opts ro;
-        gw_relay_opts_init(&ro);
-        ro.max_rps = cfg->max_rps;
-        relay = gw_relay_create(&ro);
-        if (gw_relay_start(relay) != GW_OK) {
-            gw_error("main", "cannot start the relay");
-            gw_relay_destroy(relay);
-            gw_ruleset_destroy(rs);
-            return 1;
-        }
-        ing.relay = relay;
+    struct gw_relay *relay = rt->cfg.dry_run ? NULL : start_relay(&rt->cfg);
+    if (!rt->cfg.dry_run && relay == NULL) {
+        gw_runtime_free(rt);
+        return 1;
     }
+    rt->ing.relay = relay;
     struct gw_server_opts so;
     gw_server_opts_init(&so);
-    so.listen = cfg->listen;
-    so.threads = cfg->threads;
-    so.max_body = cfg->max_body;
+    server_opts(&rt->cfg, &so);
     struct gw_server *srv = NULL;
-    int status = 1;
-    if (gw_server_start(&so, &ing, &srv) == GW_OK) {
+    status = 1;
+    if (gw_server_start(&so, &rt->ing, &srv) == GW_OK) {
         gw_info("main", "sourcegate %s listening on %.*s:%u with %zu sources%s", GW_VERSION,
-                (int)(strrchr(cfg->listen, ':') - cfg->listen), cfg->listen,
-                (unsigned)gw_server_port(srv), gw_ruleset_count(rs),
-                cfg->dry_run ? " (dry run: nothing is relayed)" : "");
-        wait_for_signal(&set);
+                (int)(strrchr(rt->cfg.listen, ':') - rt->cfg.listen), rt->cfg.listen,
+                (unsigned)gw_server_port(srv), gw_ruleset_count(rt->rules),
+                rt->cfg.dry_run ? " (dry run: nothing is relayed)" : "");
+        wait_for_signal(&set, srv, &rt, cl, relay);
         gw_server_quiesce(srv);
         unsigned left = gw_server_drain(srv, DRAIN_MS);
         if (left > 0) {
@@ -282,7 +257,7 @@ static int serve(const struct gw_config *cfg)
         gw_relay_stop(relay, DRAIN_MS);
         gw_relay_destroy(relay);
     }
-    gw_ruleset_destroy(rs);
+    gw_runtime_free(rt);
     gw_info("main", "stopped");
     return status;
 }
@@ -350,7 +325,7 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     int rc = read_file(cli->args[0], &body);
     struct gw_diag *d = gw_diag_create();
     const char *rules_path = cfg->rules;
-    struct gw_ruleset *rs = rc == 0 ? load_rules(cfg, &rules_path, 1, d) : NULL;
+    struct gw_ruleset *rs = rc == 0 ? gw_runtime_rules(cfg, &rules_path, 1, d) : NULL;
     gw_diag_print(d, stderr);
     gw_diag_destroy(d);
     if (rs == NULL) {
@@ -390,7 +365,7 @@ static int lint(const struct gw_config *cfg, const struct cli *cli)
     const char *dflt = cfg->rules;
     const char *const *paths = cli->n_args ? cli->args : &dflt;
     size_t n = cli->n_args ? cli->n_args : 1;
-    struct gw_ruleset *rs = load_rules(cfg, paths, n, d);
+    struct gw_ruleset *rs = gw_runtime_rules(cfg, paths, n, d);
     gw_diag_print(d, stderr);
     int rc = rs != NULL && gw_diag_errors(d) == 0 ? 0 : 1;
     if (rc == 0) {
@@ -408,7 +383,7 @@ static int docs(const struct gw_config *cfg, const struct cli *cli)
         return usage_error("docs takes one rules file%s", "");
     }
     struct gw_diag *d = gw_diag_create();
-    struct gw_ruleset *rs = load_rules(cfg, cli->args, 1, d);
+    struct gw_ruleset *rs = gw_runtime_rules(cfg, cli->args, 1, d);
     gw_diag_print(d, stderr);
     gw_diag_destroy(d);
     if (rs == NULL) {
@@ -439,13 +414,17 @@ int main(int argc, char **argv)
     size_t flagn = 0;
     int rc = parse_args(argc, argv, &cli, flagv, &flagn);
     struct gw_config cfg = {0};
-    if (rc == 0) {
-        rc = load_config(&cfg, &cli, flagv, flagn);
+    struct gw_cmdline cl = {.config = cli.config, .flagv = flagv, .flagn = flagn};
+    if (rc == 0 && strcmp(cli.command, "serve") == 0) {
+        rc = cli.n_args ? usage_error("serve takes no argument '%s'", cli.args[0]) : serve(&cl);
+    } else if (rc == 0) {
+        struct gw_diag *d = gw_diag_create();
+        rc = gw_runtime_config(&cfg, &cl, d);
+        gw_diag_print(d, stderr);
+        gw_diag_destroy(d);
     }
-    if (rc == 0) {
-        if (strcmp(cli.command, "serve") == 0) {
-            rc = cli.n_args ? usage_error("serve takes no argument '%s'", cli.args[0]) : serve(&cfg);
-        } else if (strcmp(cli.command, "check") == 0) {
+    if (rc == 0 && strcmp(cli.command, "serve") != 0) {
+        if (strcmp(cli.command, "check") == 0) {
             rc = check(&cfg, &cli);
         } else if (strcmp(cli.command, "lint") == 0) {
             rc = lint(&cfg, &cli);
