@@ -478,7 +478,9 @@ static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode to
     if (cn->dry_run) {
         json_object_object_add(o, "dry_run", json_object_new_boolean(1));
     }
-    json_object_object_add(o, "duration_ms", json_object_new_double(((int64_t)(ms * 1000)) / 1000.0));
+    char dur[32];
+    snprintf(dur, sizeof(dur), "%.3f", ms);
+    json_object_object_add(o, "duration_ms", json_object_new_double_s(ms, dur));
     json_object_object_add(o, "client", json_object_new_string(cn->client));
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
         json_object_object_add(o, "aborted", json_object_new_boolean(1));
