@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
@@ -181,4 +182,22 @@ Test(api, refusals, .init = setup, .fini = teardown, .timeout = 30)
     cr_expect_null(strstr(r.body, "wk_hidden"), "%s", r.body);
     http_resp_fini(&r);
     free(url);
+}
+
+Test(api, more_than_2500_calls_is_413, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 8u << 20);
+    cr_assert_eq(gw_buf_adds(&b, "{\"batch\":["), GW_OK);
+    for (int i = 0; i < 2501; i++) {
+        cr_assert_eq(gw_buf_printf(&b, "%s{\"type\":\"track\",\"userId\":\"u\",\"event\":"
+                                       "\"A Happened\"}", i ? "," : ""), GW_OK);
+    }
+    cr_assert_eq(gw_buf_adds(&b, "]}"), GW_OK);
+    struct http_resp r;
+    cr_expect_eq(post("/v1/batch", gw_buf_str(&b), &r), 413, "%.200s", r.body);
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(r.json, "message")),
+                     "batch holds 2501 calls, more than 2500");
+    http_resp_fini(&r);
+    gw_buf_fini(&b);
 }

@@ -286,3 +286,49 @@ Test(apply, omitted_values_count_as_absent)
     json_object_put(viol);
     json_object_put(a);
 }
+
+Test(apply, all_six_call_types)
+{
+    static const char y[] =
+        "source: acme\nintegration: {name: acme, version: 1.0.0}\n"
+        "common:\n  userId: uid\n  properties.note: note\n  traits.plan: plan\n"
+        "events:\n"
+        "  - when: {k: p}\n    page: \"{title}\"\n    set: {category: cat}\n"
+        "  - when: {k: s}\n    screen: Home\n"
+        "  - when: {k: g}\n    group: org.id\n    traits: {name: org.name}\n"
+        "  - when: {k: a}\n    alias: old_id\n";
+    static const struct {
+        const char *event;
+        const char *type, *path, *want;
+    } cases[] = {
+        {"{\"k\":\"p\",\"uid\":\"u\",\"title\":\"Pricing\",\"cat\":\"Docs\",\"note\":\"n\",\"plan\":\"x\"}",
+         "page", "name", "\"Pricing\""},
+        {"{\"k\":\"p\",\"uid\":\"u\",\"title\":\"Pricing\",\"cat\":\"Docs\",\"note\":\"n\"}",
+         "page", "category", "\"Docs\""},
+        {"{\"k\":\"p\",\"uid\":\"u\",\"title\":\"T\",\"note\":\"n\",\"plan\":\"x\"}", "page",
+         "traits", "(absent)"},
+        {"{\"k\":\"s\",\"uid\":\"u\",\"note\":\"n\"}", "screen", "properties.note", "\"n\""},
+        {"{\"k\":\"g\",\"uid\":\"u\",\"org\":{\"id\":\"o1\",\"name\":\"Acme\"},\"plan\":\"pro\"}",
+         "group", "groupId", "\"o1\""},
+        {"{\"k\":\"g\",\"uid\":\"u\",\"org\":{\"id\":\"o1\",\"name\":\"Acme\"},\"plan\":\"pro\"}",
+         "group", "traits", "{\"plan\":\"pro\",\"name\":\"Acme\"}"},
+        {"{\"k\":\"a\",\"uid\":\"u\",\"old_id\":\"anon-1\",\"note\":\"n\"}", "alias", "previousId",
+         "\"anon-1\""},
+        {"{\"k\":\"a\",\"uid\":\"u\",\"old_id\":\"anon-1\",\"note\":\"n\"}", "alias", "properties",
+         "(absent)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum gw_rc rc;
+        json_object *viol;
+        bool ignored;
+        json_object *calls = apply_one(y, cases[i].event, &rc, &viol, &ignored);
+        cr_expect_eq(rc, GW_OK, "case %zu", i);
+        json_object *c = json_object_array_get_idx(calls, 0);
+        char want_type[32];
+        snprintf(want_type, sizeof(want_type), "\"%s\"", cases[i].type);
+        cr_expect_str_eq(str_at(c, "type"), want_type, "case %zu", i);
+        cr_expect_str_eq(str_at(c, cases[i].path), cases[i].want, "case %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
