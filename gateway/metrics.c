@@ -143,18 +143,7 @@ void gw_metrics_reset(void)
     pthread_mutex_unlock(&lock);
 }
 
-static void out(struct gw_buf *b, const char *fmt, ...) GW_PRINTF(2, 3);
-
-static void out(struct gw_buf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    GW_ASSERT(n >= 0 && (size_t)n < sizeof(line));
-    GW_ASSERT(gw_buf_add(b, line, (size_t)n) == GW_OK);
-}
+#define out(b, ...) GW_ASSERT(gw_buf_printf((b), __VA_ARGS__) == GW_OK)
 
 static void render_counter(struct gw_buf *b, const char *name, const char *help)
 {

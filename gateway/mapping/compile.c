@@ -18,342 +18,11 @@
 static const char *const call_keys[] = {"track", "identify", "page", "screen", "group", "alias",
                                         NULL};
 
-/* Scalars of a YAML node as JSON: plain true/false/null/numbers keep their type. */
-static json_object *scalar_json(const struct gw_node *n)
-{
-    if (n->plain) {
-        if (strcmp(n->scalar, "true") == 0 || strcmp(n->scalar, "false") == 0) {
-            return json_object_new_boolean(n->scalar[0] == 't');
-        }
-        char *end = NULL;
-        if (n->scalar[0] != '\0') {
-            long long v = strtoll(n->scalar, &end, 10);
-            if (*end == '\0') {
-                return json_object_new_int64(v);
-            }
-            double d = strtod(n->scalar, &end);
-            if (*end == '\0') {
-                return json_object_new_double_s(d, n->scalar);
-            }
-        }
-    }
-    return json_object_new_string(n->scalar);
-}
-
-static json_object *node_json(const struct gw_node *n)
-{
-    if (n->type == GW_NODE_SCALAR) {
-        return scalar_json(n);
-    }
-    if (n->type == GW_NODE_SEQ) {
-        json_object *a = json_object_new_array();
-        for (size_t i = 0; i < n->n; i++) {
-            json_object_array_add(a, node_json(n->items[i]));
-        }
-        return a;
-    }
-    json_object *o = json_object_new_object();
-    for (size_t i = 0; i < n->n; i++) {
-        json_object_object_add(o, n->keys[i]->scalar, node_json(n->items[i]));
-    }
-    return o;
-}
-
-static bool compile_path(const struct gw_node *node, const char *text, struct gw_path *out,
-                         struct gw_diag *diag)
-{
-    const char *why = NULL;
-    if (gw_path_compile(text, out, &why) != GW_OK) {
-        gw_diag_error(diag, node, "bad path '%s': %s", text, why);
-        return false;
-    }
-    return true;
-}
-
-static bool compile_template(const struct gw_node *node, const char *text, struct gw_value *out,
-                             struct gw_diag *diag)
-{
-    out->kind = GW_VALUE_TEMPLATE;
-    const char *s = text;
-    while (*s != '\0') {
-        out->parts = gw_realloc(out->parts, (out->n_parts + 1) * sizeof(*out->parts));
-        struct gw_template_part *part = &out->parts[out->n_parts];
-        memset(part, 0, sizeof(*part));
-        if (*s != '{') {
-            size_t len = strcspn(s, "{}");
-            if (s[len] == '}') {
-                gw_diag_error(diag, node, "template '%s' has a '}' without '{'", text);
-                return false;
-            }
-            part->literal = gw_strndup(s, len);
-            out->n_parts++;
-            s += len;
-            continue;
-        }
-        const char *end = strchr(s, '}');
-        if (end == NULL) {
-            gw_diag_error(diag, node, "template '%s' has a '{' without '}'", text);
-            return false;
-        }
-        char *inner = gw_strndup(s + 1, (size_t)(end - s - 1));
-        bool ok = compile_path(node, inner, &part->path, diag);
-        free(inner);
-        if (!ok) {
-            return false;
-        }
-        out->n_parts++;
-        s = end + 1;
-    }
-    return true;
-}
-
-/* A scalar: a template when it holds '{', else a path. */
-static bool compile_scalar_value(const struct gw_node *node, struct gw_value *out,
-                                 struct gw_diag *diag)
-{
-    if (strchr(node->scalar, '{') != NULL || strchr(node->scalar, '}') != NULL) {
-        return compile_template(node, node->scalar, out, diag);
-    }
-    out->kind = GW_VALUE_PATH;
-    return compile_path(node, node->scalar, &out->path, diag);
-}
-
-static bool add_fields(const struct gw_node *map, struct gw_value *out, struct gw_diag *diag);
-
-/* { each: items, fields: { product_id: id, ... } }: an array of objects. */
-static bool compile_each(const struct gw_node *each, const struct gw_node *fields,
-                         struct gw_value *out, struct gw_diag *diag)
-{
-    out->kind = GW_VALUE_EACH;
-    if (!gw_schema_is(diag, each, GW_NODE_SCALAR, "'each'") ||
-        !compile_path(each, each->scalar, &out->path, diag)) {
-        return false;
-    }
-    return gw_schema_is(diag, fields, GW_NODE_MAP, "'fields'") && add_fields(fields, out, diag);
-}
-
-static bool compile_value_map(const struct gw_node *node, const char *what, struct gw_value *out,
-                              struct gw_diag *diag)
-{
-    static const char *const keys[] = {"from", "template", "const",   "each", "fields",
-                                       "as",   "map",      "default", "omit", NULL};
-    if (!gw_schema_keys(diag, node, what, keys)) {
-        return false;
-    }
-    const struct gw_node *from = gw_node_get(node, "from");
-    const struct gw_node *tpl = gw_node_get(node, "template");
-    const struct gw_node *cst = gw_node_get(node, "const");
-    const struct gw_node *each = gw_node_get(node, "each");
-    if ((from != NULL) + (tpl != NULL) + (cst != NULL) + (each != NULL) != 1) {
-        gw_diag_error(diag, node, "%s needs exactly one of 'from', 'template', 'const' or 'each'",
-                      what);
-        return false;
-    }
-    if ((each != NULL) != (gw_node_get(node, "fields") != NULL)) {
-        gw_diag_error(diag, node, "%s: 'each' and 'fields' go together", what);
-        return false;
-    }
-    bool ok = true;
-    if (each != NULL) {
-        ok = compile_each(each, gw_node_get(node, "fields"), out, diag);
-    } else if (from != NULL) {
-        ok = gw_compile_value(from, what, out, diag);
-    } else if (tpl != NULL) {
-        ok = gw_schema_is(diag, tpl, GW_NODE_SCALAR, "'template'") &&
-             compile_template(tpl, tpl->scalar, out, diag);
-    } else {
-        out->kind = GW_VALUE_CONST;
-        out->constant = node_json(cst);
-    }
-    const struct gw_node *as = gw_node_get(node, "as");
-    if (ok && as != NULL && gw_schema_is(diag, as, GW_NODE_SCALAR, "'as'")) {
-        out->as = gw_transform_find(as->scalar);
-        if (out->as == NULL) {
-            gw_diag_error(diag, as, "unknown transform '%s'", as->scalar);
-            ok = false;
-        }
-    } else if (as != NULL) {
-        ok = false;
-    }
-    const struct gw_node *table = gw_node_get(node, "map");
-    if (ok && table != NULL) {
-        ok = gw_schema_is(diag, table, GW_NODE_MAP, "'map'");
-        out->table = ok ? node_json(table) : NULL;
-    }
-    const struct gw_node *dflt = gw_node_get(node, "default");
-    if (ok && dflt != NULL) {
-        out->dflt = node_json(dflt);
-    }
-    const struct gw_node *omit = gw_node_get(node, "omit");
-    if (ok && omit != NULL) {
-        ok = gw_schema_is(diag, omit, GW_NODE_SEQ, "'omit'");
-        out->omit = ok ? node_json(omit) : NULL;
-    }
-    return ok;
-}
-
-bool gw_compile_value(const struct gw_node *node, const char *what, struct gw_value *out,
-                      struct gw_diag *diag)
-{
-    memset(out, 0, sizeof(*out));
-    if (node->type == GW_NODE_SCALAR) {
-        return compile_scalar_value(node, out, diag);
-    }
-    if (node->type == GW_NODE_MAP) {
-        return compile_value_map(node, what, out, diag);
-    }
-    if (node->n == 0) {
-        gw_diag_error(diag, node, "%s: an empty list of fallbacks", what);
-        return false;
-    }
-    out->kind = GW_VALUE_FIRST;
-    out->alts = gw_calloc(node->n, sizeof(*out->alts));
-    out->n_alts = node->n;
-    bool ok = true;
-    for (size_t i = 0; i < node->n; i++) {
-        ok = gw_compile_value(node->items[i], what, &out->alts[i], diag) && ok;
-    }
-    return ok;
-}
-
-void gw_value_fini(struct gw_value *v)
-{
-    gw_path_fini(&v->path);
-    for (size_t i = 0; i < v->n_parts; i++) {
-        free(v->parts[i].literal);
-        gw_path_fini(&v->parts[i].path);
-    }
-    GW_FREE(v->parts);
-    for (size_t i = 0; i < v->n_alts; i++) {
-        gw_value_fini(&v->alts[i]);
-    }
-    GW_FREE(v->alts);
-    for (size_t i = 0; i < v->n_fields; i++) {
-        gw_target_fini(&v->fields[i]);
-    }
-    GW_FREE(v->fields);
-    json_object_put(v->constant);
-    json_object_put(v->table);
-    json_object_put(v->dflt);
-    json_object_put(v->omit);
-    memset(v, 0, sizeof(*v));
-}
-
-/* The first segment of an output field decides where it may go. */
-static bool target_root(const char *field, enum gw_target_root *root)
-{
-    static const struct {
-        const char *name;
-        enum gw_target_root root;
-        bool nested; /* takes sub-keys ("properties.x") rather than a value */
-    } roots[] = {
-        {"userId", GW_TGT_USER_ID, false},         {"anonymousId", GW_TGT_ANONYMOUS_ID, false},
-        {"timestamp", GW_TGT_TIMESTAMP, false},    {"groupId", GW_TGT_GROUP_ID, false},
-        {"previousId", GW_TGT_PREVIOUS_ID, false}, {"name", GW_TGT_NAME, false},
-        {"category", GW_TGT_CATEGORY, false},      {"properties", GW_TGT_PROPERTIES, true},
-        {"traits", GW_TGT_TRAITS, true},           {"context", GW_TGT_CONTEXT, true},
-        {"integrations", GW_TGT_INTEGRATIONS, true},
-    };
-    size_t head = strcspn(field, ".");
-    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-        if (strlen(roots[i].name) == head && strncmp(field, roots[i].name, head) == 0) {
-            *root = roots[i].root;
-            /* a nested root alone ("properties") merges an object into it */
-            return roots[i].nested ? field[head] == '\0' || field[head + 1] != '\0'
-                                   : field[head] == '\0';
-        }
-    }
-    return false;
-}
-
-static bool valid_field(const char *field)
-{
-    for (const char *s = field; *s; s++) {
-        if (*s == '.' && (s == field || s[1] == '.' || s[1] == '\0')) {
-            return false;
-        }
-        if (*s == '[' || *s == ']' || *s == '{' || *s == '}' || *s == '$') {
-            return false;
-        }
-    }
-    return field[0] != '\0';
-}
-
-static bool compile_target(const struct gw_node *key, const struct gw_node *val,
-                           const char *prefix, struct gw_target *out, struct gw_diag *diag)
-{
-    memset(out, 0, sizeof(*out));
-    out->field = gw_asprintf("%s%s", prefix, key->scalar);
-    out->line = key->line;
-    out->col = key->col;
-    if (!valid_field(key->scalar) || !target_root(out->field, &out->root)) {
-        gw_diag_error(diag, key,
-                      "'%s' is not an output field (use userId, anonymousId, timestamp, groupId, "
-                      "previousId, name, category, or properties[.*], traits[.*], context[.*], "
-                      "integrations[.*])",
-                      out->field);
-        return false;
-    }
-    if (strcmp(out->field, "context.integration") == 0 ||
-        strncmp(out->field, "context.integration.", 20) == 0) {
-        gw_diag_error(diag, key, "context.integration is set from the file's 'integration' key");
-        return false;
-    }
-    char what[300];
-    snprintf(what, sizeof(what), "'%s'", out->field);
-    return gw_compile_value(val, what, &out->value, diag);
-}
-
-void gw_target_fini(struct gw_target *t)
-{
-    free(t->field);
-    gw_value_fini(&t->value);
-}
-
-/* The fields of an `each`: plain keys (dotted for nesting), any value form. */
-static bool add_fields(const struct gw_node *map, struct gw_value *out, struct gw_diag *diag)
-{
-    bool ok = true;
-    out->fields = gw_calloc(map->n ? map->n : 1, sizeof(*out->fields));
-    for (size_t i = 0; i < map->n; i++) {
-        struct gw_target *t = &out->fields[out->n_fields++];
-        t->field = gw_strdup(map->keys[i]->scalar);
-        t->line = map->keys[i]->line;
-        t->col = map->keys[i]->col;
-        if (!valid_field(t->field)) {
-            gw_diag_error(diag, map->keys[i], "'%s' is not a valid field name", t->field);
-            ok = false;
-            continue;
-        }
-        char what[300];
-        snprintf(what, sizeof(what), "'%s'", t->field);
-        ok = gw_compile_value(map->items[i], what, &t->value, diag) && ok;
-    }
-    return ok;
-}
-
-/* Adds every pair of map as a target named prefix + key. */
-static bool add_targets(const struct gw_node *map, const char *prefix, struct gw_target **v,
-                        size_t *n, struct gw_diag *diag)
-{
-    bool ok = true;
-    *v = gw_realloc(*v, (*n + map->n) * sizeof(**v));
-    for (size_t i = 0; i < map->n; i++) {
-        if (compile_target(map->keys[i], map->items[i], prefix, &(*v)[*n], diag)) {
-            (*n)++;
-        } else {
-            gw_target_fini(&(*v)[*n]);
-            ok = false;
-        }
-    }
-    return ok;
-}
-
 static bool compile_match(const struct gw_node *key, const struct gw_node *val,
                           struct gw_match *out, struct gw_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    if (!compile_path(key, key->scalar, &out->path, diag)) {
+    if (!gw_compile_path(key, key->scalar, &out->path, diag)) {
         return false;
     }
     out->op = GW_MATCH_ANY_OF;
@@ -474,7 +143,7 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
         return false;
     }
     if (strchr(call->scalar, '{') != NULL || strchr(call->scalar, '}') != NULL) {
-        return compile_template(call, call->scalar, &c->name, diag);
+        return gw_compile_template(call, call->scalar, &c->name, diag);
     }
     c->name.kind = GW_VALUE_CONST;
     c->name.constant = json_object_new_string(call->scalar);
@@ -491,7 +160,7 @@ static bool compile_call(const struct gw_node *node, struct gw_call_tpl *c, stru
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "%s.", sections[i]);
         if (sec != NULL && gw_schema_is(diag, sec, GW_NODE_MAP, sections[i])) {
-            ok = add_targets(sec, i == 3 ? "" : prefix, &c->targets, &c->n_targets, diag) && ok;
+            ok = gw_compile_targets(sec, i == 3 ? "" : prefix, &c->targets, &c->n_targets, diag) && ok;
         } else if (sec != NULL) {
             ok = false;
         }
@@ -730,7 +399,7 @@ static bool compile_body_map(const struct gw_node *b, struct gw_source *src,
     const struct gw_node *at = gw_node_get(b, events ? "events" : "json_field");
     events = events ? events : field;
     if (events != NULL) {
-        src->has_events = compile_path(at, events, &src->events, diag);
+        src->has_events = gw_compile_path(at, events, &src->events, diag);
         return src->has_events;
     }
     return true;
@@ -938,7 +607,7 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
         ok = compile_plan(root, src, diag) && ok;
         const struct gw_node *common = gw_node_get(root, "common");
         if (common != NULL && gw_schema_is(diag, common, GW_NODE_MAP, "'common'")) {
-            ok = add_targets(common, "", &src->common, &src->n_common, diag) && ok;
+            ok = gw_compile_targets(common, "", &src->common, &src->n_common, diag) && ok;
         } else if (common != NULL) {
             ok = false;
         }

@@ -1,7 +1,6 @@
 /* docs.c -- a source's documentation page (markdown) written from its
  * compiled rules, in the shape of Segment's partner documentation.
  * SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +13,8 @@
 
 static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
 
-static void add(struct gw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add(struct gw_buf *b, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof(small)) {
-        GW_ASSERT(gw_buf_add(b, small, (size_t)n) == GW_OK);
-        return;
-    }
-    char *big = NULL;
-    va_start(ap, fmt);
-    GW_ASSERT(vasprintf(&big, fmt, ap) >= 0);
-    va_end(ap);
-    GW_ASSERT(gw_buf_adds(b, big) == GW_OK);
-    free(big);
-}
+/* Appends to the page; the page is bounded by the rules file, not input. */
+#define add(b, ...) GW_ASSERT(gw_buf_printf((b), __VA_ARGS__) == GW_OK)
 
 /* A value as a partner's engineer would read it: `path`, "template", ... */
 static void describe_value(struct gw_buf *b, const struct gw_value *v)

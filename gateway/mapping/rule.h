@@ -165,6 +165,16 @@ void gw_value_fini(struct gw_value *v);
 
 void gw_target_fini(struct gw_target *t);
 
+/* value.c: pieces the rule compiler shares with the value compiler. */
+json_object *gw_compile_json(const struct gw_node *n); /* returns new: a YAML node as JSON */
+bool gw_compile_path(const struct gw_node *node, const char *text, struct gw_path *out,
+                     struct gw_diag *diag);
+bool gw_compile_template(const struct gw_node *node, const char *text, struct gw_value *out,
+                         struct gw_diag *diag);
+/* Compiles every pair of map as an output field named prefix + key, appended to *v. */
+bool gw_compile_targets(const struct gw_node *map, const char *prefix, struct gw_target **v,
+                        size_t *n, struct gw_diag *diag);
+
 /* apply.c */
 /* Returns a new value, or NULL when absent; a failed transform sets *why. */
 json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *in,
