@@ -1,13 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages sourcegate builds, tests and runs with.
+# Installs the Debian packages sourcegate builds, tests and runs with (the
+# last line: the tools the deployment files are checked with).
 # SPDX-License-Identifier: MIT
 set -eu
 if [ "$(id -u)" -ne 0 ]; then
     exec sudo "$0" "$@"
 fi
 packages="meson ninja-build pkg-config gcc libc6-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev
-  libcriterion-dev curl"
+  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev
+  libcriterion-dev curl
+  systemd haproxy nginx prometheus python3-yaml procps"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
