@@ -14,21 +14,27 @@
 struct gw_spool;
 
 struct gw_spool_opts {
-    const char *dir;     /* created if missing; holds spool.db */
-    bool fsync;          /* durability: fsync (power loss) instead of os (process crash) */
-    uint64_t max_bytes;  /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (1 GiB) */
-    uint64_t max_dead;   /* dead letters kept, oldest dropped first (100000) */
+    const char *dir;    /* created if missing; holds spool.db */
+    bool fsync;         /* durability: fsync (power loss) instead of os (process crash) */
+    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (1 GiB) */
+    uint64_t max_dead;  /* dead letters kept, oldest dropped first (100000) */
 };
 
 void gw_spool_opts_init(struct gw_spool_opts *o);
 
-/* Opens (or creates) the spool. On error *err (size errlen) says why. */
+/* Opens (or creates) the spool in o->dir: the directory is made (0700) if
+ * missing and locked against a second process; the files hold write keys,
+ * so keep it private. *out receives a new spool. On error *err (size
+ * errlen) says why and nothing is open. */
 enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, char *err,
                          size_t errlen) GW_WUR;
 /* NULL is a no-op. */
 void gw_spool_close(struct gw_spool *s);
 
-/* One queued call as stored. Strings are owned by the struct. */
+/* One queued call as stored. Strings are owned by the struct, except in a
+ * callback of gw_spool_each or gw_spool_page: there the struct and its
+ * strings are borrowed, valid until the callback returns (do not fini it;
+ * gw_spool_call_copy makes an owned copy). */
 struct gw_spool_call {
     int64_t id;
     char *write_key; /* secret: never log it */
@@ -39,6 +45,8 @@ struct gw_spool_call {
 };
 
 void gw_spool_call_fini(struct gw_spool_call *c);
+/* Fills dst with new copies of src's strings (dst owns them). */
+void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *src);
 
 /* Appends n calls (json/len pairs, borrowed) for one write key and
  * endpoint, all or nothing, durable as opts say before it returns; ids[i]
@@ -55,8 +63,28 @@ enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n) GW_
 enum gw_rc gw_spool_each(struct gw_spool *s, bool (*fn)(void *arg, const struct gw_spool_call *c),
                          void *arg) GW_WUR;
 
+/* Calls fn for at most max (0: no limit) queued calls whose id is above
+ * after_id, oldest first: the relay pages its in-memory window in with it.
+ * fn borrows the call and returns false to stop. Ids grow with every put
+ * while the spool is open (a reopen starts above every queued call), and a
+ * call is visible here once its put returned; a put that committed while a
+ * page ran shows in the next page. fn must not call into the spool (it runs
+ * under the spool's lock), here or in gw_spool_each. */
+enum gw_rc gw_spool_page(struct gw_spool *s, int64_t after_id, size_t max,
+                         bool (*fn)(void *arg, const struct gw_spool_call *c), void *arg) GW_WUR;
+
+/* The same for the calls of one write key and endpoint (borrowed) whose id
+ * is in (after_id, upto_id]: the relay refills a queue it let spill. */
+enum gw_rc gw_spool_page_queue(struct gw_spool *s, const char *write_key, const char *endpoint,
+                               int64_t after_id, int64_t upto_id, size_t max,
+                               bool (*fn)(void *arg, const struct gw_spool_call *c),
+                               void *arg) GW_WUR;
+
 /* Depth and bytes of the queue, for readiness and metrics. */
 void gw_spool_stats(struct gw_spool *s, uint64_t *calls, uint64_t *bytes);
+
+/* Bytes of a dead letter's reason kept; the rest is cut. */
+#define GW_SPOOL_REASON_MAX 2048
 
 /* Dead letters. kind "call": a call Segment refused (source NULL, body the
  * call, the write key and endpoint kept to resend it). kind "request": a
@@ -78,9 +106,15 @@ struct gw_spool_dead {
     int64_t at_ms;
 };
 
+/* Frees d's strings (a struct filled by gw_spool_dead_copy; the ones passed
+ * to gw_spool_dead_each callbacks are borrowed, valid until it returns). */
 void gw_spool_dead_fini(struct gw_spool_dead *d);
+/* Fills dst with new copies of src's strings and body (dst owns them). */
+void gw_spool_dead_copy(struct gw_spool_dead *dst, const struct gw_spool_dead *src);
 
-/* Moves queued calls to the dead letters (one transaction). */
+/* Moves queued calls to the dead letters (one transaction); ids no longer
+ * queued are skipped. reason (borrowed, may be NULL) is cut at
+ * GW_SPOOL_REASON_MAX bytes. Oldest dropped past max_dead. */
 enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int status,
                          const char *reason) GW_WUR;
 
@@ -91,9 +125,11 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d) 
 /* Calls fn for each dead letter, oldest first, whose source is source (NULL:
  * any; calls match by their context.integration.name) and at_ms >= since_ms. */
 enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t since_ms,
-                              bool (*fn)(void *arg, const struct gw_spool_dead *d), void *arg) GW_WUR;
+                              bool (*fn)(void *arg, const struct gw_spool_dead *d),
+                              void *arg) GW_WUR;
 
-/* Removes one dead letter (after a successful replay). */
+/* Removes one dead letter (after a successful replay). GW_ERR_NOT_FOUND
+ * when there is none with that id. */
 enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id) GW_WUR;
 
 #endif

@@ -1,0 +1,301 @@
+/* spool.c -- the durable queue between ingest and relay: puts with group
+ * commit (concurrent callers share one transaction), deletes, paging.
+ * SPDX-License-Identifier: MIT */
+#include "spool_db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+
+static enum gw_rc insert_put(struct gw_spool *s, struct gw_spool_put *p, int64_t now_ms)
+{
+    int64_t qid = 0;
+    enum gw_rc rc = gw_spool_db_queue_id(s, p->write_key, p->endpoint, &qid);
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_PUT];
+    p->first_id = s->next_id;
+    for (size_t i = 0; i < p->n && rc == GW_OK; i++) {
+        sqlite3_bind_int64(st, 1, p->first_id + (int64_t)i);
+        sqlite3_bind_int64(st, 2, qid);
+        sqlite3_bind_int64(st, 3, now_ms);
+        sqlite3_bind_blob64(st, 4, p->len[i] > 0 ? p->json[i] : "", p->len[i], SQLITE_STATIC);
+        rc = gw_spool_db_run(s, GW_SPOOL_ST_PUT);
+    }
+    if (rc == GW_OK) {
+        s->next_id += (int64_t)p->n;
+    }
+    return rc;
+}
+
+/* One transaction for the puts from first up to (not including) end. */
+static enum gw_rc commit_puts(struct gw_spool *s, struct gw_spool_put *first,
+                              const struct gw_spool_put *end)
+{
+    int64_t next_id = s->next_id;
+    int64_t now = gw_spool_db_now_ms();
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
+    for (struct gw_spool_put *p = first; p != end && rc == GW_OK; p = p->next) {
+        rc = insert_put(s, p, now);
+    }
+    rc = gw_spool_db_finish(s, rc);
+    if (rc != GW_OK) {
+        s->next_id = next_id;
+        if (gw_spool_db_load_keys(s) != GW_OK) {
+            gw_error("spool", "cannot reload the queue keys of %s", s->dir);
+        }
+    }
+    for (struct gw_spool_put *p = first; p != end; p = p->next) {
+        p->rc = rc;
+    }
+    return rc;
+}
+
+/* Commits a batch of puts under db_lock; when the shared transaction
+ * fails, each put gets its own so that one cannot fail the others. */
+static void commit_batch(struct gw_spool *s, struct gw_spool_put *batch)
+{
+    pthread_mutex_lock(&s->db_lock);
+    if (commit_puts(s, batch, NULL) != GW_OK && batch->next != NULL) {
+        for (struct gw_spool_put *p = batch; p != NULL; p = p->next) {
+            (void)commit_puts(s, p, p->next);
+        }
+    }
+    pthread_mutex_unlock(&s->db_lock);
+}
+
+/* Called locked with puts pending and no leader: commits everything
+ * pending, then hands the outcome to each waiting caller. */
+static void lead(struct gw_spool *s)
+{
+    s->leading = true;
+    struct gw_spool_put *batch = s->pending;
+    s->pending = NULL;
+    s->pending_tail = &s->pending;
+    pthread_mutex_unlock(&s->lock);
+    commit_batch(s, batch);
+    pthread_mutex_lock(&s->lock);
+    for (struct gw_spool_put *p = batch; p != NULL;) {
+        struct gw_spool_put *next = p->next; /* p belongs to its caller once done */
+        s->reserved -= p->bytes;
+        if (p->rc == GW_OK) {
+            s->calls += p->n;
+            s->bytes += p->bytes;
+        }
+        p->done = true;
+        p = next;
+    }
+    s->leading = false;
+    pthread_cond_broadcast(&s->cond);
+}
+
+static enum gw_rc check_put(const char *key, const char *endpoint, const char *const *json,
+                            const size_t *len, size_t n, uint64_t *bytes)
+{
+    if (key == NULL || endpoint == NULL || (n > 0 && (json == NULL || len == NULL))) {
+        return GW_ERR_INVALID;
+    }
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (json[i] == NULL && len[i] > 0) {
+            return GW_ERR_INVALID;
+        }
+        sum += len[i];
+    }
+    *bytes = sum;
+    return GW_OK;
+}
+
+enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
+                        const char *const *json, const size_t *len, size_t n, int64_t *ids)
+{
+    struct gw_spool_put p = {
+        .write_key = write_key, .endpoint = endpoint, .json = json, .len = len, .n = n};
+    enum gw_rc rc = check_put(write_key, endpoint, json, len, n, &p.bytes);
+    if (s == NULL || rc != GW_OK || n == 0) {
+        return s == NULL ? GW_ERR_INVALID : rc;
+    }
+    pthread_mutex_lock(&s->lock);
+    uint64_t used = s->bytes + s->reserved;
+    rc = GW_ERR_BUSY;
+    if (used > s->o.max_bytes || p.bytes > s->o.max_bytes - used) {
+        goto out;
+    }
+    s->reserved += p.bytes;
+    *s->pending_tail = &p;
+    s->pending_tail = &p.next;
+    while (!p.done) {
+        if (!s->leading) {
+            lead(s);
+        } else {
+            pthread_cond_wait(&s->cond, &s->lock);
+        }
+    }
+    rc = p.rc;
+out:
+    pthread_mutex_unlock(&s->lock);
+    for (size_t i = 0; rc == GW_OK && ids != NULL && i < n; i++) {
+        ids[i] = p.first_id + (int64_t)i;
+    }
+    return rc;
+}
+
+/* ---- delete, page, stats ---- */
+
+/* Deletes one queued call inside the current transaction; *len gets its
+ * size, 0 when it was not queued. */
+enum gw_rc gw_spool_db_delete_one(struct gw_spool *s, int64_t id, uint64_t *len)
+{
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_DELETE];
+    sqlite3_bind_int64(st, 1, id);
+    int e = sqlite3_step(st);
+    *len = 0;
+    bool found = e == SQLITE_ROW;
+    if (found) {
+        *len = (uint64_t)sqlite3_column_int64(st, 0);
+        e = sqlite3_step(st);
+    }
+    enum gw_rc rc =
+        e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_DELETE]);
+    sqlite3_reset(st);
+    if (rc == GW_OK && !found) {
+        rc = GW_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
+void gw_spool_db_uncount(struct gw_spool *s, uint64_t calls, uint64_t bytes)
+{
+    pthread_mutex_lock(&s->lock);
+    s->calls -= calls;
+    s->bytes -= bytes;
+    pthread_mutex_unlock(&s->lock);
+}
+
+enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
+{
+    if (s == NULL || (n > 0 && ids == NULL)) {
+        return GW_ERR_INVALID;
+    }
+    uint64_t calls = 0;
+    uint64_t bytes = 0;
+    pthread_mutex_lock(&s->db_lock);
+    enum gw_rc rc = n == 0 ? GW_OK : gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        uint64_t len = 0;
+        rc = gw_spool_db_delete_one(s, ids[i], &len);
+        calls += rc == GW_OK;
+        bytes += len;
+        rc = rc == GW_ERR_NOT_FOUND ? GW_OK : rc;
+    }
+    rc = n == 0 ? GW_OK : gw_spool_db_finish(s, rc);
+    pthread_mutex_unlock(&s->db_lock);
+    if (rc == GW_OK) {
+        gw_spool_db_uncount(s, calls, bytes);
+    }
+    return rc;
+}
+
+/* Steps st (a page statement, bound) and hands each row to fn. */
+static enum gw_rc page_rows(struct gw_spool *s, sqlite3_stmt *st,
+                            bool (*fn)(void *arg, const struct gw_spool_call *c), void *arg)
+{
+    int e = sqlite3_step(st);
+    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
+        const struct gw_spool_qkey *k = gw_spool_db_key(s, sqlite3_column_int64(st, 1));
+        GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
+        const void *json = sqlite3_column_blob(st, 3);
+        struct gw_spool_call c = {
+            .id = sqlite3_column_int64(st, 0),
+            .write_key = k->write_key,
+            .endpoint = k->endpoint,
+            .json = (char *)(json != NULL ? json : ""),
+            .len = (size_t)sqlite3_column_bytes(st, 3),
+            .enqueued_ms = sqlite3_column_int64(st, 2),
+        };
+        if (!fn(arg, &c)) {
+            return GW_OK;
+        }
+    }
+    return e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sqlite3_sql(st));
+}
+
+static int64_t sql_limit(size_t max)
+{
+    return max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
+}
+
+enum gw_rc gw_spool_page(struct gw_spool *s, int64_t after_id, size_t max,
+                         bool (*fn)(void *arg, const struct gw_spool_call *c), void *arg)
+{
+    if (s == NULL || fn == NULL) {
+        return GW_ERR_INVALID;
+    }
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_PAGE];
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, sql_limit(max));
+    enum gw_rc rc = page_rows(s, st, fn, arg);
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_lock);
+    return rc;
+}
+
+enum gw_rc gw_spool_page_queue(struct gw_spool *s, const char *write_key, const char *endpoint,
+                               int64_t after_id, int64_t upto_id, size_t max,
+                               bool (*fn)(void *arg, const struct gw_spool_call *c), void *arg)
+{
+    if (s == NULL || write_key == NULL || endpoint == NULL || fn == NULL) {
+        return GW_ERR_INVALID;
+    }
+    pthread_mutex_lock(&s->db_lock);
+    const struct gw_spool_qkey *k = gw_spool_db_key_by_name(s, write_key, endpoint);
+    enum gw_rc rc = GW_OK;
+    if (k != NULL) {
+        sqlite3_stmt *st = s->st[GW_SPOOL_ST_PAGE_QUEUE];
+        sqlite3_bind_int64(st, 1, after_id);
+        sqlite3_bind_int64(st, 2, sql_limit(max));
+        sqlite3_bind_int64(st, 3, upto_id);
+        sqlite3_bind_int64(st, 4, k->id);
+        rc = page_rows(s, st, fn, arg);
+        sqlite3_reset(st);
+    }
+    pthread_mutex_unlock(&s->db_lock);
+    return rc;
+}
+
+enum gw_rc gw_spool_each(struct gw_spool *s, bool (*fn)(void *arg, const struct gw_spool_call *c),
+                         void *arg)
+{
+    return gw_spool_page(s, 0, 0, fn, arg);
+}
+
+void gw_spool_stats(struct gw_spool *s, uint64_t *calls, uint64_t *bytes)
+{
+    pthread_mutex_lock(&s->lock);
+    if (calls != NULL) {
+        *calls = s->calls;
+    }
+    if (bytes != NULL) {
+        *bytes = s->bytes;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void gw_spool_call_fini(struct gw_spool_call *c)
+{
+    GW_FREE(c->write_key);
+    GW_FREE(c->endpoint);
+    GW_FREE(c->json);
+    c->len = 0;
+}
+
+void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *src)
+{
+    *dst = *src;
+    dst->write_key = gw_strdup(src->write_key);
+    dst->endpoint = gw_strdup(src->endpoint);
+    dst->json = gw_malloc(src->len + 1);
+    memcpy(dst->json, src->json, src->len);
+    dst->json[src->len] = '\0';
+}

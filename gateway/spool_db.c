@@ -1,0 +1,530 @@
+/* spool_db.c -- the spool's SQLite file: layout, statements, open and
+ * close, the cache of (write key, endpoint) rows.
+ * SPDX-License-Identifier: MIT */
+#include "spool_db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+
+#define SCHEMA_VERSION 1
+/* The layout; docs/internals/spool.md explains it. */
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS queues ("
+    " id INTEGER PRIMARY KEY, write_key TEXT NOT NULL, endpoint TEXT NOT NULL,"
+    " UNIQUE (write_key, endpoint));"
+    "CREATE TABLE IF NOT EXISTS calls ("
+    " id INTEGER PRIMARY KEY, queue INTEGER NOT NULL, enqueued_ms INTEGER NOT NULL,"
+    " json BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS dead ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, source TEXT, write_key TEXT,"
+    " endpoint TEXT, content_type TEXT, headers TEXT, body BLOB NOT NULL,"
+    " status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL);";
+
+const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
+    [GW_SPOOL_ST_BEGIN] = "BEGIN",
+    [GW_SPOOL_ST_COMMIT] = "COMMIT",
+    [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
+    [GW_SPOOL_ST_PUT] = "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES (?1, ?2, ?3, ?4)",
+    [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id = ?1 RETURNING length(json)",
+    [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
+                         "LIMIT ?2",
+    [GW_SPOOL_ST_PAGE_QUEUE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1"
+                               " AND id <= ?3 AND queue = ?4 ORDER BY id LIMIT ?2",
+    [GW_SPOOL_ST_QUEUE_ADD] = "INSERT INTO queues (write_key, endpoint) VALUES (?1, ?2)",
+    /* A refused call keeps what a resend needs; its source is the
+     * context.integration.name the rules set. */
+    [GW_SPOOL_ST_BURY] =
+        "INSERT INTO dead (kind, source, write_key, endpoint, body, status, reason, at_ms)"
+        " SELECT 'call', CASE WHEN json_valid(CAST(c.json AS TEXT)) THEN"
+        " json_extract(CAST(c.json AS TEXT), '$.context.integration.name') END,"
+        " q.write_key, q.endpoint, c.json, ?2, ?3, ?4"
+        " FROM calls c JOIN queues q ON q.id = c.queue WHERE c.id = ?1",
+    [GW_SPOOL_ST_DEAD_PUT] =
+        "INSERT INTO dead (kind, source, write_key, endpoint, content_type, headers,"
+        " body, status, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+        " ?10)",
+    [GW_SPOOL_ST_DEAD_TRIM] =
+        "DELETE FROM dead WHERE id IN (SELECT id FROM dead ORDER BY id LIMIT ?1)",
+    [GW_SPOOL_ST_DEAD_EACH] =
+        "SELECT id, kind, source, write_key, endpoint, content_type, headers, body,"
+        " status, reason, at_ms FROM dead WHERE (?1 IS NULL OR source = ?1)"
+        " AND at_ms >= ?2 ORDER BY id",
+    [GW_SPOOL_ST_DEAD_REMOVE] = "DELETE FROM dead WHERE id = ?1",
+};
+
+static void say(char *err, size_t errlen, const char *fmt, ...) GW_PRINTF(3, 4);
+
+static void say(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void gw_spool_opts_init(struct gw_spool_opts *o)
+{
+    o->dir = NULL;
+    o->fsync = false;
+    o->max_bytes = (uint64_t)1 << 30;
+    o->max_dead = 100000;
+}
+
+/* ---- SQLite helpers: every failure is logged once, here ---- */
+
+enum gw_rc gw_spool_db_fail(struct gw_spool *s, int e, const char *what)
+{
+    if (e == SQLITE_NOMEM) {
+        gw_fatal("out of memory (sqlite)");
+    }
+    gw_error("spool", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->dir);
+    return GW_ERR_IO;
+}
+
+/* Steps a statement that returns no row, and resets it. */
+enum gw_rc gw_spool_db_run(struct gw_spool *s, enum gw_spool_stmt which)
+{
+    sqlite3_stmt *st = s->st[which];
+    int e = sqlite3_step(st);
+    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[which]);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void rollback(struct gw_spool *s)
+{
+    if (!sqlite3_get_autocommit(s->db)) {
+        (void)gw_spool_db_run(s, GW_SPOOL_ST_ROLLBACK);
+    }
+}
+
+/* Commits, or rolls back when rc (the transaction's work) failed. */
+enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc)
+{
+    if (rc == GW_OK) {
+        rc = gw_spool_db_run(s, GW_SPOOL_ST_COMMIT);
+    }
+    if (rc != GW_OK) {
+        rollback(s);
+    }
+    return rc;
+}
+
+/* ---- the (write key, endpoint) cache ---- */
+
+static size_t hash_name(const char *key, const char *endpoint)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = key; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *p = endpoint; *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    return (size_t)(h % GW_SPOOL_KEY_BUCKETS);
+}
+
+static void add_key(struct gw_spool *s, int64_t id, const char *key, const char *endpoint)
+{
+    struct gw_spool_qkey *k = gw_calloc(1, sizeof(*k));
+    k->id = id;
+    k->write_key = gw_strdup(key);
+    k->endpoint = gw_strdup(endpoint);
+    size_t hn = hash_name(key, endpoint);
+    size_t hi = (size_t)((uint64_t)id % GW_SPOOL_KEY_BUCKETS);
+    k->next_name = s->by_name[hn];
+    s->by_name[hn] = k;
+    k->next_id = s->by_id[hi];
+    s->by_id[hi] = k;
+}
+
+static void drop_keys(struct gw_spool *s)
+{
+    for (size_t i = 0; i < GW_SPOOL_KEY_BUCKETS; i++) {
+        while (s->by_name[i] != NULL) {
+            struct gw_spool_qkey *k = s->by_name[i];
+            s->by_name[i] = k->next_name;
+            free(k->write_key);
+            free(k->endpoint);
+            free(k);
+        }
+        s->by_id[i] = NULL;
+    }
+}
+
+const struct gw_spool_qkey *gw_spool_db_key(const struct gw_spool *s, int64_t id)
+{
+    for (const struct gw_spool_qkey *k = s->by_id[(uint64_t)id % GW_SPOOL_KEY_BUCKETS]; k != NULL;
+         k = k->next_id) {
+        if (k->id == id) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
+/* Reads the queues table into the cache (after a rollback, too). */
+enum gw_rc gw_spool_db_load_keys(struct gw_spool *s)
+{
+    drop_keys(s);
+    sqlite3_stmt *st = NULL;
+    int e = sqlite3_prepare_v2(s->db, "SELECT id, write_key, endpoint FROM queues", -1, &st, NULL);
+    if (e != SQLITE_OK) {
+        return gw_spool_db_fail(s, e, "reading queues");
+    }
+    for (e = sqlite3_step(st); e == SQLITE_ROW; e = sqlite3_step(st)) {
+        add_key(s, sqlite3_column_int64(st, 0), gw_spool_db_text(st, 1), gw_spool_db_text(st, 2));
+    }
+    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, "reading queues");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Returns the queue id of (key, endpoint), adding the row inside the
+ * current transaction when it is new. */
+const struct gw_spool_qkey *gw_spool_db_key_by_name(const struct gw_spool *s, const char *key,
+                                                    const char *endpoint)
+{
+    const struct gw_spool_qkey *k = s->by_name[hash_name(key, endpoint)];
+    while (k != NULL && (strcmp(k->write_key, key) != 0 || strcmp(k->endpoint, endpoint) != 0)) {
+        k = k->next_name;
+    }
+    return k;
+}
+
+enum gw_rc gw_spool_db_queue_id(struct gw_spool *s, const char *key, const char *endpoint,
+                                int64_t *id)
+{
+    const struct gw_spool_qkey *k = gw_spool_db_key_by_name(s, key, endpoint);
+    if (k != NULL) {
+        *id = k->id;
+        return GW_OK;
+    }
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_QUEUE_ADD];
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, endpoint, -1, SQLITE_STATIC);
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_QUEUE_ADD);
+    if (rc == GW_OK) {
+        *id = sqlite3_last_insert_rowid(s->db);
+        add_key(s, *id, key, endpoint);
+    }
+    return rc;
+}
+
+/* ---- open and close ---- */
+
+/* mkdir -p, new components private. */
+static enum gw_rc make_dir(const char *dir, char *err, size_t errlen)
+{
+    char *path = gw_strdup(dir);
+    enum gw_rc rc = GW_OK;
+    for (char *p = path + 1; rc == GW_OK; p++) {
+        bool end = *p == '\0';
+        if (*p != '/' && !end) {
+            continue;
+        }
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            say(err, errlen, "cannot create spool directory %s: %s", path, strerror(errno));
+            rc = GW_ERR_IO;
+        }
+        if (end) {
+            break;
+        }
+        *p = '/';
+    }
+    free(path);
+    return rc;
+}
+
+static enum gw_rc check_dir(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        say(err, errlen, "spool %s is not a directory", dir);
+        return GW_ERR_IO;
+    }
+    if ((st.st_mode & 077) != 0) {
+        gw_warn("spool",
+                "spool directory %s is open to other users (mode %03o); it holds write "
+                "keys: chmod 700 it",
+                dir, (unsigned)(st.st_mode & 0777));
+    }
+    return GW_OK;
+}
+
+/* One process per spool: two would send every call twice. */
+static enum gw_rc take_lock(struct gw_spool *s, char *err, size_t errlen)
+{
+    char *path = gw_asprintf("%s/lock", s->dir);
+    enum gw_rc rc = GW_ERR_IO;
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (s->lock_fd < 0) {
+        say(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        say(err, errlen, "spool %s is in use by another process", s->dir);
+        rc = GW_ERR_BUSY;
+        goto out;
+    }
+    rc = GW_OK;
+out:
+    free(path);
+    return rc;
+}
+
+/* Returns a pragma's first answer as a number, or -1. */
+static long pragma(struct gw_spool *s, const char *sql, char *word, size_t wordlen)
+{
+    sqlite3_stmt *st = NULL;
+    long v = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        v = (long)sqlite3_column_int64(st, 0);
+        if (word != NULL) {
+            snprintf(word, wordlen, "%s", gw_spool_db_text(st, 0) ? gw_spool_db_text(st, 0) : "");
+        }
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+static enum gw_rc set_pragmas(struct gw_spool *s, char *err, size_t errlen)
+{
+    /* One connection, one process (the lock file): an exclusive lock keeps
+     * the WAL index in memory and saves the lock calls of each commit. The
+     * mode must be set before WAL is. */
+    char mode[16] = "";
+    pragma(s, "PRAGMA locking_mode = EXCLUSIVE", NULL, 0);
+    pragma(s, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
+    if (strcmp(mode, "wal") != 0) {
+        say(err, errlen, "spool %s: cannot use WAL mode: %s", s->dir, sqlite3_errmsg(s->db));
+        return GW_ERR_IO;
+    }
+    /* os: the WAL is written (not synced) before a put returns, which a
+     * crash of the process cannot undo; fsync: synced too. */
+    pragma(s, s->o.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL, 0);
+    pragma(s, "PRAGMA cache_size = -8192", NULL, 0);
+    pragma(s, "PRAGMA journal_size_limit = 67108864", NULL, 0);
+    return GW_OK;
+}
+
+static enum gw_rc make_schema(struct gw_spool *s, char *err, size_t errlen)
+{
+    long version = pragma(s, "PRAGMA user_version", NULL, 0);
+    if (version > SCHEMA_VERSION || version < 0) {
+        say(err, errlen, "spool %s has format %ld; this sourcegate reads %d", s->dir, version,
+            SCHEMA_VERSION);
+        return GW_ERR_INVALID;
+    }
+    char *msg = NULL;
+    char *sql =
+        gw_asprintf("BEGIN; %s PRAGMA user_version = %d; COMMIT;", schema_sql, SCHEMA_VERSION);
+    int e = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    free(sql);
+    if (e != SQLITE_OK) {
+        say(err, errlen, "spool %s: cannot create tables: %s", s->dir, msg ? msg : "?");
+        sqlite3_free(msg);
+        rollback(s);
+        return GW_ERR_IO;
+    }
+    return GW_OK;
+}
+
+static enum gw_rc open_db(struct gw_spool *s, char *err, size_t errlen)
+{
+    char *path = gw_asprintf("%s/spool.db", s->dir);
+    enum gw_rc rc = GW_ERR_IO;
+    /* Created here so that it (and the WAL, which takes its mode) is
+     * private: it holds write keys. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        say(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        goto out;
+    }
+    close(fd);
+    int e = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (e != SQLITE_OK) {
+        say(err, errlen, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "no memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    rc = set_pragmas(s, err, errlen);
+    if (rc == GW_OK) {
+        rc = make_schema(s, err, errlen);
+    }
+out:
+    free(path);
+    return rc;
+}
+
+static enum gw_rc prepare_all(struct gw_spool *s, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
+        int e = sqlite3_prepare_v3(s->db, gw_spool_db_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                   &s->st[i], NULL);
+        if (e != SQLITE_OK) {
+            say(err, errlen, "spool %s: %s: %s", s->dir, gw_spool_db_sql[i], sqlite3_errmsg(s->db));
+            return GW_ERR_IO;
+        }
+    }
+    return GW_OK;
+}
+
+/* Counts the queue per key; marks the keys that still have calls. */
+static enum gw_rc count_calls(struct gw_spool *s)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = "SELECT queue, count(*), total(length(json)), max(id) FROM calls "
+                      "GROUP BY queue";
+    int e = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (e != SQLITE_OK) {
+        return gw_spool_db_fail(s, e, sql);
+    }
+    s->next_id = 1;
+    for (e = sqlite3_step(st); e == SQLITE_ROW; e = sqlite3_step(st)) {
+        struct gw_spool_qkey *k =
+            (struct gw_spool_qkey *)gw_spool_db_key(s, sqlite3_column_int64(st, 0));
+        if (k != NULL) {
+            k->live = true;
+        }
+        s->calls += (uint64_t)sqlite3_column_int64(st, 1);
+        s->bytes += (uint64_t)sqlite3_column_double(st, 2);
+        int64_t max = sqlite3_column_int64(st, 3);
+        s->next_id = max >= s->next_id ? max + 1 : s->next_id;
+    }
+    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sql);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Forgets the write keys no queued call needs any more. */
+static enum gw_rc prune_keys(struct gw_spool *s)
+{
+    sqlite3_stmt *st = NULL;
+    int e = sqlite3_prepare_v2(s->db, "DELETE FROM queues WHERE id = ?1", -1, &st, NULL);
+    if (e != SQLITE_OK) {
+        return gw_spool_db_fail(s, e, "pruning queues");
+    }
+    enum gw_rc rc = GW_OK;
+    for (size_t i = 0; i < GW_SPOOL_KEY_BUCKETS && rc == GW_OK; i++) {
+        for (struct gw_spool_qkey *k = s->by_name[i]; k != NULL && rc == GW_OK; k = k->next_name) {
+            if (k->live) {
+                continue;
+            }
+            sqlite3_bind_int64(st, 1, k->id);
+            e = sqlite3_step(st);
+            rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, "pruning queues");
+            sqlite3_reset(st);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == GW_OK ? gw_spool_db_load_keys(s) : rc;
+}
+
+static enum gw_rc load_state(struct gw_spool *s)
+{
+    enum gw_rc rc = gw_spool_db_load_keys(s);
+    if (rc == GW_OK) {
+        rc = count_calls(s);
+    }
+    if (rc == GW_OK) {
+        rc = prune_keys(s);
+    }
+    long dead = pragma(s, "SELECT count(*) FROM dead", NULL, 0);
+    s->dead = dead > 0 ? (uint64_t)dead : 0;
+    return rc;
+}
+
+static struct gw_spool *spool_new(const struct gw_spool_opts *o)
+{
+    struct gw_spool *s = gw_calloc(1, sizeof(*s));
+    s->o = *o;
+    s->dir = gw_strdup(o->dir);
+    s->o.dir = s->dir;
+    s->lock_fd = -1;
+    s->pending_tail = &s->pending;
+    pthread_mutex_init(&s->db_lock, NULL);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    return s;
+}
+
+enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, char *err,
+                         size_t errlen)
+{
+    enum gw_rc rc = GW_ERR_INVALID;
+    struct gw_spool *s = NULL;
+    if (o == NULL || o->dir == NULL || o->dir[0] == '\0' || out == NULL) {
+        say(err, errlen, "no spool directory given");
+        goto out;
+    }
+    s = spool_new(o);
+    rc = make_dir(s->dir, err, errlen);
+    if (rc == GW_OK) {
+        rc = check_dir(s->dir, err, errlen);
+    }
+    if (rc == GW_OK) {
+        rc = take_lock(s, err, errlen);
+    }
+    if (rc == GW_OK) {
+        rc = open_db(s, err, errlen);
+    }
+    if (rc == GW_OK) {
+        rc = prepare_all(s, err, errlen);
+    }
+    if (rc == GW_OK) {
+        rc = load_state(s);
+        if (rc != GW_OK) {
+            say(err, errlen, "spool %s: cannot read it: %s", s->dir, sqlite3_errmsg(s->db));
+        }
+    }
+    if (rc != GW_OK) {
+        goto out;
+    }
+    gw_info("spool", "spool %s: %llu call(s), %llu bytes queued, %llu dead letter(s)%s", s->dir,
+            (unsigned long long)s->calls, (unsigned long long)s->bytes, (unsigned long long)s->dead,
+            s->o.fsync ? " (durability fsync)" : "");
+    *out = gw_take(&s);
+out:
+    gw_spool_close(s);
+    return rc;
+}
+
+void gw_spool_close(struct gw_spool *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    GW_ASSERT(s->pending == NULL && !s->leading);
+    for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+    }
+    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
+        gw_error("spool", "closing %s: %s", s->dir, sqlite3_errmsg(s->db));
+    }
+    if (s->lock_fd >= 0) {
+        close(s->lock_fd); /* releases the flock */
+    }
+    drop_keys(s);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->db_lock);
+    free(s->dir);
+    free(s);
+}

@@ -1,0 +1,126 @@
+/* spool_db.h -- internal to spool*.c: the spool's state, its prepared
+ * statements and the SQLite helpers they share. Not for other modules.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_SPOOL_DB_H
+#define GW_SPOOL_DB_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "spool.h"
+
+#define GW_SPOOL_KEY_BUCKETS 256
+
+enum gw_spool_stmt {
+    GW_SPOOL_ST_BEGIN,
+    GW_SPOOL_ST_COMMIT,
+    GW_SPOOL_ST_ROLLBACK,
+    GW_SPOOL_ST_PUT,
+    GW_SPOOL_ST_DELETE,
+    GW_SPOOL_ST_PAGE,
+    GW_SPOOL_ST_PAGE_QUEUE,
+    GW_SPOOL_ST_QUEUE_ADD,
+    GW_SPOOL_ST_BURY,
+    GW_SPOOL_ST_DEAD_PUT,
+    GW_SPOOL_ST_DEAD_TRIM,
+    GW_SPOOL_ST_DEAD_EACH,
+    GW_SPOOL_ST_DEAD_REMOVE,
+    GW_SPOOL_ST_COUNT
+};
+
+/* A (write key, endpoint) pair and its row in queues: calls refer to it by
+ * id, so a key is stored once, not with every call. */
+struct gw_spool_qkey {
+    struct gw_spool_qkey *next_name;
+    struct gw_spool_qkey *next_id;
+    int64_t id;
+    bool live; /* seen while counting at open */
+    char *write_key;
+    char *endpoint;
+};
+
+/* One gw_spool_put waiting for (or in) a group commit; on the caller's
+ * stack, borrowed by the leader until done is set. */
+struct gw_spool_put {
+    struct gw_spool_put *next;
+    const char *write_key;
+    const char *endpoint;
+    const char *const *json;
+    const size_t *len;
+    size_t n;
+    uint64_t bytes;
+    int64_t first_id;
+    enum gw_rc rc;
+    bool done;
+};
+
+struct gw_spool {
+    struct gw_spool_opts o;
+    char *dir;
+    int lock_fd;
+    /* db_lock covers the connection, its statements, next_id, the keys and
+     * dead; it is taken before lock, never after. */
+    pthread_mutex_t db_lock;
+    sqlite3 *db;
+    sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
+    int64_t next_id;
+    uint64_t dead;
+    struct gw_spool_qkey *by_name[GW_SPOOL_KEY_BUCKETS];
+    struct gw_spool_qkey *by_id[GW_SPOOL_KEY_BUCKETS];
+    /* lock covers the group commit and the counters. */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct gw_spool_put *pending;
+    struct gw_spool_put **pending_tail;
+    bool leading;
+    uint64_t calls;
+    uint64_t bytes;
+    uint64_t reserved; /* bytes of puts not yet committed */
+};
+
+/* The SQL of each statement, for error messages. */
+extern const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT];
+
+/* Logs a failed step (what names it) and returns GW_ERR_IO; aborts on
+ * SQLITE_NOMEM (the OOM policy). */
+enum gw_rc gw_spool_db_fail(struct gw_spool *s, int e, const char *what);
+/* Steps a statement that returns no row, then resets it. */
+enum gw_rc gw_spool_db_run(struct gw_spool *s, enum gw_spool_stmt which);
+/* Commits when rc is GW_OK, else (or when the commit fails) rolls back;
+ * returns the outcome. */
+enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc);
+
+/* Returns the cached queue of id (borrowed), or NULL. */
+const struct gw_spool_qkey *gw_spool_db_key(const struct gw_spool *s, int64_t id);
+/* Returns the cached queue of (key, endpoint) (borrowed), or NULL. */
+const struct gw_spool_qkey *gw_spool_db_key_by_name(const struct gw_spool *s, const char *key,
+                                                    const char *endpoint);
+/* Sets *id to the queue of (key, endpoint), adding its row in the current
+ * transaction when new. */
+enum gw_rc gw_spool_db_queue_id(struct gw_spool *s, const char *key, const char *endpoint,
+                                int64_t *id);
+/* Reloads the queue cache from the table (after a rollback). */
+enum gw_rc gw_spool_db_load_keys(struct gw_spool *s);
+
+/* Deletes one queued call in the current transaction; *len gets its size.
+ * GW_ERR_NOT_FOUND when it was not queued. */
+enum gw_rc gw_spool_db_delete_one(struct gw_spool *s, int64_t id, uint64_t *len);
+/* Takes calls and bytes off the counters (locks lock). */
+void gw_spool_db_uncount(struct gw_spool *s, uint64_t calls, uint64_t bytes);
+
+static inline const char *gw_spool_db_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static inline int64_t gw_spool_db_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif

@@ -1,0 +1,230 @@
+/* spool_dead.c -- the dead letters: calls Segment refused and requests
+ * sourcegate refused, kept (bounded) for a replay.
+ * SPDX-License-Identifier: MIT */
+#include "spool_db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* Drops the oldest dead letters past max_dead, inside the transaction. */
+static enum gw_rc trim_dead(struct gw_spool *s)
+{
+    if (s->dead <= s->o.max_dead) {
+        return GW_OK;
+    }
+    uint64_t excess = s->dead - s->o.max_dead;
+    sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_TRIM], 1, (int64_t)excess);
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_TRIM);
+    if (rc == GW_OK) {
+        s->dead -= (uint64_t)sqlite3_changes(s->db);
+    }
+    return rc;
+}
+
+static size_t reason_len(const char *reason)
+{
+    return reason == NULL ? 0 : strnlen(reason, GW_SPOOL_REASON_MAX);
+}
+
+static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const char *reason,
+                           uint64_t *len)
+{
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_BURY];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, status);
+    if (reason != NULL) {
+        sqlite3_bind_text(st, 3, reason, (int)reason_len(reason), SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+    sqlite3_bind_int64(st, 4, gw_spool_db_now_ms());
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
+    int copied = rc == GW_OK ? sqlite3_changes(s->db) : 0;
+    if (rc == GW_OK) {
+        rc = gw_spool_db_delete_one(s, id, len);
+    }
+    if (rc == GW_OK) {
+        s->dead += (uint64_t)copied;
+    }
+    return rc;
+}
+
+enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int status,
+                         const char *reason)
+{
+    if (s == NULL || (n > 0 && ids == NULL)) {
+        return GW_ERR_INVALID;
+    }
+    uint64_t calls = 0;
+    uint64_t bytes = 0;
+    pthread_mutex_lock(&s->db_lock);
+    uint64_t dead = s->dead;
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        uint64_t len = 0;
+        rc = bury_one(s, ids[i], status, reason, &len);
+        calls += rc == GW_OK;
+        bytes += len;
+        rc = rc == GW_ERR_NOT_FOUND ? GW_OK : rc;
+    }
+    if (rc == GW_OK) {
+        rc = trim_dead(s);
+    }
+    rc = gw_spool_db_finish(s, rc);
+    if (rc != GW_OK) {
+        s->dead = dead;
+    }
+    pthread_mutex_unlock(&s->db_lock);
+    if (rc == GW_OK) {
+        gw_spool_db_uncount(s, calls, bytes);
+    }
+    return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v != NULL) {
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+static void bind_dead(sqlite3_stmt *st, const struct gw_spool_dead *d)
+{
+    bind_text_or_null(st, 1, d->kind);
+    bind_text_or_null(st, 2, d->source);
+    bind_text_or_null(st, 3, d->write_key);
+    bind_text_or_null(st, 4, d->endpoint);
+    bind_text_or_null(st, 5, d->content_type);
+    bind_text_or_null(st, 6, d->headers);
+    sqlite3_bind_blob64(st, 7, d->len > 0 ? d->body : "", d->len, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, d->status);
+    if (d->reason != NULL) {
+        sqlite3_bind_text(st, 9, d->reason, (int)reason_len(d->reason), SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 9);
+    }
+    sqlite3_bind_int64(st, 10, gw_spool_db_now_ms());
+}
+
+enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
+{
+    if (s == NULL || d == NULL || d->kind == NULL || (d->len > 0 && d->body == NULL)) {
+        return GW_ERR_INVALID;
+    }
+    pthread_mutex_lock(&s->db_lock);
+    uint64_t dead = s->dead;
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
+    if (rc == GW_OK) {
+        bind_dead(s->st[GW_SPOOL_ST_DEAD_PUT], d);
+        rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_PUT);
+    }
+    if (rc == GW_OK) {
+        s->dead++;
+        rc = trim_dead(s);
+    }
+    rc = gw_spool_db_finish(s, rc);
+    if (rc != GW_OK) {
+        s->dead = dead;
+    }
+    pthread_mutex_unlock(&s->db_lock);
+    return rc;
+}
+
+static void read_dead(sqlite3_stmt *st, struct gw_spool_dead *d)
+{
+    const void *body = sqlite3_column_blob(st, 7);
+    *d = (struct gw_spool_dead){
+        .id = sqlite3_column_int64(st, 0),
+        .kind = (char *)gw_spool_db_text(st, 1),
+        .source = (char *)gw_spool_db_text(st, 2),
+        .write_key = (char *)gw_spool_db_text(st, 3),
+        .endpoint = (char *)gw_spool_db_text(st, 4),
+        .content_type = (char *)gw_spool_db_text(st, 5),
+        .headers = (char *)gw_spool_db_text(st, 6),
+        .body = (char *)(body != NULL ? body : ""),
+        .len = (size_t)sqlite3_column_bytes(st, 7),
+        .status = sqlite3_column_int(st, 8),
+        .reason = (char *)gw_spool_db_text(st, 9),
+        .at_ms = sqlite3_column_int64(st, 10),
+    };
+}
+
+enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t since_ms,
+                              bool (*fn)(void *arg, const struct gw_spool_dead *d), void *arg)
+{
+    if (s == NULL || fn == NULL) {
+        return GW_ERR_INVALID;
+    }
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_DEAD_EACH];
+    bind_text_or_null(st, 1, source);
+    sqlite3_bind_int64(st, 2, since_ms);
+    int e = sqlite3_step(st);
+    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
+        struct gw_spool_dead d;
+        read_dead(st, &d);
+        if (!fn(arg, &d)) {
+            e = SQLITE_DONE;
+            break;
+        }
+    }
+    enum gw_rc rc =
+        e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_DEAD_EACH]);
+    sqlite3_reset(st);
+    pthread_mutex_unlock(&s->db_lock);
+    return rc;
+}
+
+enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id)
+{
+    if (s == NULL) {
+        return GW_ERR_INVALID;
+    }
+    pthread_mutex_lock(&s->db_lock);
+    sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_REMOVE], 1, id);
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_REMOVE);
+    if (rc == GW_OK && sqlite3_changes(s->db) == 0) {
+        rc = GW_ERR_NOT_FOUND;
+    } else if (rc == GW_OK) {
+        s->dead--;
+    }
+    pthread_mutex_unlock(&s->db_lock);
+    return rc;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? gw_strdup(s) : NULL;
+}
+
+void gw_spool_dead_fini(struct gw_spool_dead *d)
+{
+    GW_FREE(d->kind);
+    GW_FREE(d->source);
+    GW_FREE(d->write_key);
+    GW_FREE(d->endpoint);
+    GW_FREE(d->content_type);
+    GW_FREE(d->headers);
+    GW_FREE(d->body);
+    GW_FREE(d->reason);
+    d->len = 0;
+}
+
+void gw_spool_dead_copy(struct gw_spool_dead *dst, const struct gw_spool_dead *src)
+{
+    *dst = *src;
+    dst->kind = dup_or_null(src->kind);
+    dst->source = dup_or_null(src->source);
+    dst->write_key = dup_or_null(src->write_key);
+    dst->endpoint = dup_or_null(src->endpoint);
+    dst->content_type = dup_or_null(src->content_type);
+    dst->headers = dup_or_null(src->headers);
+    dst->body = gw_malloc(src->len + 1);
+    memcpy(dst->body, src->body, src->len);
+    dst->body[src->len] = '\0';
+    dst->reason = dup_or_null(src->reason);
+}
