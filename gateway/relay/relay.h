@@ -1,5 +1,6 @@
-/* relay.h -- hands validated calls to Segment's HTTP API: batches per
- * (write key, endpoint), an upstream request budget, retries with backoff.
+/* relay.h -- hands validated calls to Segment's HTTP API through the durable
+ * spool: batches per (write key, endpoint), an upstream request budget,
+ * retries with backoff, dead letters for what Segment refuses.
  * SPDX-License-Identifier: MIT */
 #ifndef GW_RELAY_H
 #define GW_RELAY_H
@@ -10,15 +11,16 @@
 #include "../rc.h"
 
 struct gw_relay_opts {
-    double max_rps;          /* upstream requests per second, retries included (50) */
-    size_t max_batch_bytes;  /* body bytes of one POST /batch (475000) */
-    size_t max_batch_calls;  /* calls in one batch (2500) */
-    unsigned flush_ms;       /* a batch that is not full waits at most this long (1000) */
-    unsigned timeout_ms;     /* one upstream request, connect included (10000) */
+    double max_rps;           /* upstream requests per second, retries included (50) */
+    size_t max_batch_bytes;   /* body bytes of one POST /batch (475000) */
+    size_t max_batch_calls;   /* calls in one batch (2500) */
+    unsigned flush_ms;        /* a batch that is not full waits at most this long (1000) */
+    unsigned timeout_ms;      /* one upstream request, connect included (10000) */
     unsigned backoff_base_ms; /* first retry delay before jitter (200) */
     unsigned backoff_max_ms;  /* cap of one retry delay (30000) */
-    unsigned max_retry_ms;    /* a call still failing this long after it was queued is dropped (86400000) */
-    size_t max_queue_bytes;  /* queued call bytes; over it submit answers GW_ERR_BUSY (64 MiB) */
+    unsigned
+        max_retry_ms; /* a call still failing this long after it was queued is dropped (86400000) */
+    size_t max_queue_bytes; /* call bytes held in memory; the rest waits in the spool (64 MiB) */
 };
 
 /* Fills o with the defaults above. */
@@ -30,35 +32,69 @@ struct gw_relay_call {
     size_t len;
 };
 
-/* Returns a new relay (not yet sending); opts is copied. */
-struct gw_relay *gw_relay_create(const struct gw_relay_opts *opts);
+struct gw_spool;
 
-/* Starts the sender thread. */
+/* Returns a new relay (not yet sending) over spool, which it borrows: the
+ * spool must outlive the relay, and no one else may delete or bury its
+ * calls meanwhile. opts is copied. */
+struct gw_relay *gw_relay_create(const struct gw_relay_opts *opts, struct gw_spool *spool);
+
+/* Starts the sender thread, which first replays the calls already in the
+ * spool, oldest first. */
 enum gw_rc gw_relay_start(struct gw_relay *r) GW_WUR;
 
 /* Queues n calls for one write key and endpoint base URL (e.g.
- * "https://api.segment.io/v1"; the relay posts to endpoint + "/batch").
- * Borrows everything (the relay copies). All or nothing: on GW_ERR_BUSY
- * (queue full or relay stopping) nothing was queued. */
+ * "https://api.segment.io/v1"; the relay posts to endpoint + "/batch"):
+ * they are in the spool, durable, when it returns GW_OK, and the sender
+ * reads them back from there. Borrows everything. All or nothing: on an
+ * error nothing was queued. GW_ERR_BUSY: the spool is full (max_bytes) or
+ * the relay is stopping; GW_ERR_TOO_LARGE: a call cannot fit in a batch;
+ * GW_ERR_INVALID: a NULL or empty call, key or endpoint; GW_ERR_IO: the
+ * spool could not write. */
 enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
                            const struct gw_relay_call *calls, size_t n) GW_WUR;
 
 /* Stops accepting, sends what it can within deadline_ms, joins the thread.
- * Returns the number of calls left unsent. Idempotent. */
+ * Returns the number of calls left unsent, which stay in the spool for
+ * the next start. Idempotent. */
 size_t gw_relay_stop(struct gw_relay *r, unsigned deadline_ms);
 
-/* Stops (deadline 0) if needed and frees. NULL is a no-op. */
+/* Stops (deadline 0) if needed and frees; the spool is left as it is.
+ * NULL is a no-op. */
 void gw_relay_destroy(struct gw_relay *r);
 
-struct gw_relay_stats {
-    uint64_t submitted; /* calls accepted by gw_relay_submit */
-    uint64_t relayed;   /* calls Segment answered 2xx for */
-    uint64_t dropped;   /* calls given up (4xx other than 408/429, or too old) */
-    uint64_t requests;  /* upstream HTTP requests made, retries included */
-    uint64_t retries;   /* requests that were retries */
-    uint64_t queued;    /* calls waiting now */
+/* Why a request will be retried, for gw_relay_stats.retried. */
+enum gw_relay_retry_cause {
+    GW_RELAY_RETRY_TRANSPORT, /* connect error, timeout, cut */
+    GW_RELAY_RETRY_408,
+    GW_RELAY_RETRY_429,
+    GW_RELAY_RETRY_500,
+    GW_RELAY_RETRY_502,
+    GW_RELAY_RETRY_503,
+    GW_RELAY_RETRY_504,
+    GW_RELAY_RETRY_5XX, /* any other 5xx */
+    GW_RELAY_RETRY_CAUSES
 };
 
+/* Returns a static label for a cause ("transport", "408", ..., "5xx"), or
+ * NULL past the last one: the metrics page's status label. */
+const char *gw_relay_retry_label(unsigned cause);
+
+struct gw_relay_stats {
+    uint64_t submitted;     /* calls accepted by gw_relay_submit */
+    uint64_t relayed;       /* calls Segment answered 2xx for */
+    uint64_t dropped;       /* calls given up (4xx other than 408/429, or too old) */
+    uint64_t dead_lettered; /* of those, the ones the dead letters took */
+    uint64_t requests;      /* upstream HTTP requests made, retries included */
+    uint64_t retries;       /* requests that were retries */
+    uint64_t retried[GW_RELAY_RETRY_CAUSES]; /* failed requests to be retried, by cause */
+    uint64_t queued;       /* calls in the spool now: not yet relayed nor given up */
+    uint64_t queued_bytes; /* their bytes */
+    uint64_t memory_calls; /* of those, read into memory (at most max_queue_bytes) */
+    uint64_t memory_bytes;
+};
+
+/* Fills out; thread-safe. */
 void gw_relay_get_stats(struct gw_relay *r, struct gw_relay_stats *out);
 
 /* The one policy for an upstream result. */
@@ -78,8 +114,8 @@ enum gw_rc gw_backoff_retry_after(const char *value, int64_t now_unix, unsigned 
 
 /* Token bucket for the upstream request budget; pure, times in ns. */
 struct gw_ratelimit {
-    double rate;   /* tokens per second */
-    double burst;  /* bucket size */
+    double rate;  /* tokens per second */
+    double burst; /* bucket size */
     double tokens;
     uint64_t last_ns;
 };

@@ -3,11 +3,14 @@
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mock_upstream.h"
 #include "relay/relay.h"
+#include "spool.h"
 
 /* The criterion 2.4.1 runner (the parent process, which runs none of our
  * code) loses a few 48-byte blocks when it runs these tests two at a time,
@@ -26,17 +29,45 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 
 static struct mock_upstream *mock;
 static struct gw_relay *relay;
+static struct gw_spool *spool;
+static char spool_dir[64];
+
+/* Opens the test's spool, closing the one open before. */
+static void open_spool(uint64_t max_bytes)
+{
+    gw_spool_close(spool);
+    struct gw_spool_opts so;
+    gw_spool_opts_init(&so);
+    so.dir = spool_dir;
+    so.max_bytes = max_bytes > 0 ? max_bytes : so.max_bytes;
+    char err[256] = "";
+    spool = NULL;
+    cr_assert_eq(gw_spool_open(&so, &spool, err, sizeof(err)), GW_OK, "spool: %s", err);
+}
 
 static void setup(void)
 {
+    snprintf(spool_dir, sizeof(spool_dir), "/tmp/gwtest-relay-XXXXXX");
+    cr_assert_not_null(mkdtemp(spool_dir), "mkdtemp: %s", strerror(errno));
+    open_spool(0);
     mock = mock_upstream_start();
     cr_assert_not_null(mock, "mock upstream did not start");
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
 }
 
 static void teardown(void)
 {
     gw_relay_destroy(relay);
     relay = NULL;
+    gw_spool_close(spool);
+    spool = NULL;
+    if (spool_dir[0] != '\0') {
+        nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    }
     mock_upstream_stop(mock);
     mock = NULL;
 }
@@ -57,7 +88,7 @@ static struct gw_relay_opts quick_opts(void)
 
 static void start(const struct gw_relay_opts *o)
 {
-    relay = gw_relay_create(o);
+    relay = gw_relay_create(o, spool);
     cr_assert_not_null(relay);
     cr_assert_eq(gw_relay_start(relay), GW_OK);
 }
@@ -164,6 +195,49 @@ static bool valid_sent_at(const char *s)
         }
     }
     return true;
+}
+
+/* The dead letters of the test's spool (owned copies). */
+struct dead {
+    size_t n;
+    struct gw_spool_dead d[16];
+};
+
+static bool on_dead(void *arg, const struct gw_spool_dead *d)
+{
+    struct dead *out = arg;
+    if (out->n < 16) {
+        gw_spool_dead_copy(&out->d[out->n], d);
+    }
+    out->n++;
+    return true;
+}
+
+static void read_dead(struct dead *out)
+{
+    memset(out, 0, sizeof(*out));
+    cr_assert_eq(gw_spool_dead_each(spool, NULL, 0, on_dead, out), GW_OK);
+}
+
+static void dead_fini(struct dead *out)
+{
+    for (size_t i = 0; i < out->n && i < 16; i++) {
+        gw_spool_dead_fini(&out->d[i]);
+    }
+}
+
+static bool has_message_id(const struct gw_spool_dead *d, const char *id)
+{
+    char want[80];
+    snprintf(want, sizeof(want), "\"messageId\":\"%s\"", id);
+    return d->body != NULL && strstr(d->body, want) != NULL;
+}
+
+static uint64_t spool_depth(void)
+{
+    uint64_t calls = 0;
+    gw_spool_stats(spool, &calls, NULL);
+    return calls;
 }
 
 Test(relay, classify_policy, .timeout = 10)
@@ -355,6 +429,7 @@ Test(relay, retries_after_500, .timeout = 30)
     cr_assert_eq(st.relayed, 1);
     cr_assert_eq(st.requests, 2);
     cr_assert_eq(st.retries, 1);
+    cr_assert_eq(st.retried[GW_RELAY_RETRY_500], 1);
     cr_assert_eq(st.dropped, 0);
 }
 
@@ -376,6 +451,7 @@ Test(relay, honours_retry_after_on_429, .timeout = 30)
     mock_request_free(r1);
     struct gw_relay_stats st = stop_and_stats(5000, 0);
     cr_assert_eq(st.retries, 1);
+    cr_assert_eq(st.retried[GW_RELAY_RETRY_429], 1);
     cr_assert_eq(st.relayed, 1);
 }
 
@@ -401,9 +477,21 @@ Test(relay, refused_call_isolated_by_halving, .timeout = 30)
     }
     assert_accepted("split", (const int[]){0, 2, 3, 4}, 4);
     cr_assert_eq(st.dropped, 1);
+    cr_assert_eq(st.dead_lettered, 1);
     cr_assert_eq(st.relayed, 4);
     cr_assert_eq(st.requests, 7);
     cr_assert_eq(st.queued, 0);
+    cr_assert_eq(spool_depth(), 0, "delivered calls left the spool");
+    struct dead dl;
+    read_dead(&dl);
+    cr_assert_eq(dl.n, 1);
+    cr_assert_str_eq(dl.d[0].kind, "call");
+    cr_assert_eq(dl.d[0].status, 400);
+    cr_assert(has_message_id(&dl.d[0], "split-0001"), "%s", dl.d[0].body);
+    cr_assert_str_eq(dl.d[0].write_key, "wk_test");
+    cr_assert_str_eq(dl.d[0].endpoint, mock_upstream_endpoint(mock));
+    cr_assert_not_null(strstr(dl.d[0].reason, "refused by mock"), "%s", dl.d[0].reason);
+    dead_fini(&dl);
 }
 
 Test(relay, other_4xx_drops_the_batch_unsplit, .timeout = 30)
@@ -419,6 +507,13 @@ Test(relay, other_4xx_drops_the_batch_unsplit, .timeout = 30)
     cr_assert_eq(mock_upstream_count(mock), 1);
     cr_assert_eq(st.dropped, 3);
     cr_assert_eq(st.relayed, 0);
+    struct dead dl;
+    read_dead(&dl);
+    cr_assert_eq(dl.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(dl.d[i].status, 401);
+    }
+    dead_fini(&dl);
 }
 
 Test(relay, hang_then_recovery, .timeout = 40)
@@ -436,6 +531,9 @@ Test(relay, hang_then_recovery, .timeout = 40)
     assert_accepted("hang", (const int[]){0, 1}, 2);
     cr_assert_eq(st.relayed, 2);
     cr_assert_eq(st.retries, 1);
+    cr_assert_eq(st.retried[GW_RELAY_RETRY_TRANSPORT], 1);
+    cr_assert_str_eq(gw_relay_retry_label(GW_RELAY_RETRY_TRANSPORT), "transport");
+    cr_assert_null(gw_relay_retry_label(GW_RELAY_RETRY_CAUSES));
 }
 
 Test(relay, expired_calls_dropped_not_retried, .timeout = 30)
@@ -455,9 +553,17 @@ Test(relay, expired_calls_dropped_not_retried, .timeout = 30)
     struct gw_relay_stats st = stop_and_stats(10000, 0);
     cr_assert_lt(mock_now_ms() - t0, 9000, "the old call was retried until the deadline");
     cr_assert_eq(st.dropped, 1);
+    cr_assert_eq(st.dead_lettered, 1);
     cr_assert_eq(st.relayed, 0);
     cr_assert_eq(st.queued, 0);
     cr_assert_eq(mock_upstream_count(mock), st.requests);
+    cr_assert_eq(st.retried[GW_RELAY_RETRY_503], st.requests);
+    struct dead dl;
+    read_dead(&dl);
+    cr_assert_eq(dl.n, 1);
+    cr_assert_eq(dl.d[0].status, 503);
+    cr_assert_not_null(strstr(dl.d[0].reason, "max_retry_ms"), "%s", dl.d[0].reason);
+    dead_fini(&dl);
 }
 
 Test(relay, request_budget_max_rps, .timeout = 60)
@@ -495,14 +601,14 @@ Test(relay, request_budget_max_rps, .timeout = 60)
     assert_accepted("rps", ids, 60);
 }
 
-Test(relay, queue_full_is_busy_and_all_or_nothing, .timeout = 10)
+Test(relay, spool_full_is_busy_and_all_or_nothing, .timeout = 10)
 {
     struct calls cs;
     fill(&cs, 3, "full", 0);
     size_t len = cs.c[0].len;
+    open_spool(2 * len + len / 2);
     struct gw_relay_opts o = quick_opts();
-    o.max_queue_bytes = 2 * len + len / 2;
-    relay = gw_relay_create(&o); /* not started: nothing drains the queue */
+    relay = gw_relay_create(&o, spool); /* not started: nothing drains the spool */
     const char *ep = "http://127.0.0.1:9/v1";
     cr_assert_eq(gw_relay_submit(relay, "wk_test", ep, cs.c, 1), GW_OK);
     cr_assert_eq(gw_relay_submit(relay, "wk_test", ep, &cs.c[1], 2), GW_ERR_BUSY);
@@ -512,17 +618,21 @@ Test(relay, queue_full_is_busy_and_all_or_nothing, .timeout = 10)
     gw_relay_get_stats(relay, &st);
     cr_assert_eq(st.submitted, 2);
     cr_assert_eq(st.queued, 2);
+    cr_assert_eq(st.queued_bytes, 2 * len);
     cr_assert_eq(gw_relay_stop(relay, 0), 2);
     cr_assert_eq(gw_relay_stop(relay, 0), 2, "stop is idempotent");
     cr_assert_eq(gw_relay_submit(relay, "wk_test", ep, cs.c, 1), GW_ERR_BUSY);
     cr_assert_eq(gw_relay_start(relay), GW_ERR_BUSY);
+    uint64_t calls = 0;
+    gw_spool_stats(spool, &calls, NULL);
+    cr_assert_eq(calls, 2, "the unsent calls stay in the spool");
 }
 
 Test(relay, rejects_bad_calls, .timeout = 10)
 {
     struct gw_relay_opts o = quick_opts();
     o.max_batch_bytes = 200;
-    relay = gw_relay_create(&o);
+    relay = gw_relay_create(&o, spool);
     const char *ep = "http://127.0.0.1:9/v1";
     char big[200];
     memset(big, 'x', sizeof(big));
@@ -579,7 +689,7 @@ Test(relay, stop_cuts_a_hanging_request_at_the_deadline, .timeout = 30)
     struct gw_relay_stats st;
     gw_relay_get_stats(relay, &st);
     cr_assert_eq(st.relayed, 0);
-    cr_assert_eq(st.queued, 3);
+    cr_assert_eq(st.queued, 3, "the cut calls stay in the spool");
     cr_assert_eq(gw_relay_submit(relay, "wk_test", mock_upstream_endpoint(mock), cs.c, 1),
                  GW_ERR_BUSY);
 }
@@ -587,10 +697,139 @@ Test(relay, stop_cuts_a_hanging_request_at_the_deadline, .timeout = 30)
 Test(relay, stop_before_start_counts_queued, .timeout = 10)
 {
     struct gw_relay_opts o = quick_opts();
-    relay = gw_relay_create(&o);
+    relay = gw_relay_create(&o, spool);
     struct calls cs;
     fill(&cs, 2, "idle", 0);
     cr_assert_eq(gw_relay_submit(relay, "wk_test", mock_upstream_endpoint(mock), cs.c, 2), GW_OK);
     cr_assert_eq(gw_relay_stop(relay, 1000), 2);
     cr_assert_eq(mock_upstream_count(mock), 0);
+}
+
+/* ---- on the spool ---- */
+
+static void put_direct(const char *key, const struct calls *cs)
+{
+    const char *json[MAX_CALLS];
+    size_t len[MAX_CALLS];
+    for (size_t i = 0; i < cs->n; i++) {
+        json[i] = cs->c[i].json;
+        len[i] = cs->c[i].len;
+    }
+    cr_assert_eq(gw_spool_put(spool, key, mock_upstream_endpoint(mock), json, len, cs->n, NULL),
+                 GW_OK);
+}
+
+Test(relay, replays_the_spool_at_start_oldest_first, .timeout = 30)
+{
+    struct calls a;
+    struct calls b;
+    fill(&a, 4, "oldA", 0);
+    fill(&b, 3, "oldB", 0);
+    put_direct("wk_A", &a);
+    put_direct("wk_B", &b);
+    struct gw_relay_opts o = quick_opts();
+    start(&o);
+    cr_assert(mock_upstream_wait_calls(mock, 7, WAIT_MS));
+    struct gw_relay_stats st = stop_and_stats(5000, 0);
+    cr_assert_eq(st.relayed, 7);
+    cr_assert_eq(st.submitted, 0);
+    cr_assert_eq(mock_upstream_count(mock), 2);
+    struct mock_request *r0 = mock_upstream_request(mock, 0);
+    cr_assert_str_eq(r0->authorization, "Basic d2tfQTo=", "the oldest head goes first");
+    mock_request_free(r0);
+    cr_assert_eq(spool_depth(), 0);
+}
+
+Test(relay, unsent_calls_survive_a_restart, .timeout = 40)
+{
+    struct gw_relay_opts o = quick_opts();
+    o.timeout_ms = 20000;
+    start(&o);
+    mock_upstream_push_reply(mock, (struct mock_reply){.delay_ms = 60000});
+    struct calls cs;
+    fill(&cs, 5, "again", 0);
+    submit("wk_test", cs.c, 5);
+    cr_assert(mock_upstream_wait(mock, 1, WAIT_MS));
+    cr_assert_eq(gw_relay_stop(relay, 300), 5);
+    gw_relay_destroy(relay);
+    relay = NULL;
+    /* What a restart does: the same spool, a new relay. */
+    open_spool(0);
+    start(&o);
+    cr_assert(mock_upstream_wait_calls(mock, 5, WAIT_MS));
+    stop_and_stats(5000, 0);
+    assert_accepted("again", (const int[]){0, 1, 2, 3, 4}, 5);
+}
+
+Test(relay, memory_window_pages_calls_in_order, .timeout = 60)
+{
+    struct calls cs;
+    fill(&cs, 60, "page", 100);
+    struct gw_relay_opts o = quick_opts();
+    o.max_batch_calls = 4;
+    o.max_queue_bytes = 6 * cs.c[0].len; /* far less than what is queued */
+    relay = gw_relay_create(&o, spool);
+    submit("wk_test", cs.c, 60); /* all in the spool before the sender runs */
+    cr_assert_eq(gw_relay_start(relay), GW_OK);
+    cr_assert(mock_upstream_wait_calls(mock, 60, 40000));
+    struct gw_relay_stats st = stop_and_stats(5000, 0);
+    int ids[60];
+    for (int i = 0; i < 60; i++) {
+        ids[i] = i;
+    }
+    assert_accepted("page", ids, 60);
+    for (size_t i = 0; i < mock_upstream_count(mock); i++) {
+        cr_assert_leq(batch_len(i), 4);
+    }
+    cr_assert_eq(st.memory_calls, 0);
+    cr_assert_eq(spool_depth(), 0);
+}
+
+Test(relay, a_queue_in_backoff_does_not_hold_up_the_others, .timeout = 60)
+{
+    struct calls slow;
+    struct calls fast;
+    fill(&slow, 40, "slow", 200);
+    fill(&fast, 5, "fast", 0);
+    struct gw_relay_opts o = quick_opts();
+    o.max_batch_bytes = 48 + 2 * slow.c[0].len + 1; /* two slow calls per batch */
+    o.max_queue_bytes = 8 * slow.c[0].len;          /* the window: 8 slow calls */
+    /* wk_slow's first batch (the oldest head) gets a 503 and waits. */
+    mock_upstream_push_reply(mock, (struct mock_reply){.status = 503, .retry_after = "60"});
+    relay = gw_relay_create(&o, spool);
+    submit("wk_slow", slow.c, 40);
+    submit("wk_fast", fast.c, 5);
+    cr_assert_eq(gw_relay_start(relay), GW_OK);
+    /* The slow queue's backlog (40 calls) is far over the window; the
+     * fast calls behind it in the spool still go. */
+    cr_assert(mock_upstream_wait_calls(mock, 5, WAIT_MS), "the fast queue was held up");
+    json_object *acc = mock_upstream_accepted_calls(mock);
+    for (size_t j = 0; j < json_object_array_length(acc); j++) {
+        cr_assert_eq(strncmp(message_id(acc, j), "fast-", 5), 0);
+    }
+    json_object_put(acc);
+    struct gw_relay_stats st;
+    gw_relay_get_stats(relay, &st);
+    cr_assert_leq(st.memory_bytes, o.max_queue_bytes);
+    cr_assert_eq(gw_relay_stop(relay, 0), 40 - st.dropped);
+}
+
+Test(relay, too_large_calls_in_the_spool_go_to_the_dead_letters, .timeout = 30)
+{
+    struct calls cs;
+    fill(&cs, 3, "misfit", 0);
+    cs.c[1] = make_call(cs.text[1], CALL_SIZE, "misfit", 1, 300);
+    put_direct("wk_test", &cs); /* put under larger limits */
+    struct gw_relay_opts o = quick_opts();
+    o.max_batch_bytes = 48 + cs.c[0].len + 10;
+    start(&o);
+    cr_assert(mock_upstream_wait_calls(mock, 2, WAIT_MS));
+    struct gw_relay_stats st = stop_and_stats(5000, 0);
+    assert_accepted("misfit", (const int[]){0, 2}, 2);
+    cr_assert_eq(st.dropped, 1);
+    struct dead dl;
+    read_dead(&dl);
+    cr_assert_eq(dl.n, 1);
+    cr_assert(has_message_id(&dl.d[0], "misfit-0001"));
+    dead_fini(&dl);
 }
