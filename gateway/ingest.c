@@ -11,11 +11,11 @@
 #include "config.h"
 #include "json.h"
 #include "log.h"
-#include "log.h"
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
 #include "spec/spec.h"
+#include "spool.h"
 #include "verify/verify.h"
 
 void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
@@ -156,6 +156,9 @@ static bool verify_signature(const struct gw_ingest *ing, const struct gw_source
                              struct gw_ingest_res *res)
 {
     const char *name = gw_source_signature(src);
+    if (req->skip_signature) {
+        return true;
+    }
     const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
     const char *secret = sc ? (sc->verify_key ? sc->verify_key : sc->secret) : NULL;
     if (name == NULL || secret == NULL) {
@@ -235,6 +238,30 @@ static bool decode_events(const struct gw_ingest *ing, const struct gw_source *s
     return true;
 }
 
+/* A request refused for its content (400, 422) is kept in the dead letters,
+ * bounded, so that `sourcegate replay` can send it again after a rules fix. */
+static void keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                         const struct gw_ingest_res *res)
+{
+    if (ing->spool == NULL || res->dry_run || req->replay ||
+        (res->status != 400 && res->status != 422)) {
+        return;
+    }
+    char reason[768];
+    json_object *v0 = res->violations ? json_object_array_get_idx(res->violations, 0) : NULL;
+    snprintf(reason, sizeof(reason), "%s%s%s", res->message, v0 ? ": " : "",
+             v0 ? gw_json_get_str(v0, "message") : "");
+    char *headers = req->headers_json ? req->headers_json(req->arg) : NULL;
+    struct gw_spool_dead d = {
+        .kind = "request", .source = (char *)req->source, .write_key = (char *)req->write_key,
+        .content_type = (char *)req->content_type, .headers = headers, .body = (char *)req->body,
+        .len = req->len, .status = res->status, .reason = reason};
+    if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
+        gw_warn("ingest", "a refused %s request could not be kept for replay", req->source);
+    }
+    free(headers);
+}
+
 void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                    struct gw_ingest_res *res)
 {
@@ -266,6 +293,9 @@ void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
             res->violations = json_object_new_array();
             map_and_send(ing, src, req, write_key, body, events, res);
         }
+    }
+    if (res->status == 400 || res->status == 422) {
+        keep_refused(ing, req, res);
     }
     json_object_put(events);
     json_object_put(body);

@@ -14,12 +14,14 @@
 struct gw_config;
 struct gw_ruleset;
 struct gw_relay;
+struct gw_spool;
 
 /* What every request shares; read-only while serving. All borrowed. */
 struct gw_ingest {
     const struct gw_config *cfg;
     const struct gw_ruleset *rules;
     struct gw_relay *relay; /* NULL when nothing may leave (global dry run) */
+    struct gw_spool *spool; /* where refused requests are kept for replay, or NULL */
     struct gw_decode_limits limits;
 };
 
@@ -33,7 +35,12 @@ struct gw_ingest_req {
     const char *basic_password; /* the Basic auth password, or NULL */
     const char *uri;       /* path and query exactly as received, or NULL */
     bool dry_run;
+    bool skip_signature;   /* a replay: the signature was checked when it arrived */
+    bool replay;           /* a replay: a refusal is not stored again */
     int64_t now;           /* unix seconds, for signature windows; 0: the clock */
+    /* Returns new JSON object text of the request's headers but credentials,
+     * to keep a refused request for replay; NULL when there is no way. */
+    char *(*headers_json)(void *arg);
     const char *(*header)(void *arg, const char *name);
     const char *(*query)(void *arg, const char *name);
     void *arg;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "config.h"
@@ -18,7 +19,9 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
+#include "replay.h"
 #include "runtime.h"
+#include "spool.h"
 #include "server.h"
 
 #ifndef GW_VERSION
@@ -34,6 +37,8 @@ static const char usage[] =
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
+    "       sourcegate replay --dead-letters [--source S] [--since T]\n"
+    "                                                 send refused calls and webhooks again\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n"
@@ -46,6 +51,8 @@ static const char usage[] =
     "  --dry-run             map and validate, never relay\n"
     "  --max-rps N           requests per second to Segment (default: 50)\n"
     "  --max-body SIZE       largest webhook body (default: 512KiB)\n"
+    "  --max-spool SIZE      queued bytes before webhooks get 503 (default: 1GiB)\n"
+    "  --durability os|fsync os: survives a crash of the process; fsync: power loss too\n"
     "  --threads N           HTTP worker threads (default: one per core)\n"
     "  --log-level LEVEL     debug, info, warn, error (default: info)\n";
 
@@ -57,6 +64,8 @@ struct cli {
     const char *headers[MAX_HEADERS];
     size_t n_headers;
     const char *query; /* check: the query string, "k=v&k2=v2" */
+    const char *since; /* replay */
+    bool dead_letters; /* replay */
     struct gw_form_pair *query_pairs;
     size_t n_query;
     const char *args[256];
@@ -99,8 +108,13 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         snprintf(name, sizeof(name), "%.*s", (int)nlen, a + 2);
         bool known = false;
         bool takes = gw_config_flag_takes_value(name, &known);
+        if (strcmp(name, "dead-letters") == 0) {
+            cli->dead_letters = true;
+            continue;
+        }
         bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
-                     strcmp(name, "header") == 0 || strcmp(name, "query") == 0;
+                     strcmp(name, "header") == 0 || strcmp(name, "query") == 0 ||
+                     strcmp(name, "since") == 0;
         if (!known && !local) {
             return usage_error("unknown flag %s", a);
         }
@@ -117,6 +131,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
             cli->source = val;
         } else if (strcmp(name, "query") == 0) {
             cli->query = val;
+        } else if (strcmp(name, "since") == 0) {
+            cli->since = val;
         } else if (strcmp(name, "header") == 0) {
             if (cli->n_headers == MAX_HEADERS) {
                 return usage_error("too many --header flags%s", "");
@@ -135,12 +151,11 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
 
 /* SIGHUP: builds a new runtime from the same command line and swaps it in;
  * a set that does not load is refused and the old one keeps serving. */
-static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct gw_cmdline *cl,
-                   struct gw_relay *relay)
+static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct gw_cmdline *cl)
 {
     struct gw_diag *d = gw_diag_create();
     int status = 0;
-    struct gw_runtime *next = gw_runtime_load(cl, relay, d, &status);
+    struct gw_runtime *next = gw_runtime_load(cl, (*rt)->ing.relay, (*rt)->ing.spool, d, &status);
     char *problems = gw_diag_join(d);
     gw_diag_destroy(d);
     if (next == NULL) {
@@ -162,7 +177,7 @@ static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct g
 }
 
 static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct gw_runtime **rt,
-                            const struct gw_cmdline *cl, struct gw_relay *relay)
+                            const struct gw_cmdline *cl)
 {
     for (;;) {
         int sig = 0;
@@ -170,7 +185,7 @@ static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct g
             continue;
         }
         if (sig == SIGHUP) {
-            reload(srv, rt, cl, relay);
+            reload(srv, rt, cl);
             continue;
         }
         gw_info("main", "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -178,12 +193,30 @@ static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct g
     }
 }
 
-static struct gw_relay *start_relay(const struct gw_config *cfg)
+/* Opens the spool of cfg; NULL after a message on stderr. */
+static struct gw_spool *open_spool(const struct gw_config *cfg)
+{
+    struct gw_spool_opts so;
+    gw_spool_opts_init(&so);
+    so.dir = cfg->spool;
+    so.fsync = cfg->spool_fsync;
+    so.max_bytes = cfg->max_spool;
+    struct gw_spool *spool = NULL;
+    char err[256];
+    if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {
+        gw_error("main", "cannot open the spool in %s: %s", cfg->spool, err);
+        return NULL;
+    }
+    return spool;
+}
+
+/* The relay on the spool; it resends what the spool holds at once. */
+static struct gw_relay *start_relay(const struct gw_config *cfg, struct gw_spool *spool)
 {
     struct gw_relay_opts ro;
     gw_relay_opts_init(&ro);
     ro.max_rps = cfg->max_rps;
-    struct gw_relay *relay = gw_relay_create(&ro);
+    struct gw_relay *relay = gw_relay_create(&ro, spool);
     if (gw_relay_start(relay) != GW_OK) {
         gw_error("main", "cannot start the relay");
         gw_relay_destroy(relay);
@@ -212,7 +245,7 @@ static int serve(const struct gw_cmdline *cl)
 {
     struct gw_diag *d = gw_diag_create();
     int status = 0;
-    struct gw_runtime *rt = gw_runtime_load(cl, NULL, d, &status);
+    struct gw_runtime *rt = gw_runtime_load(cl, NULL, NULL, d, &status);
     gw_diag_print(d, stderr);
     gw_diag_destroy(d);
     if (rt == NULL) {
@@ -228,12 +261,15 @@ static int serve(const struct gw_cmdline *cl)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct gw_relay *relay = rt->cfg.dry_run ? NULL : start_relay(&rt->cfg);
+    struct gw_spool *spool = rt->cfg.dry_run ? NULL : open_spool(&rt->cfg);
+    struct gw_relay *relay = spool ? start_relay(&rt->cfg, spool) : NULL;
     if (!rt->cfg.dry_run && relay == NULL) {
+        gw_spool_close(spool);
         gw_runtime_free(rt);
         return 1;
     }
     rt->ing.relay = relay;
+    rt->ing.spool = spool;
     struct gw_server_opts so;
     gw_server_opts_init(&so);
     server_opts(&rt->cfg, &so);
@@ -244,7 +280,7 @@ static int serve(const struct gw_cmdline *cl)
                 (int)(strrchr(rt->cfg.listen, ':') - rt->cfg.listen), rt->cfg.listen,
                 (unsigned)gw_server_port(srv), gw_ruleset_count(rt->rules),
                 rt->cfg.dry_run ? " (dry run: nothing is relayed)" : "");
-        wait_for_signal(&set, srv, &rt, cl, relay);
+        wait_for_signal(&set, srv, &rt, cl);
         gw_server_quiesce(srv);
         unsigned left = gw_server_drain(srv, DRAIN_MS);
         if (left > 0) {
@@ -257,8 +293,62 @@ static int serve(const struct gw_cmdline *cl)
         gw_relay_stop(relay, DRAIN_MS);
         gw_relay_destroy(relay);
     }
+    gw_spool_close(spool);
     gw_runtime_free(rt);
     gw_info("main", "stopped");
+    return status;
+}
+
+/* --since: unix seconds, or an ISO-8601 date-time. Returns unix ms or -1. */
+static int64_t parse_since(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end != s && *end == '\0' && v >= 0) {
+        return v * 1000;
+    }
+    struct tm tm = {0};
+    const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (rest == NULL) {
+        rest = strptime(s, "%Y-%m-%d", &tm);
+    }
+    if (rest == NULL || (*rest != '\0' && strcmp(rest, "Z") != 0)) {
+        return -1;
+    }
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+static int replay(const struct gw_cmdline *cl, const struct cli *cli)
+{
+    if (!cli->dead_letters || cli->n_args != 0) {
+        return usage_error("replay takes --dead-letters [--source S] [--since T]%s", "");
+    }
+    int64_t since = cli->since ? parse_since(cli->since) : 0;
+    if (since < 0) {
+        return usage_error("--since '%s' is neither unix seconds nor an ISO-8601 date", cli->since);
+    }
+    struct gw_diag *d = gw_diag_create();
+    int status = 0;
+    struct gw_runtime *rt = gw_runtime_load(cl, NULL, NULL, d, &status);
+    gw_diag_print(d, stderr);
+    gw_diag_destroy(d);
+    if (rt == NULL) {
+        return status;
+    }
+    struct gw_spool *spool = open_spool(&rt->cfg);
+    struct gw_relay *relay = spool ? start_relay(&rt->cfg, spool) : NULL;
+    struct gw_replay_counts n = {0};
+    status = 1;
+    if (relay != NULL) {
+        rt->ing.relay = relay;
+        status = gw_replay_dead_letters(rt, spool, cli->source, since, &n) == GW_OK ? 0 : 1;
+        size_t left = gw_relay_stop(relay, DRAIN_MS);
+        gw_relay_destroy(relay);
+        printf("replayed %zu, still refused %zu%s\n", n.replayed, n.failed,
+               left ? " (some calls wait in the spool for the daemon)" : "");
+    }
+    gw_spool_close(spool);
+    gw_runtime_free(rt);
     return status;
 }
 
@@ -417,13 +507,15 @@ int main(int argc, char **argv)
     struct gw_cmdline cl = {.config = cli.config, .flagv = flagv, .flagn = flagn};
     if (rc == 0 && strcmp(cli.command, "serve") == 0) {
         rc = cli.n_args ? usage_error("serve takes no argument '%s'", cli.args[0]) : serve(&cl);
+    } else if (rc == 0 && strcmp(cli.command, "replay") == 0) {
+        rc = replay(&cl, &cli);
     } else if (rc == 0) {
         struct gw_diag *d = gw_diag_create();
         rc = gw_runtime_config(&cfg, &cl, d);
         gw_diag_print(d, stderr);
         gw_diag_destroy(d);
     }
-    if (rc == 0 && strcmp(cli.command, "serve") != 0) {
+    if (rc == 0 && strcmp(cli.command, "serve") != 0 && strcmp(cli.command, "replay") != 0) {
         if (strcmp(cli.command, "check") == 0) {
             rc = check(&cfg, &cli);
         } else if (strcmp(cli.command, "lint") == 0) {

@@ -63,7 +63,7 @@ struct gw_ruleset *gw_runtime_rules(const struct gw_config *cfg, const char *con
 }
 
 struct gw_runtime *gw_runtime_load(const struct gw_cmdline *cl, struct gw_relay *relay,
-                                   struct gw_diag *d, int *status)
+                                   struct gw_spool *spool, struct gw_diag *d, int *status)
 {
     struct gw_runtime *rt = gw_calloc(1, sizeof(*rt));
     *status = gw_runtime_config(&rt->cfg, cl, d);
@@ -79,6 +79,7 @@ struct gw_runtime *gw_runtime_load(const struct gw_cmdline *cl, struct gw_relay 
     rt->ing.cfg = &rt->cfg;
     rt->ing.rules = rt->rules;
     rt->ing.relay = relay;
+    rt->ing.spool = spool;
     gw_decode_limits_init(&rt->ing.limits);
     rt->ing.limits.max_depth = rt->cfg.max_depth;
     rt->ing.limits.max_events = rt->cfg.max_events;

@@ -12,6 +12,7 @@
 
 struct gw_diag;
 struct gw_relay;
+struct gw_spool;
 struct gw_ruleset;
 
 /* How the command line configured the daemon; kept to rebuild on reload. */
@@ -37,10 +38,10 @@ int gw_runtime_config(struct gw_config *cfg, const struct gw_cmdline *cl, struct
 struct gw_ruleset *gw_runtime_rules(const struct gw_config *cfg, const char *const *paths,
                                     size_t n, struct gw_diag *d);
 
-/* Both of the above plus the ingest context (relay borrowed, may be NULL).
- * Returns new, or NULL with *status (1 or 2) and the problems in d. */
+/* Both of the above plus the ingest context (relay and spool borrowed, may
+ * be NULL). Returns new, or NULL with *status (1 or 2) and the problems in d. */
 struct gw_runtime *gw_runtime_load(const struct gw_cmdline *cl, struct gw_relay *relay,
-                                   struct gw_diag *d, int *status);
+                                   struct gw_spool *spool, struct gw_diag *d, int *status);
 
 /* NULL is a no-op. */
 void gw_runtime_free(struct gw_runtime *rt);

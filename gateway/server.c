@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,6 +127,29 @@ static const char *header_cb(void *arg, const char *name)
     return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
 }
 
+static int add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    static const char *const secret[] = {"Authorization", "Proxy-Authorization", "Cookie"};
+    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+        if (strcasecmp(key, secret[i]) == 0) {
+            return MHD_YES;
+        }
+    }
+    json_object_object_add(cls, key, json_object_new_string(value ? value : ""));
+    return MHD_YES;
+}
+
+/* The request's headers but credentials, as JSON text (new): kept with a
+ * refused request so that its replay sees what the rules may read. */
+static char *headers_json(void *arg)
+{
+    json_object *o = json_object_new_object();
+    MHD_get_connection_values(arg, MHD_HEADER_KIND, (MHD_KeyValueIterator)add_header, o);
+    char *s = gw_strdup(gw_json_compact(o, NULL));
+    json_object_put(o);
+    return s;
+}
+
 static const char *query_cb(void *arg, const char *name)
 {
     return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, name);
@@ -172,6 +196,7 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .dry_run = truthy(query_cb(c, "dry_run")) || truthy(header_cb(c, "X-Sourcegate-Dry-Run")),
         .header = header_cb,
         .query = query_cb,
+        .headers_json = headers_json,
         .arg = c,
     };
     struct gw_ingest_res res;

@@ -1,0 +1,29 @@
+/* replay.h -- `sourcegate replay --dead-letters`: what was refused is sent
+ * again through validation, so that a rules fix applies.
+ * SPDX-License-Identifier: MIT */
+#ifndef GW_REPLAY_H
+#define GW_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rc.h"
+
+struct gw_runtime;
+struct gw_spool;
+
+struct gw_replay_counts {
+    size_t replayed; /* accepted again (handed to the relay) and removed */
+    size_t failed;   /* still refused: kept, with the reason printed */
+};
+
+/* Replays the dead letters of source (NULL: all) stored at or after since_ms.
+ * A refused call is validated against its source's rules and handed to
+ * rt->ing.relay; a refused webhook goes through the whole pipeline again
+ * (its signature is not checked twice). Each one accepted is removed from
+ * the dead letters. Prints one line per failure to stderr. Borrows all. */
+enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
+                                  const char *source, int64_t since_ms,
+                                  struct gw_replay_counts *counts) GW_WUR;
+
+#endif
