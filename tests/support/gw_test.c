@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "relay/relay.h"
 #include "server.h"
+#include "spool.h"
 
 static const char *env_or(const char *name, const char *dflt)
 {
@@ -105,11 +106,19 @@ struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
     if (o->endpoint != NULL) {
         free(g->cfg.endpoint);
         g->cfg.endpoint = gw_strdup(o->endpoint);
+        snprintf(g->spool_dir, sizeof(g->spool_dir), "/tmp/gwtest-spool-XXXXXX");
+        cr_assert_not_null(mkdtemp(g->spool_dir));
+        struct gw_spool_opts sp;
+        gw_spool_opts_init(&sp);
+        sp.dir = g->spool_dir;
+        char err[256];
+        cr_assert_eq(gw_spool_open(&sp, &g->spool, err, sizeof(err)), GW_OK, "%s", err);
+        g->ing.spool = g->spool;
         struct gw_relay_opts ro;
         gw_relay_opts_init(&ro);
         ro.flush_ms = o->flush_ms ? o->flush_ms : 50;
         ro.max_rps = o->max_rps > 0 ? o->max_rps : ro.max_rps;
-        g->relay = gw_relay_create(&ro);
+        g->relay = gw_relay_create(&ro, g->spool);
         cr_assert_eq(gw_relay_start(g->relay), GW_OK);
         g->ing.relay = g->relay;
     } else {
@@ -136,6 +145,14 @@ void gwt_gateway_stop(struct gwt_gateway *g)
     if (g->relay != NULL) {
         gw_relay_stop(g->relay, 2000);
         gw_relay_destroy(g->relay);
+    }
+    gw_spool_close(g->spool);
+    if (g->spool_dir[0] != '\0') {
+        char *cmd = gw_asprintf("rm -rf '%s'", g->spool_dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "cannot remove %s\n", g->spool_dir);
+        }
+        free(cmd);
     }
     gw_ruleset_destroy(g->rules);
     gw_config_fini(&g->cfg);

@@ -48,6 +48,8 @@ struct gwt_opts {
 struct gwt_gateway {
     struct gw_config cfg;
     struct gw_ruleset *rules;
+    struct gw_spool *spool; /* in a temporary directory, removed at stop */
+    char spool_dir[64];
     struct gw_relay *relay;
     struct gw_ingest ing;
     struct gw_server *srv;

@@ -1,0 +1,493 @@
+/* test_e2e_spool.c -- "acknowledged means delivered": the real binary on a
+ * spool directory against the Segment stand-in, through outages, 429s, a
+ * hang, kill -9, a request budget, a refused call and a full spool.
+ * SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_test.h"
+#include "mem.h"
+#include "mock_upstream.h"
+#include "spool.h"
+
+#define WAIT_MS 60000 /* generous: a loaded 2-core machine */
+#define RELAY_TIMEOUT_MS 10000 /* the relay's default request timeout */
+
+static struct mock_upstream *mock;
+static struct gwt_proc proc;
+static char spool_dir[64];
+static json_object *acked; /* messageId -> true, for every 200 */
+static pthread_mutex_t acked_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    snprintf(spool_dir, sizeof(spool_dir), "/tmp/gwtest-e2espool-XXXXXX");
+    cr_assert_not_null(mkdtemp(spool_dir), "mkdtemp: %s", strerror(errno));
+    mock = mock_upstream_start();
+    cr_assert_not_null(mock, "the stand-in did not start");
+    acked = json_object_new_object();
+}
+
+/* Runs even when an assertion failed: no daemon, file or port is left. */
+static void teardown(void)
+{
+    if (proc.pid > 0) {
+        gwt_proc_stop(&proc, SIGKILL, 5000);
+    }
+    if (proc.log[0] != '\0') {
+        unlink(proc.log);
+        proc.log[0] = '\0';
+    }
+    nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    mock_upstream_stop(mock);
+    mock = NULL;
+    json_object_put(acked);
+    acked = NULL;
+}
+
+TestSuite(integration, .init = setup, .fini = teardown, .timeout = 150);
+
+/* ---- the daemon ---- */
+
+/* Starts the binary on the test's spool; extra is NULL-terminated. */
+static void start_daemon(const char *const *extra)
+{
+    char *rules = gwt_root_path("rules");
+    const char *argv[32] = {"serve",      "--listen", "127.0.0.1:0", "--endpoint",
+                            mock_upstream_endpoint(mock), "--spool", spool_dir,
+                            "--rules",    rules};
+    size_t n = 9;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 30; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    if (proc.log[0] != '\0') {
+        unlink(proc.log);
+    }
+    bool ok = gwt_proc_start(&proc, argv);
+    char *log = gwt_proc_log(&proc);
+    cr_assert(ok, "the daemon did not start:\n%s", log);
+    free(log);
+    free(rules);
+}
+
+/* ---- SendGrid bodies with distinct events ---- */
+
+/* Returns new: a SendGrid body of n open events, sg_event_id tag-NNNNNN
+ * from first on; each maps to one call, messageId "sendgrid-<id>". */
+static char *open_events(const char *tag, int first, int n)
+{
+    char *tmpl = gwt_read("sendgrid/open.user_id.json", NULL);
+    json_object *arr = json_tokener_parse(tmpl);
+    free(tmpl);
+    json_object *ev = json_object_array_get_idx(arr, 0);
+    json_object *out = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *copy = NULL;
+        cr_assert_eq(json_object_deep_copy(ev, &copy, NULL), 0);
+        char id[64];
+        snprintf(id, sizeof(id), "%s-%06d", tag, first + i);
+        json_object_object_add(copy, "sg_event_id", json_object_new_string(id));
+        json_object_array_add(out, copy);
+    }
+    char *body = gw_strdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+    json_object_put(out);
+    json_object_put(arr);
+    return body;
+}
+
+static void note_acked(const char *tag, int first, int n)
+{
+    pthread_mutex_lock(&acked_lock);
+    for (int i = 0; i < n; i++) {
+        char id[80];
+        snprintf(id, sizeof(id), "sendgrid-%s-%06d", tag, first + i);
+        json_object_object_add(acked, id, json_object_new_boolean(1));
+    }
+    pthread_mutex_unlock(&acked_lock);
+}
+
+/* Posts n events with write key key; notes them when acknowledged.
+ * Returns the status (0: no answer); r (may be NULL) gets the answer. */
+static long post_events(const char *key, const char *tag, int first, int n, struct http_resp *r)
+{
+    static const char *const ct[] = {"Content-Type: application/json", NULL};
+    char *body = open_events(tag, first, n);
+    char *url = gw_asprintf("http://%s@127.0.0.1:%u/webhooks/sendgrid", key, proc.port);
+    struct http_resp mine;
+    struct http_resp *resp = r != NULL ? r : &mine;
+    long st = http_request("POST", url, ct, body, strlen(body), resp);
+    if (st == 200) {
+        note_acked(tag, first, n);
+    }
+    if (r == NULL) {
+        http_resp_fini(&mine);
+    }
+    free(url);
+    free(body);
+    return st;
+}
+
+static size_t acked_count(void)
+{
+    pthread_mutex_lock(&acked_lock);
+    size_t n = (size_t)json_object_object_length(acked);
+    pthread_mutex_unlock(&acked_lock);
+    return n;
+}
+
+static void pause_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- what the stand-in took ---- */
+
+/* Returns new: messageId -> times the stand-in accepted it; *total (may be
+ * NULL) gets the number of calls it accepted. */
+static json_object *arrivals(size_t *total)
+{
+    json_object *calls = mock_upstream_accepted_calls(mock);
+    if (total != NULL) {
+        *total = json_object_array_length(calls);
+    }
+    json_object *seen = json_object_new_object();
+    for (size_t i = 0; i < json_object_array_length(calls); i++) {
+        json_object *id = NULL;
+        json_object_object_get_ex(json_object_array_get_idx(calls, i), "messageId", &id);
+        const char *mid = json_object_get_string(id);
+        json_object *count = NULL;
+        int prev = json_object_object_get_ex(seen, mid, &count) ? json_object_get_int(count) : 0;
+        json_object_object_add(seen, mid, json_object_new_int(prev + 1));
+    }
+    json_object_put(calls);
+    return seen;
+}
+
+/* Returns how many acknowledged messageIds have not arrived yet. */
+static size_t missing(json_object *seen)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&acked_lock);
+    json_object_object_foreach(acked, key, val)
+    {
+        (void)val;
+        n += !json_object_object_get_ex(seen, key, NULL);
+    }
+    pthread_mutex_unlock(&acked_lock);
+    return n;
+}
+
+/* Waits until every acknowledged messageId arrived at least once; returns
+ * new: the arrivals. */
+static json_object *wait_all_arrived(unsigned timeout_ms)
+{
+    int64_t until = mock_now_ms() + timeout_ms;
+    for (;;) {
+        size_t total = 0;
+        json_object *seen = arrivals(&total);
+        size_t left = missing(seen);
+        if (left == 0) {
+            return seen;
+        }
+        json_object_put(seen);
+        cr_assert_lt(mock_now_ms(), until, "%zu of %zu acknowledged events never arrived", left,
+                     acked_count());
+        /* Wait for the next accepted batch rather than spin. */
+        mock_upstream_wait_calls(mock, total + 1, 500);
+    }
+}
+
+/* Returns how many acknowledged messageIds arrived more than once. */
+static size_t duplicates(json_object *seen)
+{
+    size_t dup = 0;
+    json_object_object_foreach(seen, key, val)
+    {
+        (void)key;
+        dup += json_object_get_int(val) > 1;
+    }
+    return dup;
+}
+
+/* ---- 1. outage, 429 storm, hang, recovery ---- */
+
+/* The stand-in's script, one reply per request, then 200. */
+static const struct mock_reply script[] = {
+    {.status = 500},
+    {.status = 500},
+    {.status = 503},
+    {.status = 429, .retry_after = "2"},
+    {.status = 429, .retry_after = "1"},
+    {.delay_ms = RELAY_TIMEOUT_MS + 5000}, /* hangs past the relay's timeout */
+};
+#define SCRIPTED (sizeof(script) / sizeof(script[0]))
+
+/* The seconds a 429 of the script asked to wait, or 0. */
+static int64_t retry_after_of(size_t i)
+{
+    return i < SCRIPTED && script[i].retry_after != NULL ? strtol(script[i].retry_after, NULL, 10)
+                                                         : 0;
+}
+
+Test(integration, outage_429_hang_then_recovery_delivers_every_acknowledged_event)
+{
+    for (size_t i = 0; i < SCRIPTED; i++) {
+        mock_upstream_push_reply(mock, script[i]);
+    }
+    start_daemon(NULL);
+    /* A partner keeps sending through all of it: 20 webhooks a second
+     * until the stand-in has played its script and accepted a batch. */
+    int sent = 0;
+    int64_t until = mock_now_ms() + WAIT_MS;
+    while (mock_upstream_count(mock) <= SCRIPTED || mock_upstream_wait_calls(mock, 1, 0) == false) {
+        cr_assert_lt(mock_now_ms(), until, "the stand-in saw %zu requests",
+                     mock_upstream_count(mock));
+        cr_assert_eq(post_events("wk_outage", "outage", sent, 3, NULL), 200,
+                     "the spool takes everything while Segment is down");
+        sent += 3;
+        pause_ms(50);
+    }
+    for (int i = 0; i < 5; i++, sent += 3) {
+        cr_assert_eq(post_events("wk_outage", "outage", sent, 3, NULL), 200);
+    }
+    json_object *seen = wait_all_arrived(WAIT_MS);
+    cr_log_info("outage: %zu acknowledged, %zu duplicates", acked_count(), duplicates(seen));
+    json_object_put(seen);
+    /* Nothing arrives before a Retry-After has passed. */
+    for (size_t i = 0; i + 1 < mock_upstream_count(mock) && i < SCRIPTED; i++) {
+        struct mock_request *a = mock_upstream_request(mock, i);
+        struct mock_request *b = mock_upstream_request(mock, i + 1);
+        int64_t gap = b->at_ms - a->at_ms;
+        cr_assert_geq(gap, retry_after_of(i) * 1000, "request %zu came %lld ms after a 429 "
+                      "with Retry-After %lld", i + 1, (long long)gap,
+                      (long long)retry_after_of(i));
+        if (script[i].delay_ms > 0) {
+            cr_assert_geq(gap, RELAY_TIMEOUT_MS - 100, "the hang was cut after %lld ms",
+                          (long long)gap);
+        }
+        mock_request_free(a);
+        mock_request_free(b);
+    }
+}
+
+/* ---- 2. kill -9 under load ---- */
+
+struct load {
+    atomic_bool stop;
+    int sent;   /* events posted */
+    int failed; /* posts without a 200 (the daemon died under them) */
+};
+
+static void *post_until_stopped(void *arg)
+{
+    struct load *l = arg;
+    while (!atomic_load(&l->stop)) {
+        if (post_events("wk_crash", "crash", l->sent, 5, NULL) != 200) {
+            l->failed++;
+            pause_ms(20); /* the daemon is gone: do not spin */
+        }
+        l->sent += 5;
+    }
+    return NULL;
+}
+
+Test(integration, kill_9_under_load_then_restart_delivers_every_acknowledged_event)
+{
+    /* A slow stand-in keeps batches in flight when the kill lands. */
+    mock_upstream_set_default(mock, (struct mock_reply){.delay_ms = 30});
+    start_daemon(NULL);
+    struct load l = {.stop = false};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, post_until_stopped, &l), 0);
+    int64_t until = mock_now_ms() + WAIT_MS;
+    while (acked_count() < 1500 || mock_upstream_count(mock) < 2) {
+        if (mock_now_ms() > until) {
+            atomic_store(&l.stop, true);
+            pthread_join(t, NULL);
+            cr_assert_fail("only %zu events acknowledged", acked_count());
+        }
+        pause_ms(20);
+    }
+    int status = gwt_proc_stop(&proc, SIGKILL, 5000);
+    atomic_store(&l.stop, true);
+    pthread_join(t, NULL);
+    cr_assert_eq(status, 128 + SIGKILL);
+    size_t before = acked_count();
+    size_t total = 0;
+    json_object *early = arrivals(&total);
+    size_t lost_if_volatile = missing(early);
+    json_object_put(early);
+    start_daemon(NULL); /* the same spool */
+    json_object *seen = wait_all_arrived(WAIT_MS);
+    size_t dup = duplicates(seen);
+    fprintf(stderr, "kill -9: %zu events acknowledged, %zu of them had not arrived when the "
+            "daemon died, %zu arrived twice\n", before, lost_if_volatile, dup);
+    cr_log_info("kill -9: %zu acknowledged, %zu resent after restart, %zu duplicates", before,
+                lost_if_volatile, dup);
+    cr_assert_gt(lost_if_volatile, 0, "the kill should have caught events in the spool");
+    cr_assert_leq(dup, before / 10, "many duplicates: %zu of %zu", dup, before);
+    json_object_put(seen);
+}
+
+/* ---- 3. the request budget at the receiver ---- */
+
+Test(integration, max_rps_holds_at_the_receiver_and_batches_stay_in_limits)
+{
+    start_daemon((const char *const[]){"--max-rps", "5", NULL});
+    /* 24 write keys each need their own request every flush: several
+     * times the budget; one key's backlog needs batches at the limits. */
+    for (int k = 0; k < 24; k++) {
+        char key[16];
+        snprintf(key, sizeof(key), "wk_%02d", k);
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(post_events(key, key, i * 3, 3, NULL), 200);
+        }
+    }
+    for (int i = 0; i < 30; i++) {
+        cr_assert_eq(post_events("wk_bulk", "bulk", i * 100, 100, NULL), 200);
+    }
+    json_object *seen = wait_all_arrived(WAIT_MS);
+    json_object_put(seen);
+    size_t n = mock_upstream_count(mock);
+    cr_assert_geq(n, 24 + 2, "%zu requests", n);
+    int64_t *at = gw_calloc(n, sizeof(*at));
+    size_t max_calls = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct mock_request *r = mock_upstream_request(mock, i);
+        at[i] = r->at_ms;
+        cr_assert_leq(r->body_len, 475000, "request %zu: %zu bytes", i, r->body_len);
+        json_object *root = json_tokener_parse(r->body);
+        size_t calls = json_object_array_length(json_object_object_get(root, "batch"));
+        cr_assert_leq(calls, 2500, "request %zu: %zu calls", i, calls);
+        max_calls = calls > max_calls ? calls : max_calls;
+        json_object_put(root);
+        mock_request_free(r);
+    }
+    cr_assert_gt(max_calls, 500, "the bulk key's batches were small: %zu calls", max_calls);
+    for (size_t i = 0; i + 5 < n; i++) {
+        cr_assert_geq(at[i + 5] - at[i], 1000, "requests %zu..%zu arrived within %lld ms", i,
+                      i + 5, (long long)(at[i + 5] - at[i]));
+    }
+    free(at);
+}
+
+/* ---- 4. a refused call is isolated into the dead letters ---- */
+
+struct dead_found {
+    size_t n;
+    struct gw_spool_dead d;
+};
+
+static bool on_dead(void *arg, const struct gw_spool_dead *d)
+{
+    struct dead_found *f = arg;
+    if (f->n++ == 0) {
+        gw_spool_dead_copy(&f->d, d);
+    }
+    return true;
+}
+
+/* The lead's `sourcegate replay --dead-letters` goes here: resend what the
+ * dead letters of spool hold (the refusal cleared at the stand-in) and
+ * check that message_id arrives. Until then it only reports. */
+static void replay_hook(const char *spool, struct mock_upstream *m, const char *message_id)
+{
+    (void)m;
+    cr_log_info("replay of %s from %s: not wired yet", message_id, spool);
+}
+
+Test(integration, refused_call_goes_to_the_dead_letters_the_rest_is_delivered)
+{
+    mock_upstream_refuse_containing(mock, "\"sendgrid-refuse-000003\"");
+    start_daemon(NULL);
+    cr_assert_eq(post_events("wk_dead", "refuse", 0, 6, NULL), 200);
+    cr_assert(mock_upstream_wait_calls(mock, 5, WAIT_MS));
+    cr_assert_eq(gwt_proc_stop(&proc, SIGTERM, 15000), 0);
+    json_object *seen = arrivals(NULL);
+    cr_assert_eq(json_object_object_length(seen), 5);
+    cr_assert(!json_object_object_get_ex(seen, "sendgrid-refuse-000003", NULL));
+    json_object_put(seen);
+
+    struct gw_spool_opts so;
+    gw_spool_opts_init(&so);
+    so.dir = spool_dir;
+    struct gw_spool *spool = NULL;
+    char err[256] = "";
+    cr_assert_eq(gw_spool_open(&so, &spool, err, sizeof(err)), GW_OK, "%s", err);
+    struct dead_found f = {0};
+    cr_assert_eq(gw_spool_dead_each(spool, "sendgrid", 0, on_dead, &f), GW_OK);
+    uint64_t queued = 1;
+    gw_spool_stats(spool, &queued, NULL);
+    gw_spool_close(spool);
+    cr_assert_eq(f.n, 1, "%zu dead letters", f.n);
+    cr_assert_str_eq(f.d.kind, "call");
+    cr_assert_eq(f.d.status, 400);
+    cr_assert_str_eq(f.d.write_key, "wk_dead");
+    cr_assert_str_eq(f.d.endpoint, mock_upstream_endpoint(mock));
+    cr_assert_not_null(strstr(f.d.body, "\"sendgrid-refuse-000003\""), "%s", f.d.body);
+    cr_assert_not_null(strstr(f.d.reason, "refused by mock"), "%s", f.d.reason);
+    cr_assert_eq(queued, 0, "nothing is left queued");
+    gw_spool_dead_fini(&f.d);
+    mock_upstream_refuse_containing(mock, NULL);
+    replay_hook(spool_dir, mock, "sendgrid-refuse-000003");
+}
+
+/* ---- 5. a full spool answers 503 until it drains ---- */
+
+Test(integration, full_spool_answers_503_then_200_once_drained)
+{
+    mock_upstream_set_default(mock, (struct mock_reply){.delay_ms = 120000}); /* hangs */
+    start_daemon((const char *const[]){"--max-spool", "1MiB", NULL});
+    struct http_resp r;
+    long st = 200;
+    int first = 0;
+    for (; st == 200 && first < 100 * 200; first += 100) {
+        st = post_events("wk_full", "full", first, 100, &r);
+        if (st == 200) {
+            http_resp_fini(&r);
+        }
+    }
+    cr_assert_eq(st, 503, "status %ld after %d events: %s", st, first, r.body);
+    char *ra = http_resp_header(&r, "Retry-After");
+    cr_assert_not_null(ra, "a 503 says when to come back");
+    cr_assert_gt(strtol(ra, NULL, 10), 0, "Retry-After: %s", ra);
+    free(ra);
+    http_resp_fini(&r);
+    size_t full_at = acked_count();
+    cr_assert_gt(full_at, 1000, "the spool took %zu events before it was full", full_at);
+
+    /* Segment recovers; the hanging request is cut at the relay's timeout
+     * and its retry drains the spool. */
+    mock_upstream_set_default(mock, (struct mock_reply){.status = 200});
+    int64_t until = mock_now_ms() + WAIT_MS;
+    for (int i = 0;; i++) {
+        st = post_events("wk_full", "again", i, 1, NULL);
+        if (st == 200) {
+            break;
+        }
+        cr_assert_eq(st, 503, "status %ld", st);
+        cr_assert_lt(mock_now_ms(), until, "still 503 after the stand-in recovered");
+        pause_ms(200);
+    }
+    json_object *seen = wait_all_arrived(WAIT_MS);
+    json_object_put(seen);
+}
