@@ -13,8 +13,9 @@ struct gw_runtime;
 struct gw_spool;
 
 struct gw_replay_counts {
-    size_t replayed; /* accepted again (handed to the relay) and removed */
-    size_t failed;   /* still refused: kept, with the reason printed */
+    size_t replayed; /* valid now: handed to the relay and removed (a call Segment
+                        refuses again comes back to the dead letters) */
+    size_t failed;   /* still refused by validation: kept, with the reason printed */
 };
 
 /* Replays the dead letters of source (NULL: all) stored at or after since_ms.
