@@ -168,13 +168,17 @@ static void render_histogram(struct gw_buf *b, const char *name, const char *hel
 
 static void render_relay(struct gw_buf *b, const struct gw_metrics_relay *r)
 {
-    static const char *const statuses[] = {"0", "2xx", "4xx", "429", "5xx", "other"};
-    out(b, "# HELP sourcegate_relay_requests_total Requests to Segment by answer (0: no answer)\n"
+    uint64_t failed = 0;
+    out(b, "# HELP sourcegate_relay_requests_total Requests to Segment by outcome: the status "
+           "of a failure to retry (0: no answer), done for the others\n"
            "# TYPE sourcegate_relay_requests_total counter\n");
-    for (size_t i = 0; i < 6; i++) {
-        out(b, "sourcegate_relay_requests_total{status=\"%s\"} %llu\n", statuses[i],
-            (unsigned long long)r->by_status[i]);
+    for (size_t i = 0; i < GW_METRICS_CAUSES && r->failed_label[i] != NULL; i++) {
+        out(b, "sourcegate_relay_requests_total{status=\"%s\"} %llu\n", r->failed_label[i],
+            (unsigned long long)r->failed[i]);
+        failed += r->failed[i];
     }
+    out(b, "sourcegate_relay_requests_total{status=\"done\"} %llu\n",
+        (unsigned long long)(r->requests > failed ? r->requests - failed : 0));
     out(b, "# HELP sourcegate_relayed_total Calls Segment accepted\n"
            "# TYPE sourcegate_relayed_total counter\nsourcegate_relayed_total %llu\n",
         (unsigned long long)r->relayed);

@@ -11,10 +11,15 @@
 struct gw_relay;
 
 /* What the relay adds to the page at scrape time (filled by the caller). */
+#define GW_METRICS_CAUSES 8
+
 struct gw_metrics_relay {
-    uint64_t relayed, dropped, requests, retries, queued;
+    uint64_t relayed, dropped, requests, retries;
     uint64_t spool_calls, spool_bytes, dead_letters;
-    uint64_t by_status[6]; /* upstream answers: 0 (transport), 2xx, 4xx, 429, 5xx, other */
+    /* requests that failed and will be retried, by cause; labels borrowed
+     * ("0" for a transport failure, "408", "429", "500", ..., "5xx") */
+    uint64_t failed[GW_METRICS_CAUSES];
+    const char *failed_label[GW_METRICS_CAUSES];
 };
 
 /* Counts one answered request. source is a known source name or NULL

@@ -245,9 +245,14 @@ static void relay_metrics(struct gw_relay *relay, struct gw_metrics_relay *mr)
     mr->dropped = st.dropped;
     mr->requests = st.requests;
     mr->retries = st.retries;
-    mr->queued = st.queued;
-    mr->dead_letters = st.dropped;
+    mr->dead_letters = st.dead_lettered;
     mr->spool_calls = st.queued;
+    mr->spool_bytes = st.queued_bytes;
+    for (unsigned i = 0; i < GW_RELAY_RETRY_CAUSES && i < GW_METRICS_CAUSES; i++) {
+        const char *label = gw_relay_retry_label(i);
+        mr->failed_label[i] = label != NULL && strcmp(label, "transport") == 0 ? "0" : label;
+        mr->failed[i] = st.retried[i];
+    }
 }
 
 static enum MHD_Result handle_metrics(struct gw_server *s, struct MHD_Connection *c,

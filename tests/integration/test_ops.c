@@ -36,6 +36,7 @@ Test(ops, metrics_count_known_traffic, .timeout = 60)
     struct mock_upstream *up = mock_upstream_start();
     cr_assert_not_null(up);
     struct gwt_opts o = {.endpoint = mock_upstream_endpoint(up), .write_key = "wk_m"};
+    mock_upstream_push_reply(up, (struct mock_reply){.status = 500});
     struct gwt_gateway *gw = gwt_gateway_start(&o);
     char *good = gwt_read("sendgrid/email_events.user_id.json", NULL);
     char *bad = gwt_read("sendgrid/batch.all_events.json", NULL);
@@ -77,6 +78,10 @@ Test(ops, metrics_count_known_traffic, .timeout = 60)
     cr_expect_eq(sample(page, "sourcegate_violations_total{rule=\"required\"}"), 7);
     cr_expect_eq(sample(page, "sourcegate_request_duration_seconds_count"), 4);
     cr_expect_eq(sample(page, "sourcegate_relayed_total"), 14);
+    cr_expect_eq(sample(page, "sourcegate_relay_requests_total{status=\"500\"}"), 1, "%s", page);
+    cr_expect_eq(sample(page, "sourcegate_relay_retries_total"), 1);
+    cr_expect_eq(sample(page, "sourcegate_spool_calls"), 0);
+    cr_expect_eq(sample(page, "sourcegate_dead_letters_total"), 0);
     cr_expect_null(strstr(page, "wk_m"), "no write key in a label");
     cr_expect_null(strstr(page, "user-1001"), "no user id in a label");
     free(page);
