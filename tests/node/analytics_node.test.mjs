@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
 
 const BIN = process.env.SOURCEGATE_BIN;
@@ -29,8 +32,8 @@ function startStandIn() {
 }
 
 // The daemon, on a free port read back from its log line.
-function startSourcegate(endpoint) {
-  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--endpoint', endpoint,
+function startSourcegate(endpoint, spool) {
+  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--endpoint', endpoint, '--spool', spool,
     '--rules', `${DATA}/rules/api`, ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
@@ -58,7 +61,8 @@ async function until(cond, ms) {
 
 test('analytics-node calls arrive validated at the stand-in', { timeout: 60000 }, async () => {
   const standIn = await startStandIn();
-  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`);
+  const spool = mkdtempSync(join(tmpdir(), 'gwtest-node-'));
+  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`, spool);
   try {
     const integration = { name: 'acme', version: '1.0.0' };
     const analytics = new Analytics({
@@ -108,6 +112,8 @@ test('analytics-node calls arrive validated at the stand-in', { timeout: 60000 }
     }
   } finally {
     proc.kill('SIGTERM');
+    await new Promise((r) => proc.on('exit', r));
+    rmSync(spool, { recursive: true, force: true });
     standIn.server.close();
   }
 });
