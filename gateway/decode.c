@@ -240,6 +240,17 @@ static enum gw_rc decode_form(const char *json_field, const struct gw_decode_lim
     }
     json_object *obj = json_object_new_object();
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        size_t depth = 0;
+        for (const char *c = pairs[i].name; *c; c++) {
+            depth += *c == '[';
+        }
+        /* the same cap as JSON nesting: json-c frees and prints recursively */
+        if (depth >= (size_t)lim->max_depth) {
+            snprintf(err, errlen, "form field '%.64s' is nested more than %d levels deep",
+                     pairs[i].name, lim->max_depth);
+            rc = GW_ERR_INVALID;
+            break;
+        }
         if (!place(obj, pairs[i].name, pairs[i].value)) {
             snprintf(err, errlen, "form field '%.64s' is repeated or clashes with another",
                      pairs[i].name);

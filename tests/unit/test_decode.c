@@ -110,6 +110,7 @@ Test(decode, form_refusals)
         {"a=1&a[b]=2", GW_ERR_INVALID, "form field 'a[b]' is repeated or clashes with another"},
         {"a[b=1", GW_ERR_INVALID, "form field 'a[b' is repeated or clashes with another"},
         {"a&b&c&d", GW_ERR_TOO_LARGE, "form has more than 3 fields"},
+        {"a[][][][][][][][][]=1", GW_ERR_INVALID, "form field 'a[][][][][][][][][]' is nested more than 8 levels deep"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char err[256] = "";
