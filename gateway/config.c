@@ -446,21 +446,17 @@ static bool load_sections(struct gw_config *c, const struct gw_node *root, struc
     return ok;
 }
 
-enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_diag *diag)
+/* Applies a parsed document (takes doc: c keeps it for node positions). */
+static enum gw_rc load_doc(struct gw_config *c, struct gw_doc *doc, struct gw_diag *diag)
 {
     static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
                                        "upstream", "sources", "dry_run", "threads",
                                        "log_level", "segment_source", "durability",
                                        "trusted_proxies", NULL};
-    struct gw_doc *doc = NULL;
-    enum gw_rc rc = gw_yaml_parse_file(path, &doc, diag);
-    if (rc != GW_OK) {
-        return rc;
-    }
     const struct gw_node *root = doc->root;
     bool ok = root != NULL && gw_schema_keys(diag, root, "the configuration", keys);
     if (root == NULL) {
-        gw_diag_error_at(diag, path, 0, 0, "the configuration file is empty");
+        gw_diag_error_at(diag, doc->file, 0, 0, "the configuration file is empty");
     }
     if (ok) {
         static const char *const pairs[][2] = {{"listen", "listen"},       {"rules", "rules"},
@@ -487,6 +483,21 @@ enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_
     gw_yaml_free(c->doc);
     c->doc = doc;
     return ok ? GW_OK : GW_ERR_INVALID;
+}
+
+enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_diag *diag)
+{
+    struct gw_doc *doc = NULL;
+    enum gw_rc rc = gw_yaml_parse_file(path, &doc, diag);
+    return rc == GW_OK ? load_doc(c, doc, diag) : rc;
+}
+
+enum gw_rc gw_config_load_buffer(struct gw_config *c, const char *buf, size_t len,
+                                 const char *name, struct gw_diag *diag)
+{
+    struct gw_doc *doc = NULL;
+    enum gw_rc rc = gw_yaml_parse(buf, len, name, &doc, diag);
+    return rc == GW_OK ? load_doc(c, doc, diag) : rc;
 }
 
 const struct gw_source_conf *gw_config_source(const struct gw_config *c, const char *name)

@@ -69,6 +69,10 @@ void gw_config_fini(struct gw_config *c);
  * (an unset variable is an error). All problems go to diag. */
 enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_diag *diag) GW_WUR;
 
+/* The same from a buffer (borrowed); name is the file name in diagnostics. */
+enum gw_rc gw_config_load_buffer(struct gw_config *c, const char *buf, size_t len,
+                                 const char *name, struct gw_diag *diag) GW_WUR;
+
 /* Sets one flag by its command-line name without dashes ("listen", "max-rps",
  * "dry-run", ...). value is NULL for a boolean flag given bare. On error *err
  * is a static or new message... always static. */

@@ -307,12 +307,13 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         }
         return handle_metrics(s, c, cn);
     }
-    if (strncmp(url, "/webhooks/", 10) == 0 && url[10] != '\0' && strchr(url + 10, '/') == NULL) {
+    const char *source = strncmp(url, "/webhooks/", 10) == 0 ? url + strlen("/webhooks/") : NULL;
+    if (source != NULL && source[0] != '\0' && strchr(source, '/') == NULL) {
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");
         }
-        return post_or_413(s, c, cn, url + 10, NULL);
+        return post_or_413(s, c, cn, source, NULL);
     }
     if (strncmp(url, "/v1/", 4) == 0 && gw_api_known(url + 4)) {
         if (strcmp(method, "POST") != 0) {

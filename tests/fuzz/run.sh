@@ -6,8 +6,10 @@
 #
 # usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]      (default 600, all six)
 #        tests/fuzz/run.sh --merge [HARNESS...]
-#            adds to tests/fuzz/corpus/<harness> the scratch inputs that
-#            bring new coverage (libFuzzer -merge=1)
+#            minimises tests/fuzz/corpus/<harness> together with the scratch
+#            inputs (libFuzzer -set_cover_merge=1): the committed corpus then
+#            carries the coverage the run found, in few files
+#        tests/fuzz/run.sh --summary [HARNESS...]   the table of the last run
 # env:   JOBS (2), BUILD (<root>/build-fuzz), OUT (/tmp/sourcegate-fuzz),
 #        CC (clang), FUZZ_ARGS (more libFuzzer flags, e.g. -max_len=8192)
 # SPDX-License-Identifier: MIT
@@ -89,13 +91,32 @@ summary() {
     fi
 }
 
+# Replaces tests/fuzz/corpus/<h> by the smallest set (greedy set cover over
+# edges, libFuzzer -set_cover_merge) of its inputs and the scratch ones that
+# keeps all their coverage. Inputs equal to a seed keep their seed-* name;
+# crash-* reproducers are always kept.
 merge() {
     for h in $1; do
-        [ -d "$OUT/$h/corpus" ] || continue
+        corpus="$HERE/corpus/$h"
+        tmp="$OUT/$h/merged"
+        rm -rf "$tmp"
+        mkdir -p "$tmp" "$OUT/$h/corpus"
         echo "merging $OUT/$h/corpus into tests/fuzz/corpus/$h"
-        "$BUILD/tests/fuzz/fuzz_$h" -merge=1 -timeout=10 "$HERE/corpus/$h" "$OUT/$h/corpus" \
-            > "$OUT/$h/merge.log" 2>&1
+        "$BUILD/tests/fuzz/fuzz_$h" -set_cover_merge=1 -use_counters=0 -timeout=10 \
+            "$tmp" "$corpus" "$OUT/$h/corpus" > "$OUT/$h/merge.log" 2>&1
         tail -1 "$OUT/$h/merge.log"
+        for f in "$corpus"/seed-* "$corpus"/crash-*; do
+            [ -f "$f" ] || continue
+            sum=$(sha1sum "$f" | cut -d' ' -f1)
+            if [ -f "$tmp/$sum" ]; then
+                mv "$tmp/$sum" "$tmp/$(basename "$f")"
+            elif [ "${f##*/crash-}" != "$f" ]; then
+                cp "$f" "$tmp/"
+            fi
+        done
+        rm -f "$corpus"/*
+        mv "$tmp"/* "$corpus"/
+        echo "tests/fuzz/corpus/$h: $(ls "$corpus" | wc -l) files, $(du -sk "$corpus" | cut -f1) KiB"
     done
 }
 
