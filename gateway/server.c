@@ -307,8 +307,9 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         }
         return handle_metrics(s, c, cn);
     }
-    const char *source = strncmp(url, "/webhooks/", 10) == 0 ? url + strlen("/webhooks/") : NULL;
-    if (source != NULL && source[0] != '\0' && strchr(source, '/') == NULL) {
+    size_t ulen = strlen(url);
+    const char *source = ulen > 10 && memcmp(url, "/webhooks/", 10) == 0 ? url + 10 : NULL;
+    if (source != NULL && memchr(source, '/', ulen - 10) == NULL) {
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");

@@ -17,6 +17,8 @@
 #include "mem.h"
 
 #define SCHEMA_VERSION 1
+#define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
+#define WAL_WRAP_PAGES 16384 /* past these (64 MiB) a commit restarts the WAL itself */
 /* The layout; docs/internals/spool.md explains it. */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS queues ("
@@ -35,7 +37,9 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_COMMIT] = "COMMIT",
     [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
     [GW_SPOOL_ST_PUT] = "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES (?1, ?2, ?3, ?4)",
-    [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id = ?1 RETURNING length(json)",
+    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT count(*), total(length(json)) FROM calls"
+                               " WHERE id BETWEEN ?1 AND ?2",
+    [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
                          "LIMIT ?2",
     [GW_SPOOL_ST_PAGE_QUEUE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1"
@@ -112,6 +116,22 @@ static void rollback(struct gw_spool *s)
 }
 
 /* Commits, or rolls back when rc (the transaction's work) failed. */
+/* Background checkpoints copy the WAL while commits go on, so that a
+ * busy WAL is never copied to its end and never starts over: once it is
+ * this long, the committer copies the rest itself and the next commit
+ * writes at the head of the file again. */
+static void wrap_wal(struct gw_spool *s)
+{
+    pthread_mutex_lock(&s->ckpt_run);
+    int e = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+    pthread_mutex_unlock(&s->ckpt_run);
+    if (e == SQLITE_OK) {
+        s->wal_pages = 0;
+    } else {
+        gw_warn("spool", "restarting the WAL of %s: %s", s->dir, sqlite3_errmsg(s->db));
+    }
+}
+
 enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc)
 {
     if (rc == GW_OK) {
@@ -120,7 +140,56 @@ enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc)
     if (rc != GW_OK) {
         rollback(s);
     }
+    if (rc == GW_OK && s->wal_pages >= WAL_WRAP_PAGES) {
+        wrap_wal(s);
+    }
     return rc;
+}
+
+/* SQLite calls it in the committing thread, under the db lock. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct gw_spool *s = arg;
+    s->wal_pages = pages;
+    pthread_mutex_lock(&s->ckpt_mutex);
+    if (pages < s->ckpt_base) {
+        s->ckpt_base = 0; /* the WAL started over */
+    }
+    if (pages - s->ckpt_base >= CKPT_PAGES && !s->ckpt_wanted) {
+        s->ckpt_wanted = true;
+        pthread_cond_signal(&s->ckpt_cond);
+    }
+    pthread_mutex_unlock(&s->ckpt_mutex);
+    return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg)
+{
+    struct gw_spool *s = arg;
+    pthread_mutex_lock(&s->ckpt_mutex);
+    for (;;) {
+        while (!s->ckpt_wanted && !s->ckpt_stop) {
+            pthread_cond_wait(&s->ckpt_cond, &s->ckpt_mutex);
+        }
+        if (s->ckpt_stop) {
+            break;
+        }
+        s->ckpt_wanted = false;
+        pthread_mutex_unlock(&s->ckpt_mutex);
+        /* PASSIVE: copies what it can without holding up a commit. */
+        int copied = 0;
+        pthread_mutex_lock(&s->ckpt_run);
+        int e =
+            sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, &copied);
+        pthread_mutex_unlock(&s->ckpt_run);
+        if (e != SQLITE_OK && e != SQLITE_BUSY) {
+            gw_warn("spool", "checkpoint of %s: %s", s->dir, sqlite3_errmsg(s->ckpt_db));
+        }
+        pthread_mutex_lock(&s->ckpt_mutex);
+        s->ckpt_base = copied > 0 ? copied : 0;
+    }
+    pthread_mutex_unlock(&s->ckpt_mutex);
+    return NULL;
 }
 
 /* ---- the (write key, endpoint) cache ---- */
@@ -304,21 +373,23 @@ static long pragma(struct gw_spool *s, const char *sql, char *word, size_t wordl
     return v;
 }
 
+static const char *sync_pragma(const struct gw_spool *s)
+{
+    /* os: the WAL is written (not synced) before a put returns, which a
+     * crash of the process cannot undo; checkpoints sync. fsync: every
+     * commit syncs the WAL too. */
+    return s->o.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+}
+
 static enum gw_rc set_pragmas(struct gw_spool *s, char *err, size_t errlen)
 {
-    /* One connection, one process (the lock file): an exclusive lock keeps
-     * the WAL index in memory and saves the lock calls of each commit. The
-     * mode must be set before WAL is. */
     char mode[16] = "";
-    pragma(s, "PRAGMA locking_mode = EXCLUSIVE", NULL, 0);
     pragma(s, "PRAGMA journal_mode = WAL", mode, sizeof(mode));
     if (strcmp(mode, "wal") != 0) {
         say(err, errlen, "spool %s: cannot use WAL mode: %s", s->dir, sqlite3_errmsg(s->db));
         return GW_ERR_IO;
     }
-    /* os: the WAL is written (not synced) before a put returns, which a
-     * crash of the process cannot undo; fsync: synced too. */
-    pragma(s, s->o.fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL, 0);
+    pragma(s, sync_pragma(s), NULL, 0);
     pragma(s, "PRAGMA cache_size = -8192", NULL, 0);
     pragma(s, "PRAGMA journal_size_limit = 67108864", NULL, 0);
     return GW_OK;
@@ -451,6 +522,46 @@ static enum gw_rc load_state(struct gw_spool *s)
     return rc;
 }
 
+static enum gw_rc start_checkpointer(struct gw_spool *s, char *err, size_t errlen)
+{
+    char *path = gw_asprintf("%s/spool.db", s->dir);
+    int e = sqlite3_open_v2(path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    free(path);
+    if (e != SQLITE_OK) {
+        say(err, errlen, "spool %s: cannot open it twice: %s", s->dir,
+            s->ckpt_db ? sqlite3_errmsg(s->ckpt_db) : "no memory");
+        return GW_ERR_IO;
+    }
+    char *msg = NULL;
+    e = sqlite3_exec(s->ckpt_db, sync_pragma(s), NULL, NULL, &msg);
+    sqlite3_free(msg);
+    if (e != SQLITE_OK || pthread_create(&s->ckpt_thread, NULL, checkpointer, s) != 0) {
+        say(err, errlen, "spool %s: cannot start the checkpointer", s->dir);
+        return GW_ERR_IO;
+    }
+    s->ckpt_started = true;
+    /* Replaces SQLite's checkpoint in the committing thread. */
+    sqlite3_wal_hook(s->db, on_wal_commit, s);
+    sqlite3_busy_timeout(s->db, 10000);
+    return GW_OK;
+}
+
+static void stop_checkpointer(struct gw_spool *s)
+{
+    if (s->ckpt_started) {
+        pthread_mutex_lock(&s->ckpt_mutex);
+        s->ckpt_stop = true;
+        pthread_cond_signal(&s->ckpt_cond);
+        pthread_mutex_unlock(&s->ckpt_mutex);
+        pthread_join(s->ckpt_thread, NULL);
+        s->ckpt_started = false;
+    }
+    if (s->ckpt_db != NULL && sqlite3_close(s->ckpt_db) != SQLITE_OK) {
+        gw_error("spool", "closing %s: %s", s->dir, sqlite3_errmsg(s->ckpt_db));
+    }
+    s->ckpt_db = NULL;
+}
+
 static struct gw_spool *spool_new(const struct gw_spool_opts *o)
 {
     struct gw_spool *s = gw_calloc(1, sizeof(*s));
@@ -459,7 +570,11 @@ static struct gw_spool *spool_new(const struct gw_spool_opts *o)
     s->o.dir = s->dir;
     s->lock_fd = -1;
     s->pending_tail = &s->pending;
-    pthread_mutex_init(&s->db_lock, NULL);
+    pthread_mutex_init(&s->db_mutex, NULL);
+    pthread_mutex_init(&s->ckpt_run, NULL);
+    pthread_mutex_init(&s->ckpt_mutex, NULL);
+    pthread_cond_init(&s->ckpt_cond, NULL);
+    pthread_cond_init(&s->db_turn, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     return s;
@@ -494,6 +609,9 @@ enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, c
             say(err, errlen, "spool %s: cannot read it: %s", s->dir, sqlite3_errmsg(s->db));
         }
     }
+    if (rc == GW_OK) {
+        rc = start_checkpointer(s, err, errlen);
+    }
     if (rc != GW_OK) {
         goto out;
     }
@@ -512,6 +630,7 @@ void gw_spool_close(struct gw_spool *s)
         return;
     }
     GW_ASSERT(s->pending == NULL && !s->leading);
+    stop_checkpointer(s);
     for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
         sqlite3_finalize(s->st[i]);
     }
@@ -524,7 +643,11 @@ void gw_spool_close(struct gw_spool *s)
     drop_keys(s);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
-    pthread_mutex_destroy(&s->db_lock);
+    pthread_cond_destroy(&s->db_turn);
+    pthread_mutex_destroy(&s->db_mutex);
+    pthread_cond_destroy(&s->ckpt_cond);
+    pthread_mutex_destroy(&s->ckpt_mutex);
+    pthread_mutex_destroy(&s->ckpt_run);
     free(s->dir);
     free(s);
 }

@@ -19,6 +19,7 @@ enum gw_spool_stmt {
     GW_SPOOL_ST_COMMIT,
     GW_SPOOL_ST_ROLLBACK,
     GW_SPOOL_ST_PUT,
+    GW_SPOOL_ST_RANGE_SIZE,
     GW_SPOOL_ST_DELETE,
     GW_SPOOL_ST_PAGE,
     GW_SPOOL_ST_PAGE_QUEUE,
@@ -61,15 +62,32 @@ struct gw_spool {
     struct gw_spool_opts o;
     char *dir;
     int lock_fd;
-    /* db_lock covers the connection, its statements, next_id, the keys and
-     * dead; it is taken before lock, never after. */
-    pthread_mutex_t db_lock;
+    /* The db lock (gw_spool_db_lock) covers the connection, its
+     * statements, next_id, the keys and dead; it is taken before lock,
+     * never after. It is a ticket lock: the relay's deletes and reads take
+     * their turn between group commits instead of starving under them. */
+    pthread_mutex_t db_mutex;
+    pthread_cond_t db_turn;
+    uint64_t db_next;
+    uint64_t db_serving;
     sqlite3 *db;
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
     int64_t next_id;
     uint64_t dead;
     struct gw_spool_qkey *by_name[GW_SPOOL_KEY_BUCKETS];
     struct gw_spool_qkey *by_id[GW_SPOOL_KEY_BUCKETS];
+    /* The checkpointer: a thread with its own connection copies the WAL
+     * into the database file, and syncs it, off the put path. */
+    sqlite3 *ckpt_db;
+    pthread_t ckpt_thread;
+    bool ckpt_started;
+    pthread_mutex_t ckpt_run;   /* held by whoever checkpoints */
+    pthread_mutex_t ckpt_mutex; /* covers the three below */
+    pthread_cond_t ckpt_cond;
+    bool ckpt_wanted;
+    bool ckpt_stop;
+    int ckpt_base; /* WAL frames the last checkpoint had copied */
+    int wal_pages; /* in the WAL after the last commit; under the db lock */
     /* lock covers the group commit and the counters. */
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -105,11 +123,31 @@ enum gw_rc gw_spool_db_queue_id(struct gw_spool *s, const char *key, const char 
 /* Reloads the queue cache from the table (after a rollback). */
 enum gw_rc gw_spool_db_load_keys(struct gw_spool *s);
 
-/* Deletes one queued call in the current transaction; *len gets its size.
- * GW_ERR_NOT_FOUND when it was not queued. */
-enum gw_rc gw_spool_db_delete_one(struct gw_spool *s, int64_t id, uint64_t *len);
+/* Deletes the queued calls with ids first..last in the current
+ * transaction, adding their number and bytes to *calls and *bytes. */
+enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
+                                    uint64_t *calls, uint64_t *bytes);
 /* Takes calls and bytes off the counters (locks lock). */
 void gw_spool_db_uncount(struct gw_spool *s, uint64_t calls, uint64_t bytes);
+
+/* Takes the db lock, in turn. */
+static inline void gw_spool_db_lock(struct gw_spool *s)
+{
+    pthread_mutex_lock(&s->db_mutex);
+    uint64_t ticket = s->db_next++;
+    while (ticket != s->db_serving) {
+        pthread_cond_wait(&s->db_turn, &s->db_mutex);
+    }
+    pthread_mutex_unlock(&s->db_mutex);
+}
+
+static inline void gw_spool_db_unlock(struct gw_spool *s)
+{
+    pthread_mutex_lock(&s->db_mutex);
+    s->db_serving++;
+    pthread_cond_broadcast(&s->db_turn);
+    pthread_mutex_unlock(&s->db_mutex);
+}
 
 static inline const char *gw_spool_db_text(sqlite3_stmt *st, int i)
 {

@@ -29,7 +29,7 @@ static size_t reason_len(const char *reason)
 }
 
 static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const char *reason,
-                           uint64_t *len)
+                           uint64_t *calls, uint64_t *bytes)
 {
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_BURY];
     sqlite3_bind_int64(st, 1, id);
@@ -43,7 +43,7 @@ static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const cha
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
     int copied = rc == GW_OK ? sqlite3_changes(s->db) : 0;
     if (rc == GW_OK) {
-        rc = gw_spool_db_delete_one(s, id, len);
+        rc = gw_spool_db_delete_range(s, id, id, calls, bytes);
     }
     if (rc == GW_OK) {
         s->dead += (uint64_t)copied;
@@ -59,15 +59,11 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
     }
     uint64_t calls = 0;
     uint64_t bytes = 0;
-    pthread_mutex_lock(&s->db_lock);
+    gw_spool_db_lock(s);
     uint64_t dead = s->dead;
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
-        uint64_t len = 0;
-        rc = bury_one(s, ids[i], status, reason, &len);
-        calls += rc == GW_OK;
-        bytes += len;
-        rc = rc == GW_ERR_NOT_FOUND ? GW_OK : rc;
+        rc = bury_one(s, ids[i], status, reason, &calls, &bytes);
     }
     if (rc == GW_OK) {
         rc = trim_dead(s);
@@ -76,7 +72,7 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
     if (rc != GW_OK) {
         s->dead = dead;
     }
-    pthread_mutex_unlock(&s->db_lock);
+    gw_spool_db_unlock(s);
     if (rc == GW_OK) {
         gw_spool_db_uncount(s, calls, bytes);
     }
@@ -115,7 +111,7 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
     if (s == NULL || d == NULL || d->kind == NULL || (d->len > 0 && d->body == NULL)) {
         return GW_ERR_INVALID;
     }
-    pthread_mutex_lock(&s->db_lock);
+    gw_spool_db_lock(s);
     uint64_t dead = s->dead;
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
     if (rc == GW_OK) {
@@ -130,7 +126,7 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
     if (rc != GW_OK) {
         s->dead = dead;
     }
-    pthread_mutex_unlock(&s->db_lock);
+    gw_spool_db_unlock(s);
     return rc;
 }
 
@@ -159,7 +155,7 @@ enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t si
     if (s == NULL || fn == NULL) {
         return GW_ERR_INVALID;
     }
-    pthread_mutex_lock(&s->db_lock);
+    gw_spool_db_lock(s);
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_DEAD_EACH];
     bind_text_or_null(st, 1, source);
     sqlite3_bind_int64(st, 2, since_ms);
@@ -175,7 +171,7 @@ enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t si
     enum gw_rc rc =
         e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_DEAD_EACH]);
     sqlite3_reset(st);
-    pthread_mutex_unlock(&s->db_lock);
+    gw_spool_db_unlock(s);
     return rc;
 }
 
@@ -184,7 +180,7 @@ enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id)
     if (s == NULL) {
         return GW_ERR_INVALID;
     }
-    pthread_mutex_lock(&s->db_lock);
+    gw_spool_db_lock(s);
     sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_REMOVE], 1, id);
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_REMOVE);
     if (rc == GW_OK && sqlite3_changes(s->db) == 0) {
@@ -192,7 +188,7 @@ enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id)
     } else if (rc == GW_OK) {
         s->dead--;
     }
-    pthread_mutex_unlock(&s->db_lock);
+    gw_spool_db_unlock(s);
     return rc;
 }
 

@@ -177,8 +177,12 @@ static char *event_name(unsigned port)
     char *open = gwt_read_root("examples/sendgrid/open.json", NULL);
     char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid", port);
     struct http_resp r;
-    http_request("POST", url, json_ct, open, strlen(open), &r);
-    json_object *ev = json_object_array_get_idx(json_object_object_get(r.json, "events"), 0);
+    long st = http_request("POST", url, json_ct, open, strlen(open), &r);
+    cr_expect_eq(st, 200, "a request during reloads answered %ld: %s", st, r.body);
+    json_object *events = json_object_object_get(r.json, "events");
+    json_object *ev = json_object_is_type(events, json_type_array)
+                          ? json_object_array_get_idx(events, 0)
+                          : NULL;
     char *name = gw_strdup(ev ? json_object_get_string(json_object_object_get(ev, "event")) : "");
     http_resp_fini(&r);
     free(url);

@@ -164,8 +164,8 @@ Test(spool, pages_by_id_and_by_queue)
     cr_assert_eq(s.n, 1);
 
     memset(&s, 0, sizeof(s));
-    cr_assert_eq(gw_spool_page_queue(spool, "wk_even", "http://x/v1", id[0], id[4], 10, on_call, &s),
-                 GW_OK);
+    cr_assert_eq(
+        gw_spool_page_queue(spool, "wk_even", "http://x/v1", id[0], id[4], 10, on_call, &s), GW_OK);
     cr_assert_eq(s.n, 2, "ids in (first, upto] of that queue only");
     cr_assert_eq(s.id[0], id[2]);
     cr_assert_eq(s.id[1], id[4]);

@@ -1,0 +1,92 @@
+/* standin.c -- the fastest Segment stand-in for the benchmark: answers
+ * every POST with 200 {"success":true} at once, counts requests and calls.
+ * Prints "port N" when listening; on SIGINT/SIGTERM prints its counts.
+ * SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static atomic_ulong requests;
+static atomic_ulong calls;
+static atomic_ulong bytes;
+static volatile sig_atomic_t done;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    done = 1;
+}
+
+/* Counts the calls of a batch body without parsing it. */
+static unsigned long count_calls(const char *p, size_t n)
+{
+    static const char needle[] = "\"messageId\"";
+    unsigned long k = 0;
+    const char *end = p + n;
+    while (p < end) {
+        const char *hit = memmem(p, (size_t)(end - p), needle, sizeof(needle) - 1);
+        if (hit == NULL) {
+            break;
+        }
+        k++;
+        p = hit + sizeof(needle) - 1;
+    }
+    return k;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **state)
+{
+    static const char ok[] = "{\"success\":true}";
+    if (*state == NULL) {
+        *state = c;
+        return MHD_YES;
+    }
+    if (*size > 0) {
+        atomic_fetch_add(&bytes, *size);
+        atomic_fetch_add(&calls, count_calls(data, *size));
+        *size = 0;
+        return MHD_YES;
+    }
+    atomic_fetch_add(&requests, 1);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(ok) - 1, (void *)ok, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+int main(void)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request,
+                         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    if (info == NULL) {
+        fprintf(stderr, "standin: cannot listen\n");
+        return 1;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    printf("port %u\n", (unsigned)info->port);
+    fflush(stdout);
+    while (!done) {
+        pause();
+    }
+    MHD_stop_daemon(d);
+    printf("standin: %lu requests, %lu calls, %lu bytes\n", atomic_load(&requests),
+           atomic_load(&calls), atomic_load(&bytes));
+    return 0;
+}
