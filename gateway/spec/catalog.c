@@ -366,13 +366,14 @@ const struct gw_catalog_event *gw_catalog_event_find(const char *name)
     return NULL;
 }
 
-static bool fold_equal(const char *a, const char *b)
+/* Equal ignoring case and every occurrence of the character skip. */
+static bool equal_skipping(const char *a, const char *b, char skip)
 {
     for (;;) {
-        while (*a == '_') {
+        while (*a == skip) {
             a++;
         }
-        while (*b == '_') {
+        while (*b == skip) {
             b++;
         }
         if (lower(*a) != lower(*b)) {
@@ -384,6 +385,11 @@ static bool fold_equal(const char *a, const char *b)
         a++;
         b++;
     }
+}
+
+static bool fold_equal(const char *a, const char *b)
+{
+    return equal_skipping(a, b, '_');
 }
 
 const struct gw_catalog_field *gw_catalog_field_find(const struct gw_catalog_field *list,
@@ -609,22 +615,7 @@ static bool ci_equal(const char *a, const char *b, size_t n)
 
 static bool joined_equal(const char *a, const char *b)
 {
-    for (;;) {
-        while (*a == ' ') {
-            a++;
-        }
-        while (*b == ' ') {
-            b++;
-        }
-        if (lower(*a) != lower(*b)) {
-            return false;
-        }
-        if (*a == '\0') {
-            return true;
-        }
-        a++;
-        b++;
-    }
+    return equal_skipping(a, b, ' ');
 }
 
 static size_t word_count(const char *s)

@@ -75,6 +75,17 @@ char *gwt_read_root(const char *rel, size_t *len)
     return s;
 }
 
+struct gw_ruleset *gwt_load_shipped(void)
+{
+    struct gw_diag *d = gw_diag_create();
+    struct gw_ruleset *rs = NULL;
+    char *dir = gwt_root_path("rules");
+    cr_assert_eq(gw_rules_load_dir(dir, &rs, d), GW_OK, "%s", gw_diag_join(d));
+    free(dir);
+    gw_diag_destroy(d);
+    return rs;
+}
+
 struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
 {
     struct gwt_gateway *g = gw_calloc(1, sizeof(*g));

@@ -35,6 +35,11 @@ void http_resp_fini(struct http_resp *r);
 /* Returns the value of a response header (new string) or NULL. */
 char *http_resp_header(const struct http_resp *r, const char *name);
 
+struct gw_ruleset;
+
+/* Returns the shipped rules/ compiled (new); fails the test if they do not load. */
+struct gw_ruleset *gwt_load_shipped(void);
+
 struct gwt_opts {
     const char *endpoint;  /* upstream base URL; NULL: global dry run */
     const char *write_key; /* sources.sendgrid.write_key, or NULL */

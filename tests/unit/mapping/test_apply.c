@@ -11,17 +11,6 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 
-static struct gw_ruleset *load_shipped(void)
-{
-    struct gw_diag *d = gw_diag_create();
-    struct gw_ruleset *rs = NULL;
-    char *dir = gwt_root_path("rules");
-    cr_assert_eq(gw_rules_load_dir(dir, &rs, d), GW_OK, "%s", gw_diag_join(d));
-    free(dir);
-    gw_diag_destroy(d);
-    return rs;
-}
-
 static struct gw_ruleset *load_inline(const char *yaml)
 {
     struct gw_diag *d = gw_diag_create();
@@ -61,7 +50,7 @@ static json_object *map_body(const struct gw_source *src, const char *body, size
 
 Test(apply, sendgrid_email_events_match_golden)
 {
-    struct gw_ruleset *rs = load_shipped();
+    struct gw_ruleset *rs = gwt_load_shipped();
     char *body = gwt_read("sendgrid/email_events.user_id.json", NULL);
     char *golden = gwt_read("sendgrid/email_events.user_id.expected.json", NULL);
     json_object *viol = json_object_new_array();
@@ -83,7 +72,7 @@ Test(apply, sendgrid_email_events_match_golden)
 
 Test(apply, sendgrid_without_user_id_maps_but_has_no_user)
 {
-    struct gw_ruleset *rs = load_shipped();
+    struct gw_ruleset *rs = gwt_load_shipped();
     char *body = gwt_read("sendgrid/open.json", NULL);
     json_object *viol = json_object_new_array();
     size_t ignored = 0;

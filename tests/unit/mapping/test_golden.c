@@ -66,17 +66,6 @@ static const char *header_cb(void *arg, const char *name)
     return NULL;
 }
 
-static struct gw_ruleset *load_shipped(void)
-{
-    struct gw_diag *d = gw_diag_create();
-    struct gw_ruleset *rs = NULL;
-    char *dir = gwt_root_path("rules");
-    cr_assert_eq(gw_rules_load_dir(dir, &rs, d), GW_OK, "%s", gw_diag_join(d));
-    free(dir);
-    gw_diag_destroy(d);
-    return rs;
-}
-
 /* Runs one case; returns 1 if it maps, 2 if it ignores, 4 if it is rejected. */
 static int run_case(const struct gw_ingest *ing, const char *source, const char *name)
 {
@@ -139,7 +128,7 @@ static int run_case(const struct gw_ingest *ing, const char *source, const char 
 
 Test(golden, every_shipped_source_matches_its_golden_files, .timeout = 120)
 {
-    struct gw_ruleset *rs = load_shipped();
+    struct gw_ruleset *rs = gwt_load_shipped();
     struct gw_config cfg;
     gw_config_init(&cfg);
     struct gw_ingest ing = {.cfg = &cfg, .rules = rs};
