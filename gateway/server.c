@@ -376,23 +376,25 @@ static void client_address(const struct gw_server *s, struct MHD_Connection *c, 
                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
     inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    char hop[64];
-    while (xff != NULL && trusted(s, out)) {
-        const char *comma = strrchr(xff, ',');
-        const char *last = comma ? comma + 1 : xff;
+    if (xff == NULL) {
+        return;
+    }
+    /* walk the hops right to left, cutting a private copy at each comma */
+    char hops[1024];
+    snprintf(hops, sizeof(hops), "%s", xff);
+    while (trusted(s, out)) {
+        char *comma = strrchr(hops, ',');
+        char *last = comma ? comma + 1 : hops;
         last += strspn(last, " ");
-        snprintf(hop, sizeof(hop), "%.*s", (int)strcspn(last, " ,"), last);
-        if (hop[0] == '\0') {
+        last[strcspn(last, " ")] = '\0';
+        if (last[0] == '\0') {
             break;
         }
-        snprintf(out, len, "%s", hop);
+        snprintf(out, len, "%s", last);
         if (comma == NULL) {
             break;
         }
-        /* walk left: the header text is const, so shorten a copy */
-        static __thread char rest[1024];
-        snprintf(rest, sizeof(rest), "%.*s", (int)(comma - xff), xff);
-        xff = rest;
+        *comma = '\0';
     }
 }
 
