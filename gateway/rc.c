@@ -27,6 +27,12 @@ const char *gw_rc_str(enum gw_rc rc)
         return "unsupported";
     case GW_ERR_BUSY:
         return "busy";
+    case GW_ERR_FULL:
+        return "full";
+    case GW_ERR_NOSPACE:
+        return "no space left on the disk";
+    case GW_ERR_SHUTDOWN:
+        return "shutting down";
     }
     return "unknown";
 }

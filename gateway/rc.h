@@ -17,7 +17,10 @@ enum gw_rc {
     GW_ERR_NOT_FOUND,
     GW_ERR_UNAUTHORIZED,
     GW_ERR_UNSUPPORTED, /* e.g. a content type the source does not take */
-    GW_ERR_BUSY,        /* full or shutting down: try again later */
+    GW_ERR_BUSY,        /* in use (a spool locked by another process): try again later */
+    GW_ERR_FULL,        /* a configured capacity is reached (the spool's max_bytes) */
+    GW_ERR_NOSPACE,     /* the disk is full (SQLITE_FULL, ENOSPC) */
+    GW_ERR_SHUTDOWN,    /* stopping: no new work is taken */
 };
 
 /* Returns a static, lowercase name for rc ("ok", "invalid", ...). */
