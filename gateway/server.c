@@ -236,36 +236,13 @@ static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c
     return handle_post(s, c, cn, source, api);
 }
 
-/* The relay's numbers, as the metrics page shows them. */
-static void relay_metrics(struct gw_relay *relay, struct gw_metrics_relay *mr)
-{
-    struct gw_relay_stats st;
-    gw_relay_get_stats(relay, &st);
-    mr->relayed = st.relayed;
-    mr->dropped = st.dropped;
-    mr->requests = st.requests;
-    mr->retries = st.retries;
-    mr->dead_letters = st.dead_lettered;
-    mr->spool_calls = st.queued;
-    mr->spool_bytes = st.queued_bytes;
-    for (unsigned i = 0; i < GW_RELAY_RETRY_CAUSES && i < GW_METRICS_CAUSES; i++) {
-        const char *label = gw_relay_retry_label(i);
-        mr->failed_label[i] = label != NULL && strcmp(label, "transport") == 0 ? "0" : label;
-        mr->failed[i] = st.retried[i];
-    }
-}
-
 static enum MHD_Result handle_metrics(struct gw_server *s, struct MHD_Connection *c,
                                       struct conn *cn)
 {
-    struct gw_metrics_relay mr = {0};
     pthread_rwlock_rdlock(&s->lock);
     struct gw_relay *relay = s->ing->relay;
     pthread_rwlock_unlock(&s->lock);
-    if (relay != NULL) {
-        relay_metrics(relay, &mr);
-    }
-    char *page = gw_metrics_render(relay != NULL ? &mr : NULL);
+    char *page = gw_metrics_render(relay);
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(page), page,
                                                              MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {
