@@ -117,7 +117,7 @@ enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *e
     }
     pthread_mutex_lock(&s->lock);
     uint64_t used = s->bytes + s->reserved;
-    rc = GW_ERR_BUSY;
+    rc = GW_ERR_FULL;
     if (used > s->o.max_bytes || p.bytes > s->o.max_bytes - used) {
         goto out;
     }

@@ -16,7 +16,7 @@ struct gw_spool;
 struct gw_spool_opts {
     const char *dir;    /* created if missing; holds spool.db */
     bool fsync;         /* durability: fsync (power loss) instead of os (process crash) */
-    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (1 GiB) */
+    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_FULL (1 GiB) */
     uint64_t max_dead;  /* dead letters kept, oldest dropped first (100000) */
 };
 
@@ -50,7 +50,8 @@ void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *s
 
 /* Appends n calls (json/len pairs, borrowed) for one write key and
  * endpoint, all or nothing, durable as opts say before it returns; ids[i]
- * (may be NULL) receives each call's id. GW_ERR_BUSY when over max_bytes
+ * (may be NULL) receives each call's id. GW_ERR_FULL when over max_bytes,
+ * GW_ERR_NOSPACE when the disk is full, GW_ERR_IO on other write errors
  * (nothing stored). Thread-safe; concurrent puts share one commit. */
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
                         const char *const *json, const size_t *len, size_t n, int64_t *ids) GW_WUR;

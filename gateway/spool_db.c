@@ -95,7 +95,9 @@ enum gw_rc gw_spool_db_fail(struct gw_spool *s, int e, const char *what)
         gw_fatal("out of memory (sqlite)");
     }
     gw_error("spool", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->dir);
-    return GW_ERR_IO;
+    /* SQLite answers SQLITE_FULL when a write gets ENOSPC: a cause of its
+     * own, which freeing space cures. */
+    return (e & 0xff) == SQLITE_FULL ? GW_ERR_NOSPACE : GW_ERR_IO;
 }
 
 /* Steps a statement that returns no row, and resets it. */

@@ -340,7 +340,7 @@ Test(spool, over_max_bytes_is_busy_and_stores_nothing)
     const char *json[] = {"{\"a\":1}", big};
     size_t len[] = {7, 60};
     int64_t ids[2] = {-1, -1};
-    cr_assert_eq(gw_spool_put(spool, "wk", "http://x/v1", json, len, 2, ids), GW_ERR_BUSY);
+    cr_assert_eq(gw_spool_put(spool, "wk", "http://x/v1", json, len, 2, ids), GW_ERR_FULL);
     cr_assert_eq(ids[0], -1, "ids are written only on success");
     assert_depth(1, 60);
     struct seen s = {0};
