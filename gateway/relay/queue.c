@@ -148,23 +148,23 @@ size_t gw_relay_queue_batch(const struct gw_relay *r, const struct gw_relay_queu
     return k;
 }
 
-static void format_sent_at(char out[GW_RELAY_SENT_AT_LEN + 1])
+static void format_sent_at(char out[GW_RELAY_SENT_AT_LEN + 1], int64_t now_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t ms = now_ms > 0 ? now_ms : 0;
+    time_t sec = (time_t)(ms / 1000);
     struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
+    gmtime_r(&sec, &tm);
     size_t n = strftime(out, GW_RELAY_SENT_AT_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm);
-    int w =
-        snprintf(out + n, GW_RELAY_SENT_AT_LEN + 1 - n, ".%03ldZ", (long)(ts.tv_nsec / 1000000));
+    int w = snprintf(out + n, GW_RELAY_SENT_AT_LEN + 1 - n, ".%03dZ", (int)(ms % 1000));
     GW_ASSERT(n == 19 && w == 5);
 }
 
 /* Concatenates the stored bytes: no JSON parsing. */
-void gw_relay_queue_body(struct gw_buf *b, const struct gw_relay_queue *q, size_t k)
+void gw_relay_queue_body(struct gw_buf *b, const struct gw_relay_queue *q, size_t k,
+                         int64_t now_ms)
 {
     char sent_at[GW_RELAY_SENT_AT_LEN + 1];
-    format_sent_at(sent_at);
+    format_sent_at(sent_at, now_ms);
     gw_buf_reset(b);
     enum gw_rc rc = gw_buf_add(b, GW_RELAY_BODY_HEAD, sizeof(GW_RELAY_BODY_HEAD) - 1);
     const struct gw_relay_call_mem *c = q->head;
@@ -276,13 +276,11 @@ static bool on_call(void *arg, const struct gw_spool_call *c)
 
 static void pager_init(struct pager *pg, struct gw_relay *r, struct gw_relay_queue *only)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     *pg = (struct pager){
         .r = r,
         .only = only,
-        .mono_ns = (int64_t)gw_relay_now_ns(),
-        .wall_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+        .mono_ns = (int64_t)gw_relay_clock_now(r),
+        .wall_ms = gw_relay_clock_real_ms(r),
     };
 }
 
@@ -368,7 +366,7 @@ bool gw_relay_page_refill(struct gw_relay *r)
     while (q != NULL && !wants_refill(r, q)) {
         q = q->next;
     }
-    if (q == NULL || r->window_full || r->read_retry_ns > gw_relay_now_ns()) {
+    if (q == NULL || r->window_full || r->read_retry_ns > gw_relay_clock_now(r)) {
         return false;
     }
     pthread_mutex_unlock(&r->lock);
@@ -381,6 +379,6 @@ bool gw_relay_page_refill(struct gw_relay *r)
     if (rc == GW_OK && !pg.full && pg.rows < PAGE_CALLS) {
         q->spilled = false; /* caught up with the global pass */
     }
-    note_read(r, &pg, buried, rc, gw_relay_now_ns());
+    note_read(r, &pg, buried, rc, gw_relay_clock_now(r));
     return true;
 }

@@ -33,7 +33,7 @@
 struct gw_relay_call_mem {
     struct gw_relay_call_mem *next;
     int64_t id;        /* in the spool */
-    int64_t queued_ns; /* CLOCK_MONOTONIC when it was put (negative: before boot) */
+    int64_t queued_ns; /* the clock's mono_ns when it was put (negative: before boot) */
     size_t len;
     char json[];
 };
@@ -64,7 +64,7 @@ struct gw_relay_queue {
 };
 
 struct gw_relay {
-    struct gw_relay_opts o;
+    struct gw_relay_opts o; /* o.clock complete: no NULL member */
     struct gw_spool *spool;
     size_t queue_cap; /* call bytes one queue may hold in memory */
     pthread_mutex_t lock;
@@ -76,6 +76,7 @@ struct gw_relay {
     bool stop_owned;
     uint64_t deadline_ns;
     size_t unsent;
+    enum gw_rc refusing;         /* the cause submits fail for now, logged once; GW_OK: none */
     struct gw_relay_stats stats; /* queued and queued_bytes come from the spool */
     uint64_t put_seq;            /* successful submits */
     uint64_t unread_since_ns;    /* first submit since the last global pass began; 0: none */
@@ -106,6 +107,23 @@ struct gw_relay {
     struct gw_relay_answer answer;
 };
 
+/* The relay's clock (o.clock): monotonic ns, Unix ms, and a timed wait on
+ * r->cond (locked) until when_ns (GW_RELAY_NEVER: until signalled). */
+static inline uint64_t gw_relay_clock_now(const struct gw_relay *r)
+{
+    return r->o.clock.mono_ns(r->o.clock.arg);
+}
+
+static inline int64_t gw_relay_clock_real_ms(const struct gw_relay *r)
+{
+    return r->o.clock.real_ms(r->o.clock.arg);
+}
+
+static inline void gw_relay_clock_wait(struct gw_relay *r, uint64_t when_ns)
+{
+    r->o.clock.wait(r->o.clock.arg, &r->cond, &r->lock, when_ns);
+}
+
 /* ---- queue.c: the queues in memory, paged in from the spool ---- */
 
 /* The largest call a batch can carry. */
@@ -120,8 +138,10 @@ void gw_relay_queue_consume(struct gw_relay *r, struct gw_relay_queue *q, size_t
 const int64_t *gw_relay_queue_ids(struct gw_relay *r, const struct gw_relay_queue *q, size_t k);
 /* Returns how many head calls the next batch of q takes. */
 size_t gw_relay_queue_batch(const struct gw_relay *r, const struct gw_relay_queue *q);
-/* Fills b with the body of a batch of the first k calls of q. */
-void gw_relay_queue_body(struct gw_buf *b, const struct gw_relay_queue *q, size_t k);
+/* Fills b with the body of a batch of the first k calls of q, sent at
+ * now_ms (Unix ms). */
+void gw_relay_queue_body(struct gw_buf *b, const struct gw_relay_queue *q, size_t k,
+                         int64_t now_ms);
 /* After a 400 to k head calls: send them as two halves. */
 void gw_relay_queue_split(struct gw_relay_queue *q, size_t k);
 

@@ -11,6 +11,7 @@
 
 #include "../log.h"
 #include "../mem.h"
+#include "../metrics.h"
 #include "../spool.h"
 #include "queue.h"
 
@@ -37,6 +38,7 @@ void gw_relay_opts_init(struct gw_relay_opts *o)
     o->backoff_max_ms = 30000;
     o->max_retry_ms = 86400000;
     o->max_queue_bytes = (size_t)64 << 20;
+    o->clock = (struct gw_relay_clock){0};
 }
 
 enum gw_relay_outcome gw_relay_classify(long status)
@@ -53,7 +55,7 @@ enum gw_relay_outcome gw_relay_classify(long status)
 const char *gw_relay_retry_label(unsigned cause)
 {
     static const char *const labels[GW_RELAY_RETRY_CAUSES] = {
-        [GW_RELAY_RETRY_TRANSPORT] = "transport",
+        [GW_RELAY_RETRY_TRANSPORT] = "0", /* no HTTP answer */
         [GW_RELAY_RETRY_408] = "408",
         [GW_RELAY_RETRY_429] = "429",
         [GW_RELAY_RETRY_500] = "500",
@@ -63,6 +65,51 @@ const char *gw_relay_retry_label(unsigned cause)
         [GW_RELAY_RETRY_5XX] = "5xx",
     };
     return cause < GW_RELAY_RETRY_CAUSES ? labels[cause] : NULL;
+}
+
+/* ---- the real clock ---- */
+
+static uint64_t real_mono_ns(void *arg)
+{
+    (void)arg;
+    return gw_relay_now_ns();
+}
+
+static int64_t real_ms(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* cond runs on CLOCK_MONOTONIC (gw_relay_create), the clock of real_mono_ns. */
+static void real_wait(void *arg, pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ns)
+{
+    (void)arg;
+    if (deadline_ns == GW_RELAY_NEVER) {
+        pthread_cond_wait(cond, lock);
+        return;
+    }
+    struct timespec ts = {
+        .tv_sec = (time_t)(deadline_ns / GW_RELAY_NS_PER_SEC),
+        .tv_nsec = (long)(deadline_ns % GW_RELAY_NS_PER_SEC),
+    };
+    pthread_cond_timedwait(cond, lock, &ts);
+}
+
+/* Completes a clock: each member left NULL is the real one. */
+static void complete_clock(struct gw_relay_clock *c)
+{
+    if (c->mono_ns == NULL) {
+        c->mono_ns = real_mono_ns;
+    }
+    if (c->real_ms == NULL) {
+        c->real_ms = real_ms;
+    }
+    if (c->wait == NULL) {
+        c->wait = real_wait;
+    }
 }
 
 /* ---- submit ---- */
@@ -93,10 +140,46 @@ static bool is_stopping(struct gw_relay *r)
     return stopping;
 }
 
+static const char *refusal_text(enum gw_rc rc)
+{
+    switch (rc) {
+    case GW_ERR_FULL:
+        return "the spool is full (max_spool)";
+    case GW_ERR_NOSPACE:
+        return "the disk under the spool is full";
+    case GW_ERR_SHUTDOWN:
+        return "the relay is stopping";
+    default:
+        return "the spool cannot write";
+    }
+}
+
+/* Counts a submit that failed for want of room or of a working spool, and
+ * logs when such a cause starts (note_submit logs when it ends): a full
+ * spool under load refuses every request, and the log says it once. */
+static void note_refusal(struct gw_relay *r, enum gw_rc rc)
+{
+    if (rc != GW_ERR_FULL && rc != GW_ERR_NOSPACE && rc != GW_ERR_IO && rc != GW_ERR_SHUTDOWN) {
+        return;
+    }
+    gw_metrics_spool_failure(rc);
+    pthread_mutex_lock(&r->lock);
+    bool news = r->refusing != rc;
+    r->refusing = rc;
+    pthread_mutex_unlock(&r->lock);
+    if (news && rc == GW_ERR_SHUTDOWN) {
+        gw_info("relay", "refusing calls: %s", refusal_text(rc));
+    } else if (news) {
+        gw_error("relay", "refusing calls: %s", refusal_text(rc));
+    }
+}
+
 /* After a put: the sender reads the calls back when a batch is due. */
 static void note_submit(struct gw_relay *r, size_t n, uint64_t bytes)
 {
     pthread_mutex_lock(&r->lock);
+    bool recovered = r->refusing != GW_OK;
+    r->refusing = GW_OK;
     bool first = r->unread_since_ns == 0;
     bool was_short =
         r->unread_bytes < r->o.max_batch_bytes && r->unread_calls < r->o.max_batch_calls;
@@ -105,7 +188,7 @@ static void note_submit(struct gw_relay *r, size_t n, uint64_t bytes)
     r->unread_bytes += bytes;
     r->unread_calls += n;
     if (first) {
-        r->unread_since_ns = gw_relay_now_ns();
+        r->unread_since_ns = gw_relay_clock_now(r);
     }
     /* Wake the sender for a new flush time, or a batch's worth to read;
      * not for every submit. */
@@ -114,6 +197,9 @@ static void note_submit(struct gw_relay *r, size_t n, uint64_t bytes)
         pthread_cond_signal(&r->cond);
     }
     pthread_mutex_unlock(&r->lock);
+    if (recovered) {
+        gw_info("relay", "the spool takes calls again");
+    }
 }
 
 enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
@@ -128,7 +214,8 @@ enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char
         return rc;
     }
     if (is_stopping(r)) {
-        return GW_ERR_BUSY;
+        note_refusal(r, GW_ERR_SHUTDOWN);
+        return GW_ERR_SHUTDOWN;
     }
     const char *json_stack[SUBMIT_STACK];
     size_t len_stack[SUBMIT_STACK];
@@ -141,6 +228,8 @@ enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char
     rc = gw_spool_put(r->spool, write_key, endpoint, json, len, n, NULL);
     if (rc == GW_OK) {
         note_submit(r, n, bytes);
+    } else {
+        note_refusal(r, rc);
     }
     if (n > SUBMIT_STACK) {
         free(json);
@@ -194,6 +283,7 @@ struct gw_relay *gw_relay_create(const struct gw_relay_opts *opts, struct gw_spo
     struct gw_relay *r = gw_calloc(1, sizeof(*r));
     r->o = *opts;
     sanitize(&r->o);
+    complete_clock(&r->o.clock);
     r->spool = spool;
     r->queue_cap = queue_cap(&r->o);
     pthread_condattr_t ca;
@@ -202,7 +292,7 @@ struct gw_relay *gw_relay_create(const struct gw_relay_opts *opts, struct gw_spo
     pthread_cond_init(&r->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&r->lock, NULL);
-    uint64_t now = gw_relay_now_ns();
+    uint64_t now = gw_relay_clock_now(r);
     init_budget(r, now);
     r->rng = now ^ (uint64_t)(uintptr_t)r ^ 0x9E3779B97F4A7C15ULL;
     r->client = gw_relay_client_create();
@@ -252,8 +342,10 @@ size_t gw_relay_stop(struct gw_relay *r, unsigned deadline_ms)
     pthread_mutex_lock(&r->lock);
     if (!r->stopping) {
         r->stopping = true;
-        r->deadline_ns = gw_relay_now_ns() + (uint64_t)deadline_ms * GW_RELAY_NS_PER_MS;
-        gw_relay_client_cut(r->client, r->deadline_ns);
+        uint64_t left = (uint64_t)deadline_ms * GW_RELAY_NS_PER_MS;
+        r->deadline_ns = gw_relay_clock_now(r) + left;
+        /* The transport runs on the real clock, whatever the relay's. */
+        gw_relay_client_cut(r->client, gw_relay_now_ns() + left);
         pthread_cond_signal(&r->cond);
     }
     /* The first caller joins and counts; later ones get its count. */

@@ -5,10 +5,30 @@
 #ifndef GW_RELAY_H
 #define GW_RELAY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../rc.h"
+
+/* The relay's notion of time: every reading of time and every timed wait
+ * of the relay goes through it (the upstream transport's own timeouts and
+ * the shutdown cut stay on the real clock). A member left NULL is the real
+ * clock's, so a zeroed clock is the real one: what the daemon runs on.
+ * Tests drive time with it. */
+struct gw_relay_clock {
+    /* Monotonic ns (the real one: CLOCK_MONOTONIC). */
+    uint64_t (*mono_ns)(void *arg);
+    /* Unix time in ms: sentAt, Retry-After dates, the age of a spooled
+     * call (the spool stamps puts with the real clock). */
+    int64_t (*real_ms)(void *arg);
+    /* Called with lock held, as pthread_cond_timedwait: waits on cond
+     * until it is signalled or mono_ns reaches deadline_ns (UINT64_MAX:
+     * no deadline), holding lock again when it returns. May return early:
+     * the relay checks again. */
+    void (*wait)(void *arg, pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline_ns);
+    void *arg; /* borrowed; must outlive the relay */
+};
 
 struct gw_relay_opts {
     double max_rps;           /* upstream requests per second, retries included (50) */
@@ -21,6 +41,7 @@ struct gw_relay_opts {
     unsigned
         max_retry_ms; /* a call still failing this long after it was queued is dropped (86400000) */
     size_t max_queue_bytes; /* call bytes held in memory; the rest waits in the spool (64 MiB) */
+    struct gw_relay_clock clock; /* all NULL: the real clock */
 };
 
 /* Fills o with the defaults above. */
@@ -47,10 +68,17 @@ enum gw_rc gw_relay_start(struct gw_relay *r) GW_WUR;
  * "https://api.segment.io/v1"; the relay posts to endpoint + "/batch"):
  * they are in the spool, durable, when it returns GW_OK, and the sender
  * reads them back from there. Borrows everything. All or nothing: on an
- * error nothing was queued. GW_ERR_BUSY: the spool is full (max_bytes) or
- * the relay is stopping; GW_ERR_TOO_LARGE: a call cannot fit in a batch;
- * GW_ERR_INVALID: a NULL or empty call, key or endpoint; GW_ERR_IO: the
- * spool could not write. */
+ * error nothing was queued. Each cause has its own result:
+ *   GW_ERR_FULL      the spool holds its max_bytes (--max-spool): wait for
+ *                    the relay to drain it (503 with Retry-After);
+ *   GW_ERR_NOSPACE   the disk under the spool is full;
+ *   GW_ERR_IO        the spool could not write for another reason;
+ *   GW_ERR_SHUTDOWN  the relay is stopping (another instance may take it);
+ *   GW_ERR_TOO_LARGE a call cannot fit in a batch (the caller's fault);
+ *   GW_ERR_INVALID   a NULL or empty call, key or endpoint.
+ * The first four are counted in sourcegate_spool_failures_total{cause}
+ * (full, disk_full, io, shutdown) and logged when they start and end, not
+ * per call. */
 enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
                            const struct gw_relay_call *calls, size_t n) GW_WUR;
 
@@ -76,8 +104,8 @@ enum gw_relay_retry_cause {
     GW_RELAY_RETRY_CAUSES
 };
 
-/* Returns a static label for a cause ("transport", "408", ..., "5xx"), or
- * NULL past the last one: the metrics page's status label. */
+/* Returns a static label for a cause ("0" for transport: no answer, "408",
+ * ..., "5xx"), or NULL past the last one: the metrics page's status label. */
 const char *gw_relay_retry_label(unsigned cause);
 
 struct gw_relay_stats {

@@ -7,10 +7,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../log.h"
 #include "../mem.h"
+#include "../metrics.h"
 #include "../spool.h"
 
 /* What a batch's answer makes of it. */
@@ -87,7 +87,7 @@ static void on_retry(struct gw_relay *r, struct gw_relay_queue *q, const struct 
         gw_backoff_delay_ms(q->attempt, o->backoff_base_ms, o->backoff_max_ms, &r->rng);
     unsigned ra = 0;
     if (a->retry_after[0] != '\0' &&
-        gw_backoff_retry_after(a->retry_after, (int64_t)time(NULL), &ra) == GW_OK) {
+        gw_backoff_retry_after(a->retry_after, gw_relay_clock_real_ms(r) / 1000, &ra) == GW_OK) {
         /* Past max_retry_ms every waiting call is dropped anyway. */
         ra = ra < o->max_retry_ms ? ra : o->max_retry_ms;
         delay = ra > delay ? ra : delay;
@@ -135,7 +135,7 @@ static void apply(struct gw_relay *r, struct gw_relay_queue *q, size_t k, enum s
         gw_relay_queue_consume(r, q, k);
         break;
     case SETTLE_RETRY:
-        on_retry(r, q, a, gw_relay_now_ns());
+        on_retry(r, q, a, gw_relay_clock_now(r));
         break;
     }
 }
@@ -180,7 +180,7 @@ static uint64_t budget_wait(struct gw_relay *r, uint64_t now)
 static void send_batch(struct gw_relay *r, struct gw_relay_queue *q, uint64_t now)
 {
     size_t k = gw_relay_queue_batch(r, q);
-    gw_relay_queue_body(&r->body, q, k);
+    gw_relay_queue_body(&r->body, q, k, gw_relay_clock_real_ms(r));
     struct gw_relay_post p = {
         .url = q->url,
         .write_key = q->write_key,
@@ -196,11 +196,13 @@ static void send_batch(struct gw_relay *r, struct gw_relay_queue *q, uint64_t no
     r->stats.requests++;
     r->stats.retries += q->attempt > 0;
     pthread_mutex_unlock(&r->lock);
+    uint64_t start = gw_relay_clock_now(r);
     if (gw_relay_client_post(r->client, &p, &r->answer) != GW_OK) {
         /* Transport failure: status 0, which the policy retries. */
         GW_ASSERT(r->answer.status == 0);
     }
-    uint64_t done = gw_relay_now_ns();
+    uint64_t done = gw_relay_clock_now(r);
+    gw_metrics_relay_request((double)(done - start) / GW_RELAY_NS_PER_SEC, k);
     enum settle how = decide(k, &r->answer);
     bool stored = settle_spool(r, q, k, how, &r->answer);
     pthread_mutex_lock(&r->lock);
@@ -300,19 +302,6 @@ static uint64_t next_action(struct gw_relay *r, uint64_t now, struct gw_relay_qu
     return wake;
 }
 
-static void wait_until(struct gw_relay *r, uint64_t when_ns)
-{
-    if (when_ns == GW_RELAY_NEVER) {
-        pthread_cond_wait(&r->cond, &r->lock);
-        return;
-    }
-    struct timespec ts = {
-        .tv_sec = (time_t)(when_ns / GW_RELAY_NS_PER_SEC),
-        .tv_nsec = (long)(when_ns % GW_RELAY_NS_PER_SEC),
-    };
-    pthread_cond_timedwait(&r->cond, &r->lock, &ts);
-}
-
 /* Reads the spool or gives up old calls when due; true when it did
  * something (and may have unlocked meanwhile). */
 static bool housekeep(struct gw_relay *r, uint64_t now)
@@ -329,7 +318,7 @@ void *gw_relay_sender_main(void *arg)
     struct gw_relay *r = arg;
     pthread_mutex_lock(&r->lock);
     for (;;) {
-        uint64_t now = gw_relay_now_ns();
+        uint64_t now = gw_relay_clock_now(r);
         if (r->stopping && now >= r->deadline_ns) {
             break;
         }
@@ -344,7 +333,7 @@ void *gw_relay_sender_main(void *arg)
             if (r->stopping && (wake == GW_RELAY_NEVER || wake >= r->deadline_ns)) {
                 break;
             }
-            wait_until(r, wake);
+            gw_relay_clock_wait(r, wake);
             continue;
         }
         uint64_t wait = budget_wait(r, now);
@@ -353,7 +342,7 @@ void *gw_relay_sender_main(void *arg)
         } else if (r->stopping && wait >= r->deadline_ns - now) {
             break;
         } else {
-            wait_until(r, now + wait);
+            gw_relay_clock_wait(r, now + wait);
         }
     }
     pthread_mutex_unlock(&r->lock);

@@ -42,6 +42,8 @@ struct mock_upstream {
     struct record *recs;
     size_t nrecs;
     size_t accepted; /* calls in delivered records */
+    int64_t (*clock)(void *arg); /* the clock of at_ms; NULL: mock_now_ms */
+    void *clock_arg;
 };
 
 /* One request, from its first callback to MHD's completion notice. */
@@ -135,6 +137,9 @@ static void record(struct mock_upstream *m, struct MHD_Connection *conn, const c
         .ncalls = count_calls(body),
     };
     pthread_mutex_lock(&m->lock);
+    if (m->clock != NULL) {
+        rec.req.at_ms = m->clock(m->clock_arg);
+    }
     x->reply = copy_reply(pick_reply(m, body));
     if (x->too_large) {
         free_reply(&x->reply);
@@ -269,6 +274,14 @@ static void on_request_completed(void *cls, struct MHD_Connection *conn, void **
     free_reply(&x->reply);
     free(x);
     *req_cls = NULL;
+}
+
+void mock_upstream_set_clock(struct mock_upstream *m, int64_t (*clock)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&m->lock);
+    m->clock = clock;
+    m->clock_arg = arg;
+    pthread_mutex_unlock(&m->lock);
 }
 
 struct mock_upstream *mock_upstream_start(void)

@@ -42,7 +42,7 @@ struct mock_request {
     char *content_type;   /* NULL when absent */
     char *body;           /* NUL-terminated */
     size_t body_len;
-    int64_t at_ms;        /* CLOCK_MONOTONIC ms when the request was complete */
+    int64_t at_ms;        /* when the request was complete: the mock's clock, in ms */
     int status;           /* what the mock answered */
 };
 
@@ -60,7 +60,12 @@ json_object *mock_upstream_accepted_calls(struct mock_upstream *m);
 /* Waits until at least n calls were accepted; false on timeout. */
 bool mock_upstream_wait_calls(struct mock_upstream *m, size_t n, unsigned timeout_ms);
 
-/* CLOCK_MONOTONIC in ms (the clock of at_ms). */
+/* CLOCK_MONOTONIC in ms (the clock of at_ms unless one is set). */
 int64_t mock_now_ms(void);
+
+/* Times at_ms with clock(arg) (thread-safe, called from the mock's
+ * threads) instead of mock_now_ms: a test that drives the client's notion
+ * of time sees arrivals on the same clock. NULL goes back to mock_now_ms. */
+void mock_upstream_set_clock(struct mock_upstream *m, int64_t (*clock)(void *arg), void *arg);
 
 #endif

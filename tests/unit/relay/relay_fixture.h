@@ -1,7 +1,7 @@
 /* relay_fixture.h -- what the relay's test files share: a Segment
  * stand-in, a temporary spool per test (removed in .fini, failure or not),
- * calls with distinct messageIds, and checks on what arrived. Included by
- * one test file per executable.
+ * a simulated clock for the relay, calls with distinct messageIds, and
+ * checks on what arrived. Included by one test file per executable.
  * SPDX-License-Identifier: MIT */
 #ifndef RELAY_FIXTURE_H
 #define RELAY_FIXTURE_H
@@ -10,8 +10,10 @@
 #include <criterion/hooks.h>
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "mock_upstream.h"
 #include "relay/relay.h"
@@ -31,6 +33,106 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 }
 
 #define WAIT_MS 15000 /* generous: a loaded 2-core machine, or valgrind */
+
+/* ---- the relay's clock: simulated time ----
+ *
+ * The relay reads time and waits only through its gw_relay_clock. Here
+ * time stands still but for two moves: in auto mode (the default) a timed
+ * wait of the relay jumps the clock to the wait's deadline at once, as if
+ * the relay had slept; in manual mode it waits (for a signal, or for the
+ * test to move the clock with clock_advance_ms). The stand-in stamps each
+ * request with this clock (ms since the test began), so tests assert
+ * order, counts and simulated delays, never wall-clock bounds. The
+ * transport stays real: libcurl's timeouts and the shutdown cut run on the
+ * real clock. */
+
+#define CLOCK_T0_NS (1000ULL * 1000000000ULL) /* any start, away from 0 */
+
+struct test_clock {
+    pthread_mutex_t mu;
+    uint64_t now_ns;
+    int64_t wall0_ms; /* the Unix time at CLOCK_T0_NS: when the test began */
+    bool manual;
+    pthread_cond_t *cond; /* the relay's, once it waited */
+    pthread_mutex_t *lock;
+};
+
+static struct test_clock tclock = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t tclock_mono(void *arg)
+{
+    struct test_clock *c = arg;
+    pthread_mutex_lock(&c->mu);
+    uint64_t now = c->now_ns;
+    pthread_mutex_unlock(&c->mu);
+    return now;
+}
+
+static int64_t tclock_real_ms(void *arg)
+{
+    struct test_clock *c = arg;
+    return c->wall0_ms + (int64_t)((tclock_mono(c) - CLOCK_T0_NS) / 1000000);
+}
+
+/* Called by the relay with its lock held. */
+static void tclock_wait(void *arg, pthread_cond_t *cond, pthread_mutex_t *lock, uint64_t deadline)
+{
+    struct test_clock *c = arg;
+    pthread_mutex_lock(&c->mu);
+    c->cond = cond;
+    c->lock = lock;
+    if (!c->manual && deadline != UINT64_MAX && c->now_ns < deadline) {
+        c->now_ns = deadline;
+    }
+    bool due = deadline != UINT64_MAX && c->now_ns >= deadline;
+    pthread_mutex_unlock(&c->mu);
+    if (!due) {
+        pthread_cond_wait(cond, lock);
+    }
+}
+
+/* Simulated ms since the test began: the stand-in's clock. */
+static int64_t clock_now_ms(void *arg)
+{
+    (void)arg;
+    return (int64_t)((tclock_mono(&tclock) - CLOCK_T0_NS) / 1000000);
+}
+
+/* Manual mode: time moves only with clock_advance_ms. */
+static inline void clock_manual(void)
+{
+    pthread_mutex_lock(&tclock.mu);
+    tclock.manual = true;
+    pthread_mutex_unlock(&tclock.mu);
+}
+
+/* Moves the clock on and wakes the relay to look at it. */
+static inline void clock_advance_ms(unsigned ms)
+{
+    pthread_mutex_lock(&tclock.mu);
+    tclock.now_ns += (uint64_t)ms * 1000000;
+    pthread_cond_t *cond = tclock.cond;
+    pthread_mutex_t *lock = tclock.lock;
+    pthread_mutex_unlock(&tclock.mu);
+    if (cond != NULL) {
+        pthread_mutex_lock(lock);
+        pthread_cond_broadcast(cond);
+        pthread_mutex_unlock(lock);
+    }
+}
+
+static void clock_reset(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    pthread_mutex_lock(&tclock.mu);
+    tclock.now_ns = CLOCK_T0_NS;
+    tclock.wall0_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    tclock.manual = false;
+    tclock.cond = NULL;
+    tclock.lock = NULL;
+    pthread_mutex_unlock(&tclock.mu);
+}
 
 static struct mock_upstream *mock;
 static struct gw_relay *relay;
@@ -55,8 +157,10 @@ static void setup(void)
     snprintf(spool_dir, sizeof(spool_dir), "/tmp/gwtest-relay-XXXXXX");
     cr_assert_not_null(mkdtemp(spool_dir), "mkdtemp: %s", strerror(errno));
     open_spool(0);
+    clock_reset();
     mock = mock_upstream_start();
     cr_assert_not_null(mock, "mock upstream did not start");
+    mock_upstream_set_clock(mock, clock_now_ms, NULL);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -79,15 +183,18 @@ static void teardown(void)
 
 TestSuite(relay, .init = setup, .fini = teardown, .timeout = 60);
 
-/* Defaults made quick: short flush, short backoff. */
+/* The defaults on the simulated clock; the transport timeout is real. */
 static inline struct gw_relay_opts quick_opts(void)
 {
     struct gw_relay_opts o;
     gw_relay_opts_init(&o);
-    o.flush_ms = 50;
     o.timeout_ms = 5000;
-    o.backoff_base_ms = 20;
-    o.backoff_max_ms = 200;
+    o.clock = (struct gw_relay_clock){
+        .mono_ns = tclock_mono,
+        .real_ms = tclock_real_ms,
+        .wait = tclock_wait,
+        .arg = &tclock,
+    };
     return o;
 }
 

@@ -68,7 +68,7 @@ Test(relay, memory_window_pages_calls_in_order, .timeout = 60)
     relay = gw_relay_create(&o, spool);
     submit("wk_test", cs.c, 60); /* all in the spool before the sender runs */
     cr_assert_eq(gw_relay_start(relay), GW_OK);
-    cr_assert(mock_upstream_wait_calls(mock, 60, 40000));
+    cr_assert(mock_upstream_wait_calls(mock, 60, WAIT_MS));
     struct gw_relay_stats st = stop_and_stats(5000, 0);
     int ids[60];
     for (int i = 0; i < 60; i++) {
@@ -97,7 +97,7 @@ Test(relay, a_spilled_queue_refills_in_order, .timeout = 60)
     submit("wk_B", b.c, 10);
     submit("wk_A", &a.c[25], 25);
     cr_assert_eq(gw_relay_start(relay), GW_OK);
-    cr_assert(mock_upstream_wait_calls(mock, 60, 40000));
+    cr_assert(mock_upstream_wait_calls(mock, 60, WAIT_MS));
     struct gw_relay_stats st = stop_and_stats(5000, 0);
     cr_assert_eq(st.relayed, 60);
     /* Each key's calls arrive in their order, whatever the spilling. */
@@ -116,26 +116,46 @@ Test(relay, a_spilled_queue_refills_in_order, .timeout = 60)
     cr_assert_eq(next_b, 10);
 }
 
+/* Waits (real time, no assertion on it) until the relay counted n
+ * failures of cause; false on timeout. */
+static bool wait_retried(unsigned cause, uint64_t n)
+{
+    int64_t until = mock_now_ms() + WAIT_MS;
+    struct gw_relay_stats st;
+    gw_relay_get_stats(relay, &st);
+    while (st.retried[cause] < n && mock_now_ms() < until) {
+        nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+        gw_relay_get_stats(relay, &st);
+    }
+    return st.retried[cause] >= n;
+}
+
 Test(relay, a_queue_in_backoff_does_not_hold_up_the_others, .timeout = 60)
 {
+    clock_manual(); /* time moves when the test says */
     struct calls slow;
     struct calls fast;
     fill(&slow, 40, "slow", 200);
     fill(&fast, 5, "fast", 0);
     struct gw_relay_opts o = quick_opts();
+    o.max_rps = 0;                                  /* no budget: time moves by hand */
     o.max_batch_bytes = 48 + 2 * slow.c[0].len + 1; /* two slow calls per batch */
     o.max_queue_bytes = 8 * slow.c[0].len;          /* the window: 8 slow calls */
-    /* wk_slow's first batch (the oldest head) gets a 503 and waits. */
+    /* wk_slow's first batch (the oldest head) gets a 503 and waits 60 s. */
     mock_upstream_push_reply(mock, (struct mock_reply){.status = 503, .retry_after = "60"});
     relay = gw_relay_create(&o, spool);
     submit("wk_slow", slow.c, 40);
     submit("wk_fast", fast.c, 5);
     cr_assert_eq(gw_relay_start(relay), GW_OK);
+    cr_assert(wait_retried(GW_RELAY_RETRY_503, 1), "the relay did not take the 503");
     /* The slow queue's backlog (40 calls) is far over the window; the
-     * fast calls behind it in the spool still go. */
+     * fast calls behind it in the spool still go, once their flush_ms has
+     * passed, while the slow queue waits out its Retry-After. */
+    clock_advance_ms(o.flush_ms);
     cr_assert(mock_upstream_wait_calls(mock, 5, WAIT_MS), "the fast queue was held up");
     cr_assert(wait_relayed(5, WAIT_MS));
     json_object *acc = mock_upstream_accepted_calls(mock);
+    cr_assert_eq(json_object_array_length(acc), 5);
     for (size_t j = 0; j < json_object_array_length(acc); j++) {
         cr_assert_eq(strncmp(message_id(acc, j), "fast-", 5), 0);
     }
@@ -143,7 +163,21 @@ Test(relay, a_queue_in_backoff_does_not_hold_up_the_others, .timeout = 60)
     struct gw_relay_stats st;
     gw_relay_get_stats(relay, &st);
     cr_assert_leq(st.memory_bytes, o.max_queue_bytes);
-    cr_assert_eq(gw_relay_stop(relay, 0), 40 - st.dropped);
+    /* Just short of the Retry-After: nothing more goes. Then past it. */
+    size_t sent = mock_upstream_count(mock);
+    clock_advance_ms(60000 - o.flush_ms - 1);
+    cr_assert_eq(mock_upstream_count(mock), sent);
+    clock_advance_ms(1);
+    cr_assert(mock_upstream_wait_calls(mock, 45, WAIT_MS), "the slow queue did not resume");
+    struct mock_request *first = mock_upstream_request(mock, 0);
+    struct mock_request *retry = mock_upstream_request(mock, sent);
+    cr_assert_eq(first->status, 503);
+    cr_assert_str_eq(retry->authorization, first->authorization);
+    cr_assert_geq(retry->at_ms - first->at_ms, 60000, "retried %lld ms after the 503",
+                  (long long)(retry->at_ms - first->at_ms));
+    mock_request_free(first);
+    mock_request_free(retry);
+    stop_and_stats(5000, 0);
 }
 
 Test(relay, too_large_calls_in_the_spool_go_to_the_dead_letters, .timeout = 30)
