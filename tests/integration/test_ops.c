@@ -94,6 +94,87 @@ Test(ops, metrics_count_known_traffic, .timeout = 60)
     mock_upstream_stop(up);
 }
 
+/* Fetches the metrics page until series reads want (the relay counts a
+ * batch once the stand-in answered it); returns the last page (new). */
+static char *metrics_when(struct gwt_gateway *gw, const char *series, double want)
+{
+    char *murl = gwt_url(gw, "/metrics");
+    char *page = NULL;
+    struct http_resp r;
+    for (int i = 0; i < 200; i++) {
+        cr_assert_eq(http_request("GET", murl, NULL, NULL, 0, &r), 200);
+        free(page);
+        page = gw_strdup(r.body);
+        http_resp_fini(&r);
+        if (sample(page, series) == want) {
+            break;
+        }
+        usleep(50000);
+    }
+    free(murl);
+    return page;
+}
+
+/* Calls in the batch of the stand-in's request i. */
+static size_t batch_calls(struct mock_upstream *up, size_t i)
+{
+    struct mock_request *req = mock_upstream_request(up, i);
+    cr_assert_not_null(req);
+    json_object *root = json_tokener_parse(req->body);
+    json_object *batch = NULL;
+    cr_assert(json_object_object_get_ex(root, "batch", &batch), "%s", req->body);
+    size_t n = json_object_array_length(batch);
+    json_object_put(root);
+    mock_request_free(req);
+    return n;
+}
+
+Test(ops, relay_histograms_count_requests_and_calls, .timeout = 60)
+{
+    struct mock_upstream *up = mock_upstream_start();
+    cr_assert_not_null(up);
+    /* Two requests of 7 calls, one batch each (flush_ms gathers each
+     * request's calls); the first batch fails once and is sent again. */
+    struct gwt_opts o = {.endpoint = mock_upstream_endpoint(up), .write_key = "wk_h"};
+    mock_upstream_push_reply(up, (struct mock_reply){.status = 500});
+    struct gwt_gateway *gw = gwt_gateway_start(&o);
+    char *good = gwt_read("sendgrid/email_events.user_id.json", NULL);
+    char *url = gwt_url(gw, "/webhooks/sendgrid");
+    struct http_resp r;
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(http_request("POST", url, json_ct, good, strlen(good), &r), 200);
+        http_resp_fini(&r);
+        cr_assert(mock_upstream_wait_calls(up, 7 * (size_t)(i + 1), 10000));
+    }
+    char *page = metrics_when(gw, "sourcegate_relayed_total", 14);
+    size_t requests = mock_upstream_count(up);
+    size_t calls = 0;
+    for (size_t i = 0; i < requests; i++) {
+        calls += batch_calls(up, i);
+    }
+    cr_assert_geq(requests, 3, "a retry and two batches at least");
+    cr_expect_eq(calls, 14 + batch_calls(up, 0), "the failed batch counts twice");
+    cr_expect_eq(sample(page, "sourcegate_relay_duration_seconds_count"), (double)requests, "%s",
+                 page);
+    cr_expect_eq(sample(page, "sourcegate_relay_duration_seconds_bucket{le=\"+Inf\"}"),
+                 (double)requests);
+    cr_expect_gt(sample(page, "sourcegate_relay_duration_seconds_sum"), 0);
+    cr_expect_eq(sample(page, "sourcegate_batch_calls_count"), (double)requests);
+    cr_expect_eq(sample(page, "sourcegate_batch_calls_sum"), (double)calls);
+    /* Every batch here is under 25 calls and over 5. */
+    cr_expect_eq(sample(page, "sourcegate_batch_calls_bucket{le=\"5\"}"), 0);
+    cr_expect_eq(sample(page, "sourcegate_batch_calls_bucket{le=\"25\"}"), (double)requests);
+    cr_expect_eq(sample(page, "sourcegate_relay_requests_total{status=\"500\"}"), 1);
+    cr_expect_eq(sample(page, "sourcegate_relay_requests_total{status=\"done\"}"),
+                 (double)requests - 1);
+    cr_expect_eq(sample(page, "sourcegate_spool_failures_total{cause=\"full\"}"), 0);
+    free(page);
+    free(url);
+    free(good);
+    gwt_gateway_stop(gw);
+    mock_upstream_stop(up);
+}
+
 /* ---- the real binary ---- */
 
 static struct gwt_proc proc;
