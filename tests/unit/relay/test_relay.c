@@ -4,6 +4,9 @@
  * SPDX-License-Identifier: MIT */
 #include "relay_fixture.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include "metrics.h"
 
 static bool valid_sent_at(const char *s)
@@ -439,6 +442,36 @@ Test(relay, spool_full_and_shutdown_keep_their_cause, .timeout = 10)
     cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"shutdown\"}"), 1);
     cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"io\"}"), 0);
     cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"disk_full\"}"), 0);
+}
+
+Test(relay, a_spool_write_error_is_io_and_passes, .timeout = 10)
+{
+    gw_metrics_reset();
+    struct gw_relay_opts o = quick_opts();
+    relay = gw_relay_create(&o, spool); /* not started */
+    const char *ep = "http://127.0.0.1:9/v1";
+    static char big[300000];
+    int n = snprintf(big, sizeof(big), "{\"type\":\"track\",\"properties\":{\"pad\":\"%*s\"}}",
+                     250000, "");
+    cr_assert(n > 0 && (size_t)n < sizeof(big));
+    struct gw_relay_call call = {.json = big, .len = (size_t)n};
+    /* A file size limit fails the spool's write (EFBIG) as a failing disk
+     * would; SIGXFSZ ignored, the write just fails. */
+    struct rlimit old;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit low = {.rlim_cur = 100000, .rlim_max = old.rlim_max};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &low), 0);
+    enum gw_rc rc = gw_relay_submit(relay, "wk_test", ep, &call, 1);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_assert_eq(rc, GW_ERR_IO, "rc %s", gw_rc_str(rc));
+    cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"io\"}"), 1);
+    cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"full\"}"), 0);
+    cr_assert_eq(spool_depth(), 0, "nothing was queued");
+    /* The limit gone, the spool takes calls again. */
+    cr_assert_eq(gw_relay_submit(relay, "wk_test", ep, &call, 1), GW_OK);
+    cr_assert_eq(spool_depth(), 1);
+    cr_assert_eq(metric("sourcegate_spool_failures_total{cause=\"io\"}"), 1);
 }
 
 Test(relay, rejects_bad_calls, .timeout = 10)
