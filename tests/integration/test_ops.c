@@ -13,6 +13,7 @@
 
 #include "gw_test.h"
 #include "mem.h"
+#include "metrics.h"
 #include "mock_upstream.h"
 
 static const char *const json_ct[] = {"Content-Type: application/json", NULL};
@@ -173,6 +174,77 @@ Test(ops, relay_histograms_count_requests_and_calls, .timeout = 60)
     free(good);
     gwt_gateway_stop(gw);
     mock_upstream_stop(up);
+}
+
+#define COUNTERS 4
+#define COUNTS 20000
+
+static void *count_requests(void *arg)
+{
+    (void)arg;
+    unsigned slot = gw_metrics_source("stripe");
+    for (int i = 0; i < COUNTS; i++) {
+        gw_metrics_request_at(slot, 200, 0.001);
+        gw_metrics_request("github", NULL, i % 2 == 0 ? 200 : 401, 0.002);
+        gw_metrics_events("github", 2, 1, 0);
+        gw_metrics_violation("required");
+    }
+    return NULL;
+}
+
+Test(ops, metrics_exact_under_threads_and_labels_bounded, .timeout = 60)
+{
+    gw_metrics_reset();
+    /* As at load: the sources resolved first. */
+    cr_assert_eq(gw_metrics_source("stripe"), 0);
+    cr_assert_eq(gw_metrics_source("github"), 1);
+    cr_assert_eq(gw_metrics_source("stripe"), 0);
+    pthread_t t[COUNTERS];
+    for (int i = 0; i < COUNTERS; i++) {
+        cr_assert_eq(pthread_create(&t[i], NULL, count_requests, NULL), 0);
+    }
+    /* Meanwhile, more names than the table holds, and names no label may
+     * carry: they count as "unknown". */
+    char name[32];
+    for (int i = 0; i < GW_METRICS_MAX_NAMES + 6; i++) {
+        snprintf(name, sizeof(name), "src-%d", i);
+        gw_metrics_request(name, NULL, 404, 0.01);
+    }
+    gw_metrics_request("Bad\"Name", NULL, 404, 0.01);
+    gw_metrics_request(NULL, NULL, 404, 0.01);
+    gw_metrics_request(NULL, "batch", 200, 0.01);
+    for (int i = 0; i < COUNTERS; i++) {
+        pthread_join(t[i], NULL);
+    }
+    char *page = gw_metrics_render(NULL);
+    double n = COUNTERS * COUNTS;
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"stripe\",status=\"200\"}"), n,
+                 "%s", page);
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"github\",status=\"200\"}"),
+                 n / 2);
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"github\",status=\"401\"}"),
+                 n / 2);
+    cr_expect_eq(sample(page, "sourcegate_events_total{source=\"github\",outcome=\"accepted\"}"),
+                 2 * n);
+    cr_expect_eq(sample(page, "sourcegate_events_total{source=\"github\",outcome=\"ignored\"}"),
+                 n);
+    cr_expect_eq(sample(page, "sourcegate_events_total{source=\"github\",outcome=\"rejected\"}"),
+                 -1, "a series never counted is not shown");
+    cr_expect_eq(sample(page, "sourcegate_violations_total{rule=\"required\"}"), n);
+    cr_expect_eq(sample(page, "sourcegate_request_duration_seconds_count"),
+                 2 * n + GW_METRICS_MAX_NAMES + 6 + 3);
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"api\",endpoint=\"batch\","
+                              "status=\"200\"}"),
+                 1);
+    /* 64 names fit, "stripe" and "github" first: src-0 to src-61. */
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"src-0\",status=\"404\"}"), 1);
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"src-61\",status=\"404\"}"), 1);
+    cr_expect_eq(sample(page, "sourcegate_requests_total{source=\"unknown\",status=\"404\"}"),
+                 8 + 2, "src-62 to src-69, the bad name and NULL");
+    cr_expect_null(strstr(page, "Bad"), "a name that is not a slug makes no label");
+    cr_expect_null(strstr(page, "src-69"), "past the table, no new label");
+    cr_expect_null(strstr(page, "sourcegate_relayed_total"), "no relay, no relay figures");
+    free(page);
 }
 
 /* ---- the real binary ---- */
