@@ -581,3 +581,56 @@ Test(apply, received_at_is_the_clock_when_unset)
     json_object_put(calls);
     json_object_put(viol);
 }
+
+/* Stripe: a Checkout payment is one Order Completed whichever of its two
+ * events arrives first: the session's and the charge's share the messageId
+ * of the PaymentIntent; invoice.paid and invoice.payment_succeeded share the
+ * invoice's. */
+static json_object *stripe_first_call(const struct gw_source *src, const char *rel,
+                                      const char *customer)
+{
+    char *body = gwt_read(rel, NULL);
+    json_object *ev = json_tokener_parse(body);
+    free(body);
+    cr_assert_not_null(ev, "%s", rel);
+    if (customer != NULL) {
+        json_object *obj = json_object_object_get(json_object_object_get(ev, "data"), "object");
+        json_object_object_add(obj, "customer", json_object_new_string(customer));
+    }
+    json_object *calls = json_object_new_array();
+    json_object *viol = json_object_new_array();
+    struct gw_map_input in = {.body = ev, .received_at = 1};
+    bool ignored = false;
+    cr_assert_eq(gw_source_apply(src, &in, ev, 0, calls, viol, &ignored), GW_OK, "%s: %s", rel,
+                 json_object_to_json_string(viol));
+    cr_assert_eq(json_object_array_length(calls), 1, "%s", rel);
+    json_object *c = json_object_get(json_object_array_get_idx(calls, 0));
+    json_object_put(calls);
+    json_object_put(viol);
+    json_object_put(ev);
+    return c;
+}
+
+Test(apply, stripe_counts_each_payment_and_invoice_once)
+{
+    struct gw_ruleset *rs = gwt_load_shipped();
+    const struct gw_source *src = gw_ruleset_find(rs, "stripe");
+    json_object *session = stripe_first_call(src, "golden/stripe/checkout.session.completed.guest.body",
+                                             NULL);
+    json_object *charge = stripe_first_call(
+        src, "golden/stripe/charge.succeeded.checkout_guest.ignored.body", "cus_RMhKx2LkdIwHu7");
+    cr_expect_str_eq(str_at(session, "messageId"), str_at(charge, "messageId"));
+    cr_expect_str_eq(str_at(session, "event"), str_at(charge, "event"));
+    cr_expect_str_eq(str_at(session, "properties.total"), str_at(charge, "properties.total"));
+    cr_expect_str_eq(str_at(session, "userId"), "\"user_8a2f41\"");
+    json_object *paid = stripe_first_call(src, "golden/stripe/invoice.paid.body", NULL);
+    json_object *succeeded =
+        stripe_first_call(src, "golden/stripe/invoice.payment_succeeded.body", NULL);
+    cr_expect_str_eq(str_at(paid, "messageId"), str_at(succeeded, "messageId"));
+    cr_expect_str_eq(str_at(paid, "properties"), str_at(succeeded, "properties"));
+    json_object_put(session);
+    json_object_put(charge);
+    json_object_put(paid);
+    json_object_put(succeeded);
+    gw_ruleset_destroy(rs);
+}
