@@ -110,8 +110,13 @@ static json_object *eval_pair(const struct gw_value *v, const struct gw_map_inpu
                          : gw_casing_convert(v->key_casing, text);
     json_object *out = NULL;
     if (name[0] != '\0') {
+        /* a rename may nest ("company.name"); a key from the payload never */
         out = json_object_new_object();
-        json_object_object_add(out, name, val);
+        if (renamed != NULL) {
+            gw_json_set_path(out, name, val);
+        } else {
+            json_object_object_add(out, name, val);
+        }
     } else {
         json_object_put(val);
     }

@@ -140,8 +140,8 @@ static bool compile_reduce(const struct gw_node *n, enum gw_value_kind kind, con
 }
 
 /* { key: K, value: V, keys: {their: ours} }: an object of one member named
- * by the payload; K is renamed by `keys`, else put in the source's key
- * casing. */
+ * by the payload; K is renamed by `keys` (a dotted new name nests), else put
+ * in the source's key casing. */
 static bool compile_pair(const struct gw_node *node, const char *what, struct gw_value *out,
                          struct gw_diag *diag)
 {
