@@ -634,3 +634,23 @@ Test(apply, stripe_counts_each_payment_and_invoice_once)
     json_object_put(succeeded);
     gw_ruleset_destroy(rs);
 }
+
+Test(apply, key_value_pairs_follow_a_camel_case_source)
+{
+    static const char y[] = "source: acme\n"
+                            "integration: { name: acme, version: 1.0.0 }\n"
+                            "casing: { keys: camelCase }\n"
+                            "events:\n"
+                            "  - identify: true\n"
+                            "    set:\n"
+                            "      userId: { const: u }\n"
+                            "      traits: { key: name, value: value }\n";
+    enum gw_rc rc;
+    json_object *viol;
+    json_object *calls = apply_at(y, "{\"name\":\"job_title\",\"value\":\"CTO\"}", 1, &rc, &viol);
+    cr_expect_eq(rc, GW_OK);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(calls, 0), "traits"),
+                     "{\"jobTitle\":\"CTO\"}");
+    json_object_put(calls);
+    json_object_put(viol);
+}
