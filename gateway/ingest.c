@@ -108,7 +108,7 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
     size_t cap = n ? n : 1;
     size_t *origin = gw_calloc(cap, sizeof(*origin)); /* webhook event of each call */
     struct gw_map_input in = {.body = body, .header = req->header, .query = req->query,
-                              .arg = req->arg};
+                              .arg = req->arg, .received_at = req->received_ms};
     for (size_t i = 0; i < n; i++) {
         bool ignored = false;
         size_t before = json_object_array_length(res->events);

@@ -38,6 +38,7 @@ struct gw_ingest_req {
     bool skip_signature;   /* a replay: the signature was checked when it arrived */
     bool replay;           /* a replay: a refusal is not stored again */
     int64_t now;           /* unix seconds, for signature windows; 0: the clock */
+    int64_t received_ms;   /* unix ms the request arrived, for rules; 0: now */
     /* Returns new JSON object text of the request's headers but credentials,
      * to keep a refused request for replay; NULL when there is no way. */
     char *(*headers_json)(void *arg);

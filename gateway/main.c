@@ -33,7 +33,8 @@
 
 static const char usage[] =
     "usage: sourcegate [serve] [flags]                run the daemon\n"
-    "       sourcegate check --source NAME [--header 'K: V']... [--query 'k=v&...'] FILE\n"
+    "       sourcegate check --source NAME [--header 'K: V']... [--query 'k=v&...']\n"
+    "                        [--received-at T] FILE\n"
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
@@ -65,6 +66,7 @@ struct cli {
     size_t n_headers;
     const char *query; /* check: the query string, "k=v&k2=v2" */
     const char *since; /* replay */
+    const char *received_at; /* check: $received_at, unix seconds or ISO-8601 */
     bool dead_letters; /* replay */
     struct gw_form_pair *query_pairs;
     size_t n_query;
@@ -114,7 +116,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         }
         bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
                      strcmp(name, "header") == 0 || strcmp(name, "query") == 0 ||
-                     strcmp(name, "since") == 0;
+                     strcmp(name, "since") == 0 || strcmp(name, "received-at") == 0;
         if (!known && !local) {
             return usage_error("unknown flag %s", a);
         }
@@ -133,6 +135,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
             cli->query = val;
         } else if (strcmp(name, "since") == 0) {
             cli->since = val;
+        } else if (strcmp(name, "received-at") == 0) {
+            cli->received_at = val;
         } else if (strcmp(name, "header") == 0) {
             if (cli->n_headers == MAX_HEADERS) {
                 return usage_error("too many --header flags%s", "");
@@ -431,9 +435,15 @@ static int check(const struct gw_config *cfg, struct cli *cli)
         gw_buf_fini(&body);
         return usage_error("--query '%s' is not a query string (k=v&k2=v2)", cli->query);
     }
+    int64_t received_ms = cli->received_at ? parse_since(cli->received_at) : 0;
+    if (received_ms < 0) {
+        gw_ruleset_destroy(rs);
+        gw_buf_fini(&body);
+        return usage_error("--received-at '%s' is not unix seconds or ISO-8601", cli->received_at);
+    }
     struct gw_ingest_req req = {.source = cli->source, .body = gw_buf_str(&body),
                                 .len = body.len, .dry_run = true, .header = cli_header,
-                                .query = cli_query, .arg = cli};
+                                .query = cli_query, .arg = cli, .received_ms = received_ms};
     struct gw_ingest_res res;
     gw_ingest_run(&ing, &req, &res);
     json_object *rep = gw_ingest_report(&res);

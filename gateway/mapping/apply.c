@@ -99,6 +99,10 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
         return json_object_get(v->constant);
     case GW_VALUE_EACH:
         return eval_each(v, in, event, why);
+    case GW_VALUE_COUNT:
+    case GW_VALUE_SUM:
+    case GW_VALUE_PAIR:
+        return gw_value_reduce(v, in, event, why);
     case GW_VALUE_FIRST:
         for (size_t i = 0; i < v->n_alts; i++) {
             json_object *x = gw_value_eval(&v->alts[i], in, event, why);
@@ -141,7 +145,7 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
     }
     if (x != NULL && v->as != NULL) {
         json_object *y = NULL;
-        bool ok = v->as->exec(x, &y, why);
+        bool ok = gw_value_transform(v, x, in, event, &y, why);
         json_object_put(x);
         if (!ok) {
             return NULL;
@@ -277,8 +281,10 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
                                const struct gw_rule *r, size_t k)
 {
     const char *why = NULL;
-    json_object *mid = src->has_message_id ? gw_value_eval(&src->message_id, b->in, b->event, &why)
-                                           : NULL;
+    const struct gw_value *mv = r->has_message_id   ? &r->message_id
+                                : src->has_message_id ? &src->message_id
+                                                      : NULL;
+    json_object *mid = mv ? gw_value_eval(mv, b->in, b->event, &why) : NULL;
     const char *text = gw_json_scalar_text(mid);
     json_object *base = text ? json_object_new_string(text) : gw_json_digest_id(src->name, b->event);
     json_object_put(mid);

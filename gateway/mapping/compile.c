@@ -241,7 +241,7 @@ static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct g
     static const char *const keys[] = {"when",   "track",      "identify", "page",
                                        "screen", "group",      "alias",    "emit",
                                        "ignore", "properties", "traits",   "context",
-                                       "set",    "description", NULL};
+                                       "set",    "description", "message_id", NULL};
     memset(r, 0, sizeof(*r));
     r->line = node->line;
     if (!gw_schema_keys(diag, node, "an event rule", keys)) {
@@ -259,6 +259,15 @@ static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct g
         return false;
     }
     r->description = desc ? gw_strdup(desc) : NULL;
+    const struct gw_node *mid = gw_node_get(node, "message_id");
+    if (mid != NULL && r->ignore) {
+        gw_diag_error(diag, mid, "a rule with 'ignore: true' emits no call to give a message_id");
+        return false;
+    }
+    if (mid != NULL) {
+        r->has_message_id = gw_compile_value(mid, "'message_id'", &r->message_id, diag);
+        ok = r->has_message_id && ok;
+    }
     if (r->ignore) {
         if (node->n > (size_t)(1 + (when != NULL) + (desc != NULL))) {
             gw_diag_error(diag, node, "a rule with 'ignore: true' takes only 'when'");
@@ -274,7 +283,8 @@ static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct g
     }
     for (size_t i = 0; i < node->n; i++) {
         const char *k = node->keys[i]->scalar;
-        if (strcmp(k, "when") != 0 && strcmp(k, "emit") != 0 && strcmp(k, "description") != 0) {
+        if (strcmp(k, "when") != 0 && strcmp(k, "emit") != 0 && strcmp(k, "description") != 0 &&
+            strcmp(k, "message_id") != 0) {
             gw_diag_error(diag, node->keys[i], "'%s' belongs inside a call of 'emit'", k);
             ok = false;
         }
@@ -290,6 +300,7 @@ static void rule_fini(struct gw_rule *r)
     free(r->when);
     free(r->when_text);
     free(r->description);
+    gw_value_fini(&r->message_id);
     for (size_t i = 0; i < r->n_calls; i++) {
         call_fini(&r->calls[i]);
     }
@@ -585,6 +596,24 @@ static bool compile_header(const struct gw_node *root, struct gw_source *src,
     return ok;
 }
 
+/* {key:, value:} pairs name their member in the source's key casing, which
+ * is known once the whole file is read. */
+static void set_key_casing(struct gw_source *src)
+{
+    enum gw_casing c = src->spec.key_casing;
+    for (size_t i = 0; i < src->n_common; i++) {
+        gw_value_set_key_casing(&src->common[i].value, c);
+    }
+    for (size_t i = 0; i < src->n_rules; i++) {
+        for (size_t k = 0; k < src->rules[i].n_calls; k++) {
+            struct gw_call_tpl *call = &src->rules[i].calls[k];
+            for (size_t t = 0; t < call->n_targets; t++) {
+                gw_value_set_key_casing(&call->targets[t].value, c);
+            }
+        }
+    }
+}
+
 struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *diag)
 {
     static const char *const keys[] = {"source",   "description", "integration",     "body",
@@ -614,6 +643,7 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
         ok = compile_events(root, src, diag) && ok;
     }
     src->spec.integration = src->integration_name;
+    set_key_casing(src);
     if (!ok) {
         gw_source_free(src);
         return NULL;

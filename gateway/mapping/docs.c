@@ -47,12 +47,30 @@ static void describe_value(struct gw_buf *b, const struct gw_value *v)
         }
         add(b, "}");
         break;
+    case GW_VALUE_COUNT:
+        add(b, "the number of `%s`", v->path.text);
+        break;
+    case GW_VALUE_SUM:
+        add(b, "the sum of `%s`", v->path.text);
+        break;
+    case GW_VALUE_PAIR:
+        add(b, "{");
+        describe_value(b, &v->alts[0]);
+        add(b, ": ");
+        describe_value(b, &v->alts[1]);
+        add(b, "} (the key in %s%s)", gw_casing_name(v->key_casing),
+            v->keys ? ", some renamed by a table" : "");
+        break;
     }
     if (v->table != NULL) {
         add(b, " mapped by a table");
     }
     if (v->as != NULL) {
         add(b, " as %s", v->as->name);
+    }
+    if (v->arg != NULL) {
+        add(b, " of currency ");
+        describe_value(b, v->arg);
     }
 }
 
@@ -166,6 +184,25 @@ static void events(struct gw_buf *b, const struct gw_source *src)
         src->unmatched_reject ? "rejected (422, rule `unplanned`)" : "acknowledged and ignored");
 }
 
+/* The events the rules ignore on purpose, each with its reason: what a
+ * reader looks for when an event does not show up in Segment. */
+static void ignored(struct gw_buf *b, const struct gw_source *src)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < src->n_rules; i++) {
+        const struct gw_rule *r = &src->rules[i];
+        if (!r->ignore) {
+            continue;
+        }
+        if (n++ == 0) {
+            add(b, "\n## Ignored on purpose\n\nThese events are acknowledged (so %s does "
+                   "not retry them) and counted, but not relayed:\n\n", src->name);
+        }
+        add(b, "- %s%s%s\n", r->when_text && r->when_text[0] ? r->when_text : "any event",
+            r->description ? ": " : "", r->description ? r->description : "");
+    }
+}
+
 char *gw_source_docs(const struct gw_source *src)
 {
     struct gw_buf b;
@@ -173,5 +210,6 @@ char *gw_source_docs(const struct gw_source *src)
     header(&b, src);
     identity(&b, src);
     events(&b, src);
+    ignored(&b, src);
     return gw_buf_detach(&b);
 }

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../decode.h"
 #include "../rc.h"
@@ -69,6 +70,7 @@ struct gw_map_input {
     const char *(*header)(void *arg, const char *name); /* NULL when absent */
     const char *(*query)(void *arg, const char *name);
     void *arg;
+    int64_t received_at; /* unix ms when the request arrived ($received_at); 0: now */
 };
 
 /* Applies src to one event (borrowed). Appends the calls it emits (new objects)

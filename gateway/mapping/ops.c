@@ -37,8 +37,7 @@ static bool to_double(json_object *in, double *out)
     return true;
 }
 
-/* Formats ms since the epoch as 2006-01-02T15:04:05.000Z. */
-static json_object *iso_from_ms(long double ms)
+json_object *gw_iso8601_from_ms(long double ms)
 {
     long double secs = floorl(ms / 1000.0L);
     time_t t = (time_t)secs;
@@ -64,7 +63,7 @@ static bool op_unix_seconds(json_object *in, json_object **out, const char **why
     if (!to_double(in, &v) || v < 0 || v > 253402300799.0) {
         return false;
     }
-    *out = iso_from_ms((long double)v * 1000.0L);
+    *out = gw_iso8601_from_ms((long double)v * 1000.0L);
     return *out != NULL;
 }
 
@@ -75,7 +74,7 @@ static bool op_unix_ms(json_object *in, json_object **out, const char **why)
     if (!to_double(in, &v) || v < 0 || v > 253402300799000.0) {
         return false;
     }
-    *out = iso_from_ms((long double)v);
+    *out = gw_iso8601_from_ms((long double)v);
     return *out != NULL;
 }
 
@@ -126,7 +125,7 @@ static bool op_iso8601(json_object *in, json_object **out, const char **why)
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     time_t t = timegm(&tm) - off;
-    *out = iso_from_ms((long double)t * 1000.0L + (long double)frac * 1000.0L);
+    *out = gw_iso8601_from_ms((long double)t * 1000.0L + (long double)frac * 1000.0L);
     return *out != NULL;
 }
 
@@ -301,21 +300,42 @@ static bool op_json(json_object *in, json_object **out, const char **why)
     return gw_json_parse(s, strlen(s), 32, out, err, sizeof(err)) == GW_OK;
 }
 
+/* Amounts in minor units, by the currency named by the value's `currency`. */
+static bool op_minor_units(json_object *in, json_object *cur, json_object **out,
+                           const char **why)
+{
+    return gw_currency_units(in, cur, false, out, why);
+}
+
+static bool op_stripe_amount(json_object *in, json_object *cur, json_object **out,
+                             const char **why)
+{
+    return gw_currency_units(in, cur, true, out, why);
+}
+
 static const struct gw_transform transforms[] = {
-    {"unix-seconds", op_unix_seconds, "unix time in seconds -> ISO-8601 UTC"},
-    {"unix-ms", op_unix_ms, "unix time in milliseconds -> ISO-8601 UTC"},
-    {"iso8601", op_iso8601, "a date-time with any offset -> ISO-8601 UTC"},
-    {"string", op_string, "number or boolean -> its text"},
-    {"number", op_number, "numeric string -> number"},
-    {"integer", op_integer, "numeric string -> whole number"},
-    {"boolean", op_boolean, "\"true\"/\"false\"/1/0 -> boolean"},
-    {"cents", op_cents, "an amount in cents -> the amount in units (1999 -> 19.99)"},
-    {"lowercase", op_lower, "text -> lowercase"},
-    {"uppercase", op_upper, "text -> UPPERCASE"},
-    {"proper-case", op_proper, "text -> Proper Case (orders/create -> Orders Create)"},
-    {"snake-case", op_snake, "text -> snake_case"},
-    {"snake-keys", op_snake_keys, "an object copied with every key in snake_case"},
-    {"json", op_json, "a string holding JSON -> the JSON value"},
+    {"unix-seconds", op_unix_seconds, "unix time in seconds -> ISO-8601 UTC", NULL, NULL},
+    {"unix-ms", op_unix_ms, "unix time in milliseconds -> ISO-8601 UTC", NULL, NULL},
+    {"iso8601", op_iso8601, "a date-time with any offset -> ISO-8601 UTC", NULL, NULL},
+    {"string", op_string, "number or boolean -> its text", NULL, NULL},
+    {"number", op_number, "numeric string -> number", NULL, NULL},
+    {"integer", op_integer, "numeric string -> whole number", NULL, NULL},
+    {"boolean", op_boolean, "\"true\"/\"false\"/1/0 -> boolean", NULL, NULL},
+    {"cents", op_cents, "an amount in cents -> the amount in units (1999 -> 19.99)", NULL, NULL},
+    {"lowercase", op_lower, "text -> lowercase", NULL, NULL},
+    {"uppercase", op_upper, "text -> UPPERCASE", NULL, NULL},
+    {"proper-case", op_proper, "text -> Proper Case (orders/create -> Orders Create)", NULL, NULL},
+    {"snake-case", op_snake, "text -> snake_case", NULL, NULL},
+    {"snake-keys", op_snake_keys, "an object copied with every key in snake_case", NULL, NULL},
+    {"json", op_json, "a string holding JSON -> the JSON value", NULL, NULL},
+    {"minor-units", NULL,
+     "an amount in the minor unit of `currency` (ISO 4217) -> units (1999 USD -> 19.99, "
+     "1999 JPY -> 1999, 1999 KWD -> 1.999)",
+     "currency", op_minor_units},
+    {"stripe-amount", NULL,
+     "a Stripe amount of `currency` -> units: minor-units with Stripe's documented exceptions "
+     "(ISK in hundredths)",
+     "currency", op_stripe_amount},
 };
 
 const struct gw_transform *gw_transform_find(const char *name)

@@ -1,10 +1,14 @@
 /* path.c -- path expressions over json-c values, compiled once:
- * "a.b[0].c", "items[*].id", "$body.x", "$header.X-GitHub-Event", "$query.topic".
+ * "a.b[0].c", "items[*].id", "lines[?type=subscription].id" (the first
+ * element whose member has the value), "lines[*?type=subscription].id"
+ * (every such element), "$body.x", "$header.X-GitHub-Event", "$query.topic",
+ * "$received_at".
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../json.h"
 #include "../mem.h"
@@ -19,10 +23,58 @@ static void push_seg(struct gw_path *p, struct gw_path_seg seg)
     }
 }
 
-/* Parses "[N]", "[*]" or "[\"key\"]" at *s; advances *s. */
+/* Parses the filter "k.k2=v]" or "k=\"v\"]" at c into seg; returns the end. */
+static const char *parse_filter(const char *c, struct gw_path_seg *seg, const char **err)
+{
+    const char *eq = c + strcspn(c, "=]");
+    if (*eq != '=' || eq == c) {
+        *err = "a filter is [?member=value]";
+        return NULL;
+    }
+    for (const char *k = c; k < eq;) {
+        size_t len = strcspn(k, ".=");
+        if (len == 0 || (k[len] == '.' && k + len + 1 == eq)) {
+            *err = "empty member name in a filter";
+            return NULL;
+        }
+        seg->fkeys = gw_realloc(seg->fkeys, (seg->n_fkeys + 1) * sizeof(*seg->fkeys));
+        seg->fkeys[seg->n_fkeys++] = gw_strndup(k, len);
+        k += len + (k[len] == '.');
+    }
+    const char *v = eq + 1;
+    const char *end = NULL;
+    if (*v == '"') {
+        end = strchr(v + 1, '"');
+        if (end == NULL || end[1] != ']') {
+            *err = "unterminated \"value\" in a filter";
+            return NULL;
+        }
+        seg->fvalue = gw_strndup(v + 1, (size_t)(end - v - 1));
+        return end + 2;
+    }
+    end = strchr(v, ']');
+    if (end == NULL) {
+        *err = "unterminated [?filter]";
+        return NULL;
+    }
+    seg->fvalue = gw_strndup(v, (size_t)(end - v));
+    return end + 1;
+}
+
+/* Parses "[N]", "[*]", "[\"key\"]", "[?k=v]" or "[*?k=v]" at *s; advances *s. */
 static bool parse_bracket(const char **s, struct gw_path *p, const char **err)
 {
     const char *c = *s + 1;
+    if (*c == '?' || (*c == '*' && c[1] == '?')) {
+        struct gw_path_seg seg = {.filter = true, .wildcard = *c == '*'};
+        const char *end = parse_filter(c + 1 + (*c == '*'), &seg, err);
+        push_seg(p, seg); /* freed with the path, also on error */
+        if (end == NULL) {
+            return false;
+        }
+        *s = end;
+        return true;
+    }
     if (*c == '*' && c[1] == ']') {
         push_seg(p, (struct gw_path_seg){.wildcard = true});
         *s = c + 2;
@@ -39,7 +91,7 @@ static bool parse_bracket(const char **s, struct gw_path *p, const char **err)
         return true;
     }
     if (!isdigit((unsigned char)*c)) {
-        *err = "expected an index, * or a quoted key inside [ ]";
+        *err = "expected an index, *, ?filter or a quoted key inside [ ]";
         return false;
     }
     char *end = NULL;
@@ -103,8 +155,10 @@ static bool parse_root(const char **s, struct gw_path *p, const char **err)
     static const struct {
         const char *prefix;
         enum gw_path_root root;
-    } roots[] = {{"$header.", GW_PATH_HEADER}, {"$query.", GW_PATH_QUERY}, {"$body.", GW_PATH_BODY},
-                 {"$body", GW_PATH_BODY},      {"$.", GW_PATH_EVENT},     {"$", GW_PATH_EVENT}};
+    } roots[] = {{"$header.", GW_PATH_HEADER},          {"$query.", GW_PATH_QUERY},
+                 {"$received_at", GW_PATH_RECEIVED_AT}, {"$body.", GW_PATH_BODY},
+                 {"$body", GW_PATH_BODY},               {"$.", GW_PATH_EVENT},
+                 {"$", GW_PATH_EVENT}};
     if (**s != '$') {
         p->root = GW_PATH_EVENT;
         return true;
@@ -117,7 +171,7 @@ static bool parse_root(const char **s, struct gw_path *p, const char **err)
             return true;
         }
     }
-    *err = "a path may start with $header., $query., $body. or $. only";
+    *err = "a path may start with $header., $query., $body., $received_at or $. only";
     return false;
 }
 
@@ -138,6 +192,9 @@ enum gw_rc gw_path_compile(const char *text, struct gw_path *out, const char **e
         } else {
             p.name = gw_strdup(s);
         }
+    } else if (ok && p.root == GW_PATH_RECEIVED_AT && *s != '\0') {
+        *err = "$received_at takes no path after it";
+        ok = false;
     } else if (ok) {
         ok = parse_segments(s, &p, err);
     }
@@ -153,11 +210,39 @@ void gw_path_fini(struct gw_path *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->segs[i].key);
+        for (size_t k = 0; k < p->segs[i].n_fkeys; k++) {
+            free(p->segs[i].fkeys[k]);
+        }
+        free(p->segs[i].fkeys);
+        free(p->segs[i].fvalue);
     }
     GW_FREE(p->segs);
     GW_FREE(p->text);
     GW_FREE(p->name);
     p->n = 0;
+}
+
+/* True when the element's filter member has the filter's value as text. */
+static bool filter_hit(const struct gw_path_seg *seg, json_object *el)
+{
+    for (size_t k = 0; k < seg->n_fkeys && el != NULL; k++) {
+        el = gw_json_get(el, seg->fkeys[k]);
+    }
+    const char *text = gw_json_scalar_text(el);
+    return text != NULL && strcmp(text, seg->fvalue) == 0;
+}
+
+/* The first element of array v the filter accepts, or NULL (borrowed). */
+static json_object *filter_first(const struct gw_path_seg *seg, json_object *v)
+{
+    for (size_t k = 0; json_object_is_type(v, json_type_array) &&
+                       k < json_object_array_length(v); k++) {
+        json_object *el = json_object_array_get_idx(v, k);
+        if (filter_hit(seg, el)) {
+            return el;
+        }
+    }
+    return NULL;
 }
 
 /* Collects the values reached from v by segs[i..] into out (a json array). */
@@ -173,6 +258,15 @@ static void walk(const struct gw_path *p, size_t i, json_object *v, json_object 
     const struct gw_path_seg *seg = &p->segs[i];
     if (seg->key != NULL) {
         walk(p, i + 1, gw_json_get(v, seg->key), out);
+    } else if (seg->filter && seg->wildcard && json_object_is_type(v, json_type_array)) {
+        for (size_t k = 0; k < json_object_array_length(v); k++) {
+            json_object *el = json_object_array_get_idx(v, k);
+            if (filter_hit(seg, el)) {
+                walk(p, i + 1, el, out);
+            }
+        }
+    } else if (seg->filter) {
+        walk(p, i + 1, filter_first(seg, v), out);
     } else if (seg->wildcard && json_object_is_type(v, json_type_array)) {
         for (size_t k = 0; k < json_object_array_length(v); k++) {
             walk(p, i + 1, json_object_array_get_idx(v, k), out);
@@ -195,6 +289,8 @@ static json_object *walk_one(const struct gw_path *p, json_object *v)
         const struct gw_path_seg *seg = &p->segs[i];
         if (seg->key != NULL) {
             v = gw_json_get(v, seg->key);
+        } else if (seg->filter) {
+            v = filter_first(seg, v);
         } else if (json_object_is_type(v, json_type_array) &&
                    seg->index < json_object_array_length(v)) {
             v = json_object_array_get_idx(v, seg->index);
@@ -208,6 +304,13 @@ static json_object *walk_one(const struct gw_path *p, json_object *v)
     return json_object_get(v);
 }
 
+static long double now_ms(void)
+{
+    struct timespec ts;
+    GW_ASSERT(clock_gettime(CLOCK_REALTIME, &ts) == 0);
+    return (long double)ts.tv_sec * 1000.0L + (long double)(ts.tv_nsec / 1000000);
+}
+
 json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in,
                           json_object *event)
 {
@@ -219,6 +322,9 @@ json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in
     case GW_PATH_QUERY:
         s = in->query ? in->query(in->arg, p->name) : NULL;
         return s ? json_object_new_string(s) : NULL;
+    case GW_PATH_RECEIVED_AT:
+        return gw_iso8601_from_ms(in->received_at > 0 ? (long double)in->received_at
+                                                      : now_ms());
     case GW_PATH_BODY:
         event = in->body;
         break;

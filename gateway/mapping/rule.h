@@ -9,15 +9,21 @@
 struct gw_node;
 
 /* Where a path starts. */
-enum gw_path_root { GW_PATH_EVENT, GW_PATH_BODY, GW_PATH_HEADER, GW_PATH_QUERY };
+enum gw_path_root { GW_PATH_EVENT, GW_PATH_BODY, GW_PATH_HEADER, GW_PATH_QUERY,
+                     GW_PATH_RECEIVED_AT };
 
 struct gw_path_seg {
-    char *key;      /* member name, or NULL for an index or a wildcard */
-    size_t index;   /* array index when key == NULL && !wildcard */
-    bool wildcard;  /* [*] or .* */
+    char *key;      /* member name, or NULL for an index, a wildcard or a filter */
+    size_t index;   /* array index when key == NULL && !wildcard && !filter */
+    bool wildcard;  /* [*] or .*; with filter: every match */
+    bool filter;    /* [?k.k2=v] (first match) or [*?k.k2=v] (every match) */
+    char **fkeys;   /* filter: the member path inside each element */
+    size_t n_fkeys;
+    char *fvalue;   /* filter: the text the member must have */
 };
 
-/* "a.b[0].c", "$body.x", "$header.X-GitHub-Event", "$query.topic" */
+/* "a.b[0].c", "lines[?type=subscription].id", "$body.x",
+ * "$header.X-GitHub-Event", "$query.topic", "$received_at" */
 struct gw_path {
     char *text;
     enum gw_path_root root;
@@ -35,20 +41,37 @@ void gw_path_fini(struct gw_path *p);
 json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in,
                           json_object *event);
 
-/* A transform: converts a value, or fails with a static reason. */
+/* A transform: converts a value, or fails with a static reason. A transform
+ * with an argument (arg != NULL, such as minor-units' currency) is run with
+ * exec_arg and the value of that key of the value map (borrowed, may be NULL). */
 struct gw_transform {
     const char *name;
     /* borrows in; on true *out is a new value */
     bool (*exec)(json_object *in, json_object **out, const char **why);
     const char *doc;
+    const char *arg;
+    bool (*exec_arg)(json_object *in, json_object *arg, json_object **out, const char **why);
 };
 
 /* ops.c */
 const struct gw_transform *gw_transform_find(const char *name);
 const struct gw_transform *gw_transform_at(size_t i); /* NULL past the end */
+/* Returns a new string: ms since the epoch as 2006-01-02T15:04:05.000Z, or
+ * NULL outside years 1..9999. */
+json_object *gw_iso8601_from_ms(long double ms);
+
+/* currency.c: the ISO 4217 minor-unit exponents, in one table. */
+/* The exponent of code (any case), -1 when unknown; stripe: as Stripe
+ * counts its amounts (its documented exceptions to ISO 4217). */
+int gw_currency_exponent(const char *code, bool stripe);
+/* Converts an integer amount in minor units (a JSON number or numeric
+ * string) into units of the currency: 1999 USD -> 19.99, 1999 JPY -> 1999,
+ * 12345 KWD -> 12.345. On true *out is new. */
+bool gw_currency_units(json_object *amount, json_object *currency, bool stripe,
+                       json_object **out, const char **why);
 
 enum gw_value_kind { GW_VALUE_PATH, GW_VALUE_TEMPLATE, GW_VALUE_CONST, GW_VALUE_FIRST,
-                     GW_VALUE_EACH };
+                     GW_VALUE_EACH, GW_VALUE_COUNT, GW_VALUE_SUM, GW_VALUE_PAIR };
 
 struct gw_target;
 
@@ -59,12 +82,15 @@ struct gw_template_part {
 
 struct gw_value {
     enum gw_value_kind kind;
-    struct gw_path path;            /* PATH */
+    struct gw_path path;            /* PATH, EACH, COUNT, SUM */
     struct gw_template_part *parts; /* TEMPLATE */
     size_t n_parts;
     json_object *constant;          /* CONST (owned) */
-    struct gw_value *alts;          /* FIRST: first present wins */
+    struct gw_value *alts;          /* FIRST: first present wins; PAIR: key, value */
     size_t n_alts;
+    json_object *keys;              /* PAIR: key renames (owned), or NULL */
+    enum gw_casing key_casing;      /* PAIR: other keys converted to it (the source's) */
+    struct gw_value *arg;           /* the transform's argument (owned), or NULL */
     struct gw_target *fields;       /* EACH: the object built per element of path */
     size_t n_fields;
     const struct gw_transform *as;  /* applied to the value found, or NULL */
@@ -118,6 +144,8 @@ struct gw_call_tpl {
 
 struct gw_rule {
     unsigned line;
+    bool has_message_id;        /* the rule's own message_id replaces the source's */
+    struct gw_value message_id;
     char *when_text; /* the conditions as written, for docs */
     char *description;
     struct gw_match *when;
@@ -175,9 +203,20 @@ bool gw_compile_template(const struct gw_node *node, const char *text, struct gw
 bool gw_compile_targets(const struct gw_node *map, const char *prefix, struct gw_target **v,
                         size_t *n, struct gw_diag *diag);
 
+/* Sets the key casing of every {key:, value:} pair in v (and nested in it). */
+void gw_value_set_key_casing(struct gw_value *v, enum gw_casing c);
+
 /* apply.c */
 /* Returns a new value, or NULL when absent; a failed transform sets *why. */
 json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *in,
                            json_object *event, const char **why);
+
+/* reduce.c: the values computed from others: count, sum and key/value pairs.
+ * Returns new, NULL when absent; a failure sets *why. */
+json_object *gw_value_reduce(const struct gw_value *v, const struct gw_map_input *in,
+                             json_object *event, const char **why);
+/* Runs v's transform over x (borrowed); on true *out is new. */
+bool gw_value_transform(const struct gw_value *v, json_object *x, const struct gw_map_input *in,
+                        json_object *event, json_object **out, const char **why);
 
 #endif

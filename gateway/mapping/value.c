@@ -1,5 +1,6 @@
 /* value.c -- values and output fields of the rules language, compiled once:
- * paths, templates, fallbacks, transforms, tables, each/fields, targets.
+ * paths, templates, fallbacks, transforms, tables, each/fields, count, sum,
+ * key/value pairs, targets.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,11 +126,86 @@ static bool compile_each(const struct gw_node *each, const struct gw_node *field
     return gw_schema_is(diag, fields, GW_NODE_MAP, "'fields'") && add_fields(fields, out, diag);
 }
 
+/* { count: path } / { sum: path }: the path must be one that gives an array
+ * or a single array value; checked when the event is mapped. */
+static bool compile_reduce(const struct gw_node *n, enum gw_value_kind kind, const char *what,
+                           struct gw_value *out, struct gw_diag *diag)
+{
+    out->kind = kind;
+    char label[64];
+    snprintf(label, sizeof(label), "'%s'", kind == GW_VALUE_COUNT ? "count" : "sum");
+    (void)what;
+    return gw_schema_is(diag, n, GW_NODE_SCALAR, label) &&
+           gw_compile_path(n, n->scalar, &out->path, diag);
+}
+
+/* { key: K, value: V, keys: {their: ours} }: an object of one member named
+ * by the payload; K is renamed by `keys` (a dotted new name nests), else put
+ * in the source's key casing. */
+static bool compile_pair(const struct gw_node *node, const char *what, struct gw_value *out,
+                         struct gw_diag *diag)
+{
+    const struct gw_node *val = gw_node_get(node, "value");
+    const struct gw_node *keys = gw_node_get(node, "keys");
+    out->kind = GW_VALUE_PAIR;
+    if (val == NULL) {
+        gw_diag_error(diag, node, "%s: 'key' needs 'value' (the member's value)", what);
+        return false;
+    }
+    out->alts = gw_calloc(2, sizeof(*out->alts));
+    out->n_alts = 2;
+    bool ok = gw_compile_value(gw_node_get(node, "key"), what, &out->alts[0], diag);
+    ok = gw_compile_value(val, what, &out->alts[1], diag) && ok;
+    if (ok && keys != NULL && gw_schema_is(diag, keys, GW_NODE_MAP, "'keys'")) {
+        for (size_t i = 0; i < keys->n; i++) {
+            if (!gw_schema_is(diag, keys->items[i], GW_NODE_SCALAR, "a key's new name")) {
+                return false;
+            }
+        }
+        out->keys = gw_compile_json(keys);
+    } else if (keys != NULL) {
+        ok = false;
+    }
+    return ok;
+}
+
+/* `as:` and, for a transform that takes one, its argument (`currency:`). */
+static bool compile_as(const struct gw_node *node, struct gw_value *out, struct gw_diag *diag)
+{
+    const struct gw_node *as = gw_node_get(node, "as");
+    const struct gw_node *cur = gw_node_get(node, "currency");
+    if (as != NULL && !gw_schema_is(diag, as, GW_NODE_SCALAR, "'as'")) {
+        return false;
+    }
+    if (as != NULL) {
+        out->as = gw_transform_find(as->scalar);
+        if (out->as == NULL) {
+            gw_diag_error(diag, as, "unknown transform '%s'", as->scalar);
+            return false;
+        }
+    }
+    if (cur != NULL && (out->as == NULL || out->as->arg == NULL)) {
+        gw_diag_error(diag, cur, "'currency' goes with as: minor-units or as: stripe-amount");
+        return false;
+    }
+    if (out->as != NULL && out->as->arg != NULL && cur == NULL) {
+        gw_diag_error(diag, as, "as: %s needs 'currency' (the path of the ISO 4217 code)",
+                      out->as->name);
+        return false;
+    }
+    if (cur != NULL) {
+        out->arg = gw_calloc(1, sizeof(*out->arg));
+        return gw_compile_value(cur, "'currency'", out->arg, diag);
+    }
+    return true;
+}
+
 static bool compile_value_map(const struct gw_node *node, const char *what, struct gw_value *out,
                               struct gw_diag *diag)
 {
-    static const char *const keys[] = {"from", "template", "const",   "each", "fields",
-                                       "as",   "map",      "default", "omit", NULL};
+    static const char *const keys[] = {"from",  "template", "const", "each",  "fields",
+                                       "count", "sum",      "key",   "value", "keys",
+                                       "as",    "currency", "map",   "default", "omit", NULL};
     if (!gw_schema_keys(diag, node, what, keys)) {
         return false;
     }
@@ -137,13 +213,23 @@ static bool compile_value_map(const struct gw_node *node, const char *what, stru
     const struct gw_node *tpl = gw_node_get(node, "template");
     const struct gw_node *cst = gw_node_get(node, "const");
     const struct gw_node *each = gw_node_get(node, "each");
-    if ((from != NULL) + (tpl != NULL) + (cst != NULL) + (each != NULL) != 1) {
-        gw_diag_error(diag, node, "%s needs exactly one of 'from', 'template', 'const' or 'each'",
-                      what);
+    const struct gw_node *count = gw_node_get(node, "count");
+    const struct gw_node *sum = gw_node_get(node, "sum");
+    const struct gw_node *key = gw_node_get(node, "key");
+    if ((from != NULL) + (tpl != NULL) + (cst != NULL) + (each != NULL) + (count != NULL) +
+            (sum != NULL) + (key != NULL) != 1) {
+        gw_diag_error(diag, node, "%s needs exactly one of 'from', 'template', 'const', 'each', "
+                      "'count', 'sum' or 'key'", what);
         return false;
     }
     if ((each != NULL) != (gw_node_get(node, "fields") != NULL)) {
         gw_diag_error(diag, node, "%s: 'each' and 'fields' go together", what);
+        return false;
+    }
+    if (key == NULL && (gw_node_get(node, "value") || gw_node_get(node, "keys"))) {
+        gw_diag_error(diag, gw_node_get(node, "value") ? gw_node_get(node, "value")
+                                                        : gw_node_get(node, "keys"),
+                      "%s: 'value' and 'keys' go with 'key'", what);
         return false;
     }
     bool ok = true;
@@ -154,20 +240,16 @@ static bool compile_value_map(const struct gw_node *node, const char *what, stru
     } else if (tpl != NULL) {
         ok = gw_schema_is(diag, tpl, GW_NODE_SCALAR, "'template'") &&
              gw_compile_template(tpl, tpl->scalar, out, diag);
+    } else if (count != NULL || sum != NULL) {
+        ok = compile_reduce(count ? count : sum, count ? GW_VALUE_COUNT : GW_VALUE_SUM, what,
+                            out, diag);
+    } else if (key != NULL) {
+        ok = compile_pair(node, what, out, diag);
     } else {
         out->kind = GW_VALUE_CONST;
         out->constant = gw_compile_json(cst);
     }
-    const struct gw_node *as = gw_node_get(node, "as");
-    if (ok && as != NULL && gw_schema_is(diag, as, GW_NODE_SCALAR, "'as'")) {
-        out->as = gw_transform_find(as->scalar);
-        if (out->as == NULL) {
-            gw_diag_error(diag, as, "unknown transform '%s'", as->scalar);
-            ok = false;
-        }
-    } else if (as != NULL) {
-        ok = false;
-    }
+    ok = ok && compile_as(node, out, diag);
     const struct gw_node *table = gw_node_get(node, "map");
     if (ok && table != NULL) {
         ok = gw_schema_is(diag, table, GW_NODE_MAP, "'map'");
@@ -225,11 +307,27 @@ void gw_value_fini(struct gw_value *v)
         gw_target_fini(&v->fields[i]);
     }
     GW_FREE(v->fields);
+    if (v->arg != NULL) {
+        gw_value_fini(v->arg);
+        free(v->arg);
+    }
+    json_object_put(v->keys);
     json_object_put(v->constant);
     json_object_put(v->table);
     json_object_put(v->dflt);
     json_object_put(v->omit);
     memset(v, 0, sizeof(*v));
+}
+
+void gw_value_set_key_casing(struct gw_value *v, enum gw_casing c)
+{
+    v->key_casing = c;
+    for (size_t i = 0; i < v->n_alts; i++) {
+        gw_value_set_key_casing(&v->alts[i], c);
+    }
+    for (size_t i = 0; i < v->n_fields; i++) {
+        gw_value_set_key_casing(&v->fields[i].value, c);
+    }
 }
 
 /* The first segment of an output field decides where it may go. */

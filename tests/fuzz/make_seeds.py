@@ -203,7 +203,9 @@ def seeds_rules():
     for f in sorted((DATA / "rules").glob("*/*.yaml")):
         write("rules", "%s-%s" % (f.parent.name, f.stem), f.read_bytes())
     pairs = {"sendgrid": "email_events", "mandrill": "batch.all_events", "shopify": "orders.create",
-             "twilio": "sms.status.delivered.user_id", "mailchimp": "subscribe"}
+             "twilio": "sms.status.delivered.user_id", "mailchimp": "subscribe",
+             "stripe": "checkout.session.completed.guest",
+             "hubspot": "contact.propertyChange.company_and_custom.batch"}
     for src, case in pairs.items():
         base = DATA / "golden" / src / case
         hdr = header_pairs(pathlib.Path(str(base) + ".headers"))
@@ -251,6 +253,37 @@ events:
     write("rules", "hand-everything", small + b"\0X-Id: 7\nX-User: u9\n?q: z\n\n" +
           b'{"uid":"b","kind":"done","n":"3","tag":"xy","cents":1999,"items":[{"sku":"Big Box"}],'
           b'"payload":"{\\"a\\":1}","flag":"yes","ts":1700000000000,"user":{"email":"A@B.C"}}')
+    v2 = b"""source: tiny
+integration: { name: tiny, version: 1.0.0 }
+body: json
+casing: { keys: camelCase }
+message_id: "tiny-{id}"
+common:
+  userId: { from: uid, as: string }
+  timestamp: [{ from: ts, as: unix-seconds }, $received_at]
+events:
+  - when: { "lines[?type=sub].plan": gold }
+    track: Renewed
+    message_id: ["tiny-inv-{invoice}", "tiny-{id}"]
+    properties:
+      sub: "lines[?type=sub].id"
+      items: "lines[*?price.kind=\\"one off\\"].id"
+      n: { count: lines }
+      qty: { sum: "lines[*].quantity" }
+      total: { from: amount, as: minor-units, currency: currency }
+      stripe_total: { from: amount, as: stripe-amount, currency: [currency, $body.cur] }
+      subs: { each: "lines[*?type=sub]", fields: { id: id } }
+  - when: { kind: prop }
+    identify: true
+    set:
+      traits: { key: name, value: { from: value, as: string }, keys: { co: company.name } }
+"""
+    write("rules", "hand-v2", v2 + b"\0\n" +
+          b'{"id":1,"uid":7,"invoice":"in_1","amount":12345,"currency":"kwd","lines":['
+          b'{"id":"a","type":"sub","plan":"gold","quantity":2,"price":{"kind":"one off"}},'
+          b'{"id":"b","type":"item","quantity":"3"}]}')
+    write("rules", "hand-v2-pair", v2 + b"\0\n" +
+          b'{"id":2,"uid":"u","kind":"prop","name":"co","value":"Acme","ts":1700000000}')
     write("rules", "hand-anchor", b"a: &x 1\nb: *x\n")
     write("rules", "hand-tags", b"source: !!str x\n? [a]\n: b\n")
 

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decode.h"
 #include "diag.h"
@@ -320,4 +321,336 @@ Test(apply, all_six_call_types)
         json_object_put(calls);
         json_object_put(viol);
     }
+}
+
+/* ---- rules language v2: filters, count, sum, key/value, minor units,
+ * $received_at and a rule's own message_id ---------------------------------- */
+
+static const char v2[] =
+    "source: acme\n"
+    "integration: { name: acme, version: 1.0.0 }\n"
+    "casing: { keys: snake_case }\n"
+    "message_id: \"acme-{id}\"\n"
+    "common:\n"
+    "  userId: { from: uid, as: string }\n"
+    "  timestamp: [{ from: created, as: unix-seconds }, $received_at]\n"
+    "events:\n"
+    "  - when: { \"lines[?type=subscription].plan\": gold }\n"
+    "    track: Gold Renewed\n"
+    "    message_id: \"acme-invoice-{invoice}\"\n"
+    "    properties:\n"
+    "      sub_id: \"lines[?type=subscription].id\"\n"
+    "      item_ids: \"lines[*?type=invoiceitem].id\"\n"
+    "      first_nested: \"lines[?price.kind=\\\"one off\\\"].id\"\n"
+    "      n_lines: { count: lines }\n"
+    "      n_items: { count: \"lines[*?type=invoiceitem]\" }\n"
+    "      qty: { sum: \"lines[*].quantity\" }\n"
+    "      amounts: { sum: \"lines[*].amount\" }\n"
+    "      total: { from: amount, as: minor-units, currency: currency }\n"
+    "      lines:\n"
+    "        each: \"lines[*?type=subscription]\"\n"
+    "        fields: { id: id }\n"
+    "  - when: { kind: prop }\n"
+    "    identify: true\n"
+    "    set:\n"
+    "      traits:\n"
+    "        key: name\n"
+    "        value: { from: value, as: string }\n"
+    "        keys: { firstname: firstName }\n"
+    "  - when: { kind: sum }\n"
+    "    track: Summed\n"
+    "    properties: { s: { sum: xs }, c: { count: xs } }\n";
+
+static json_object *apply_at(const char *yaml, const char *event, int64_t received_at,
+                             enum gw_rc *rc, json_object **viol)
+{
+    struct gw_ruleset *rs = load_inline(yaml);
+    json_object *ev = json_tokener_parse(event);
+    cr_assert_not_null(ev, "bad test event %s", event);
+    json_object *calls = json_object_new_array();
+    *viol = json_object_new_array();
+    struct gw_map_input in = {.body = ev, .received_at = received_at};
+    bool ignored = false;
+    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 0, calls, *viol, &ignored);
+    json_object_put(ev);
+    gw_ruleset_destroy(rs);
+    return calls;
+}
+
+static const char invoice[] =
+    "{\"id\":\"evt_1\",\"uid\":7,\"invoice\":\"in_9\",\"amount\":12345,\"currency\":\"kwd\","
+    "\"lines\":[{\"id\":\"ii_1\",\"type\":\"invoiceitem\",\"quantity\":2,\"amount\":\"1.25\","
+    "\"price\":{\"kind\":\"one off\"}},"
+    "{\"id\":\"sub_1\",\"type\":\"subscription\",\"plan\":\"gold\",\"quantity\":1,"
+    "\"amount\":\"10.5\"},"
+    "{\"id\":\"ii_2\",\"type\":\"invoiceitem\",\"quantity\":3,\"amount\":\"0.25\"}]}";
+
+Test(apply, filters_count_sum_and_minor_units)
+{
+    enum gw_rc rc;
+    json_object *viol;
+    json_object *calls = apply_at(v2, invoice, 1764641400123, &rc, &viol);
+    cr_assert_eq(rc, GW_OK, "%s", json_object_to_json_string(viol));
+    json_object *c = json_object_array_get_idx(calls, 0);
+    cr_expect_str_eq(str_at(c, "event"), "\"Gold Renewed\"");
+    cr_expect_str_eq(str_at(c, "properties.sub_id"), "\"sub_1\"");
+    cr_expect_str_eq(str_at(c, "properties.item_ids"), "[\"ii_1\",\"ii_2\"]");
+    cr_expect_str_eq(str_at(c, "properties.first_nested"), "\"ii_1\"");
+    cr_expect_str_eq(str_at(c, "properties.n_lines"), "3");
+    cr_expect_str_eq(str_at(c, "properties.n_items"), "2");
+    cr_expect_str_eq(str_at(c, "properties.qty"), "6");
+    cr_expect_str_eq(str_at(c, "properties.amounts"), "12.00");
+    cr_expect_str_eq(str_at(c, "properties.total"), "12.345");
+    cr_expect_str_eq(str_at(c, "properties.lines"), "[{\"id\":\"sub_1\"}]");
+    /* the rule's own message_id; no created: the time it was received */
+    cr_expect_str_eq(str_at(c, "messageId"), "\"acme-invoice-in_9\"");
+    cr_expect_str_eq(str_at(c, "timestamp"), "\"2025-12-02T02:10:00.123Z\"");
+    json_object_put(calls);
+    json_object_put(viol);
+}
+
+Test(apply, a_filter_without_a_match_is_absent)
+{
+    enum gw_rc rc;
+    json_object *viol;
+    json_object *calls = apply_at(
+        v2, "{\"uid\":1,\"created\":1,\"lines\":[{\"type\":\"subscription\",\"plan\":\"free\"}]}",
+        1, &rc, &viol);
+    cr_expect_eq(rc, GW_OK);
+    cr_expect_eq(json_object_array_length(calls), 0, "no rule matches: ignored");
+    json_object_put(calls);
+    json_object_put(viol);
+}
+
+Test(apply, key_value_pairs_become_a_member_in_the_source_casing)
+{
+    static const struct {
+        const char *name, *value, *want;
+    } cases[] = {
+        {"firstname", "\"Ada\"", "{\"firstName\":\"Ada\"}"},
+        {"hs_lead_status", "\"NEW\"", "{\"hs_lead_status\":\"NEW\"}"},
+        {"annualRevenue", "1000", "{\"annual_revenue\":\"1000\"}"},
+        {"Job Title", "\"\"", "{\"job_title\":\"\"}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char ev[256];
+        snprintf(ev, sizeof(ev), "{\"uid\":\"u\",\"created\":1,\"kind\":\"prop\",\"name\":\"%s\","
+                 "\"value\":%s}", cases[i].name, cases[i].value);
+        enum gw_rc rc;
+        json_object *viol;
+        json_object *calls = apply_at(v2, ev, 1, &rc, &viol);
+        cr_expect_eq(rc, GW_OK, "case %zu", i);
+        json_object *c = json_object_array_get_idx(calls, 0);
+        cr_expect_str_eq(str_at(c, "traits"), cases[i].want, "case %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+Test(apply, a_pair_without_its_value_adds_nothing)
+{
+    enum gw_rc rc;
+    json_object *viol;
+    json_object *calls = apply_at(v2, "{\"uid\":\"u\",\"created\":1,\"kind\":\"prop\",\"name\":\"x\"}",
+                                  1, &rc, &viol);
+    cr_expect_eq(rc, GW_OK);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(calls, 0), "traits"), "{}");
+    json_object_put(calls);
+    json_object_put(viol);
+}
+
+Test(apply, sum_and_count_edge_cases)
+{
+    static const struct {
+        const char *xs, *sum, *count;
+    } cases[] = {
+        {"[]", "0", "0"},
+        {"[1,2,3]", "6", "3"},
+        {"[\"10.00\",\"5.50\"]", "15.50", "2"},
+        {"[1,\"0.1\",0.2]", "1.3", "3"},
+        {"[9223372036854775807,1]", "9223372036854775808", "2"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char ev[256];
+        snprintf(ev, sizeof(ev), "{\"uid\":\"u\",\"created\":1,\"kind\":\"sum\",\"xs\":%s}",
+                 cases[i].xs);
+        enum gw_rc rc;
+        json_object *viol;
+        json_object *calls = apply_at(v2, ev, 1, &rc, &viol);
+        cr_expect_eq(rc, GW_OK, "case %zu", i);
+        json_object *c = json_object_array_get_idx(calls, 0);
+        cr_expect_str_eq(str_at(c, "properties.s"), cases[i].sum, "case %zu", i);
+        cr_expect_str_eq(str_at(c, "properties.c"), cases[i].count, "case %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+Test(apply, sum_and_count_refuse_what_they_cannot_read)
+{
+    static const char *const bad[] = {"{\"a\":1}", "[1,\"x\"]", "[true]", "\"12\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char ev[128];
+        snprintf(ev, sizeof(ev), "{\"uid\":\"u\",\"created\":1,\"kind\":\"sum\",\"xs\":%s}", bad[i]);
+        enum gw_rc rc;
+        json_object *viol;
+        json_object *calls = apply_at(v2, ev, 1, &rc, &viol);
+        cr_expect_eq(rc, GW_ERR_INVALID, "case %zu", i);
+        cr_expect_eq(json_object_array_length(calls), 0, "case %zu", i);
+        json_object *v = json_object_array_get_idx(viol, 0);
+        cr_expect_str_eq(str_at(v, "rule"), "\"format\"", "case %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+/* Every ISO 4217 exponent, and Stripe's documented exceptions. */
+Test(apply, minor_units_by_currency)
+{
+    static const char y[] =
+        "source: acme\n"
+        "integration: { name: acme, version: 1.0.0 }\n"
+        "events:\n"
+        "  - track: Paid\n"
+        "    set: { userId: { const: u } }\n"
+        "    properties:\n"
+        "      iso: { from: amount, as: minor-units, currency: cur }\n"
+        "      stripe: { from: amount, as: stripe-amount, currency: cur }\n";
+    static const struct {
+        const char *amount, *cur, *iso, *stripe;
+    } cases[] = {
+        {"1999", "usd", "19.99", "19.99"},       {"1999", "EUR", "19.99", "19.99"},
+        {"5000", "jpy", "5000", "5000"},         {"5000", "krw", "5000", "5000"},
+        {"5000", "VND", "5000", "5000"},         {"5000", "clp", "5000", "5000"},
+        {"5000", "xof", "5000", "5000"},         {"5000", "ugx", "5000", "5000"},
+        {"5000", "isk", "5000", "50.00"},        {"5000", "mga", "50.00", "5000"},
+        {"12345", "kwd", "12.345", "12.345"},    {"12340", "bhd", "12.340", "12.340"},
+        {"1", "jod", "0.001", "0.001"},          {"1000", "omr", "1.000", "1.000"},
+        {"2500", "tnd", "2.500", "2.500"},       {"2500", "iqd", "2.500", "2.500"},
+        {"2500", "lyd", "2.500", "2.500"},       {"12345", "clf", "1.2345", "1.2345"},
+        {"-1999", "usd", "-19.99", "-19.99"},    {"\"250\"", "huf", "2.50", "2.50"},
+        {"7", "twd", "0.07", "0.07"},            {"0", "gbp", "0.00", "0.00"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char ev[128];
+        snprintf(ev, sizeof(ev), "{\"amount\":%s,\"cur\":\"%s\"}", cases[i].amount, cases[i].cur);
+        enum gw_rc rc;
+        json_object *viol;
+        json_object *calls = apply_at(y, ev, 1, &rc, &viol);
+        cr_expect_eq(rc, GW_OK, "case %zu: %s", i, json_object_to_json_string(viol));
+        json_object *c = json_object_array_get_idx(calls, 0);
+        cr_expect_str_eq(str_at(c, "properties.iso"), cases[i].iso, "case %zu", i);
+        cr_expect_str_eq(str_at(c, "properties.stripe"), cases[i].stripe, "case %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+    /* no currency, a currency without minor units, a fraction of a minor unit */
+    static const char *const bad[] = {"{\"amount\":1}", "{\"amount\":1,\"cur\":\"xau\"}",
+                                      "{\"amount\":1.5,\"cur\":\"usd\"}",
+                                      "{\"amount\":1,\"cur\":\"dollars\"}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        enum gw_rc rc;
+        json_object *viol;
+        json_object *calls = apply_at(y, bad[i], 1, &rc, &viol);
+        cr_expect_eq(rc, GW_ERR_INVALID, "bad %zu", i);
+        cr_expect_str_eq(str_at(json_object_array_get_idx(viol, 0), "rule"), "\"format\"",
+                         "bad %zu", i);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+Test(apply, received_at_is_the_clock_when_unset)
+{
+    static const char y[] = "source: acme\n"
+                            "integration: { name: acme, version: 1.0.0 }\n"
+                            "events:\n"
+                            "  - track: Seen\n"
+                            "    set: { userId: { const: u }, timestamp: $received_at }\n";
+    enum gw_rc rc;
+    json_object *viol;
+    time_t before = time(NULL);
+    json_object *calls = apply_at(y, "{}", 0, &rc, &viol);
+    cr_assert_eq(rc, GW_OK);
+    const char *ts = json_object_get_string(
+        json_object_object_get(json_object_array_get_idx(calls, 0), "timestamp"));
+    struct tm tm = {0};
+    cr_assert_not_null(strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm), "%s", ts);
+    cr_expect_geq(timegm(&tm), before - 1, "%s is not now", ts);
+    cr_expect_eq(strlen(ts), 24, "%s has milliseconds and Z", ts);
+    json_object_put(calls);
+    json_object_put(viol);
+}
+
+/* Stripe: a Checkout payment is one Order Completed whichever of its two
+ * events arrives first: the session's and the charge's share the messageId
+ * of the PaymentIntent; invoice.paid and invoice.payment_succeeded share the
+ * invoice's. */
+static json_object *stripe_first_call(const struct gw_source *src, const char *rel,
+                                      const char *customer)
+{
+    char *body = gwt_read(rel, NULL);
+    json_object *ev = json_tokener_parse(body);
+    free(body);
+    cr_assert_not_null(ev, "%s", rel);
+    if (customer != NULL) {
+        json_object *obj = json_object_object_get(json_object_object_get(ev, "data"), "object");
+        json_object_object_add(obj, "customer", json_object_new_string(customer));
+    }
+    json_object *calls = json_object_new_array();
+    json_object *viol = json_object_new_array();
+    struct gw_map_input in = {.body = ev, .received_at = 1};
+    bool ignored = false;
+    cr_assert_eq(gw_source_apply(src, &in, ev, 0, calls, viol, &ignored), GW_OK, "%s: %s", rel,
+                 json_object_to_json_string(viol));
+    cr_assert_eq(json_object_array_length(calls), 1, "%s", rel);
+    json_object *c = json_object_get(json_object_array_get_idx(calls, 0));
+    json_object_put(calls);
+    json_object_put(viol);
+    json_object_put(ev);
+    return c;
+}
+
+Test(apply, stripe_counts_each_payment_and_invoice_once)
+{
+    struct gw_ruleset *rs = gwt_load_shipped();
+    const struct gw_source *src = gw_ruleset_find(rs, "stripe");
+    json_object *session = stripe_first_call(src, "golden/stripe/checkout.session.completed.guest.body",
+                                             NULL);
+    json_object *charge = stripe_first_call(
+        src, "golden/stripe/charge.succeeded.checkout_guest.ignored.body", "cus_RMhKx2LkdIwHu7");
+    cr_expect_str_eq(str_at(session, "messageId"), str_at(charge, "messageId"));
+    cr_expect_str_eq(str_at(session, "event"), str_at(charge, "event"));
+    cr_expect_str_eq(str_at(session, "properties.total"), str_at(charge, "properties.total"));
+    cr_expect_str_eq(str_at(session, "userId"), "\"user_8a2f41\"");
+    json_object *paid = stripe_first_call(src, "golden/stripe/invoice.paid.body", NULL);
+    json_object *succeeded =
+        stripe_first_call(src, "golden/stripe/invoice.payment_succeeded.body", NULL);
+    cr_expect_str_eq(str_at(paid, "messageId"), str_at(succeeded, "messageId"));
+    cr_expect_str_eq(str_at(paid, "properties"), str_at(succeeded, "properties"));
+    json_object_put(session);
+    json_object_put(charge);
+    json_object_put(paid);
+    json_object_put(succeeded);
+    gw_ruleset_destroy(rs);
+}
+
+Test(apply, key_value_pairs_follow_a_camel_case_source)
+{
+    static const char y[] = "source: acme\n"
+                            "integration: { name: acme, version: 1.0.0 }\n"
+                            "casing: { keys: camelCase }\n"
+                            "events:\n"
+                            "  - identify: true\n"
+                            "    set:\n"
+                            "      userId: { const: u }\n"
+                            "      traits: { key: name, value: value }\n";
+    enum gw_rc rc;
+    json_object *viol;
+    json_object *calls = apply_at(y, "{\"name\":\"job_title\",\"value\":\"CTO\"}", 1, &rc, &viol);
+    cr_expect_eq(rc, GW_OK);
+    cr_expect_str_eq(str_at(json_object_array_get_idx(calls, 0), "traits"),
+                     "{\"jobTitle\":\"CTO\"}");
+    json_object_put(calls);
+    json_object_put(viol);
 }

@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "gw_test.h"
 #include "mapping/mapping.h"
+#include "mapping/rule.h"
 #include "mem.h"
 #include "yaml.h"
 
@@ -127,4 +128,24 @@ Test(compile, user_id_override_from_configuration)
     gw_yaml_free(doc);
     gw_diag_destroy(d);
     gw_ruleset_destroy(rs);
+}
+
+/* The transform table is the one list of transforms: README's "Mapping
+ * rules" section names every one of them. */
+Test(compile, readme_names_every_transform)
+{
+    char *readme = gwt_read_root("README.md", NULL);
+    const char *sec = strstr(readme, "## Mapping rules");
+    cr_assert_not_null(sec);
+    const char *end = strstr(sec + 1, "\n## ");
+    size_t n = end ? (size_t)(end - sec) : strlen(sec);
+    char *text = gw_strndup(sec, n);
+    const struct gw_transform *t;
+    for (size_t i = 0; (t = gw_transform_at(i)) != NULL; i++) {
+        char *quoted = gw_asprintf("`%s`", t->name);
+        cr_expect_not_null(strstr(text, quoted), "README's Mapping rules do not name %s", quoted);
+        free(quoted);
+    }
+    free(text);
+    free(readme);
 }

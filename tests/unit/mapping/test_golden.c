@@ -1,8 +1,9 @@
 /* test_golden.c -- every shipped partner against its golden files:
  * tests/data/golden/<source>/<case>.body (exact bytes), optional
  * <case>.headers ("Name: value" lines) and <case>.expected.json, the exact
- * report `sourcegate check` prints. Each source's set must hold a case that
- * maps, one ignored on purpose and one rejected.
+ * report `sourcegate check --received-at 2026-01-01T00:00:00Z` prints (the
+ * receive time is pinned so that $received_at is too). Each source's set
+ * must hold a case that maps, one ignored on purpose and one rejected.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -16,6 +17,9 @@
 #include "ingest.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+
+/* 2026-01-01T00:00:00.000Z, as `check --received-at` is given it. */
+#define GOLDEN_RECEIVED_MS INT64_C(1767225600000)
 
 /* A .query file: one query string line, "k=v&k2=v2". */
 static struct gw_form_pair *query_pairs;
@@ -95,7 +99,8 @@ static int run_case(const struct gw_ingest *ing, const char *source, const char 
     free(qrel);
     free(qpath);
     struct gw_ingest_req req = {.source = source, .body = body, .len = len, .dry_run = true,
-                                .header = header_cb, .query = query_cb, .arg = &h};
+                                .header = header_cb, .query = query_cb, .arg = &h,
+                                .received_ms = GOLDEN_RECEIVED_MS};
     struct gw_ingest_res res;
     gw_ingest_run(ing, &req, &res);
     json_object *got = gw_ingest_report(&res);
