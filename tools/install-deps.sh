@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exec sudo "$0" "$@"
 fi
 packages="meson ninja-build pkg-config gcc libc6-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev
+  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev zlib1g-dev
   libcriterion-dev curl
   systemd haproxy nginx prometheus python3-yaml procps"
 missing=""
