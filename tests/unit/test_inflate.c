@@ -100,6 +100,21 @@ Test(inflate, zlib_wrapped_deflate_round_trip)
 {
     round_trip("deflate", ZLIB_BITS, SIZE_MAX);
     round_trip("deflate", ZLIB_BITS, 1);
+
+    /* zlib's one-call compress(), as a server library would use it */
+    char *body = batch(50000);
+    uLong n = (uLong)strlen(body);
+    uLongf packed_len = compressBound(n);
+    unsigned char *packed = malloc(packed_len);
+    cr_assert_eq(compress(packed, &packed_len, (const Bytef *)body, n), Z_OK);
+    struct gw_buf out;
+    gw_buf_init(&out, 1 << 20);
+    cr_assert_eq(gw_inflate_all("deflate", packed, packed_len, &out), GW_OK);
+    cr_assert_eq(out.len, n);
+    cr_expect(memcmp(out.ptr, body, n) == 0);
+    gw_buf_fini(&out);
+    free(packed);
+    free(body);
 }
 
 Test(inflate, raw_deflate_round_trip)
