@@ -7,8 +7,8 @@ if [ "$(id -u)" -ne 0 ]; then
     exec sudo "$0" "$@"
 fi
 packages="meson ninja-build pkg-config gcc libc6-dev
-  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev
-  libcriterion-dev curl
+  libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev zlib1g-dev
+  libcriterion-dev curl sqlite3 chromium
   systemd haproxy nginx prometheus python3-yaml procps"
 missing=""
 for p in $packages; do

@@ -4,65 +4,13 @@
 // SPDX-License-Identifier: MIT
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Analytics } from '@segment/analytics-node';
-
-const BIN = process.env.SOURCEGATE_BIN;
-const DATA = process.env.GW_TEST_DATA;
-
-// The stand-in: records every POST /v1/batch, answers 200.
-function startStandIn() {
-  const requests = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      requests.push({ path: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"success":true}');
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ server, requests, port: server.address().port }));
-  });
-}
-
-// The daemon, on a free port read back from its log line.
-function startSourcegate(endpoint, spool) {
-  const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--endpoint', endpoint, '--spool', spool,
-    '--rules', `${DATA}/rules/api`, ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line:\n${log}`)), 10000);
-    proc.stderr.on('data', (c) => {
-      log += c;
-      const m = /listening on [^ ]*:(\d+) with/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`sourcegate exited ${code}:\n${log}`)));
-  }).catch((e) => { proc.kill('SIGKILL'); throw e; });
-}
-
-async function until(cond, ms) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
+import { makeSpool, startSourcegate, startStandIn, stopSourcegate, until } from './daemon.mjs';
 
 test('analytics-node calls arrive validated at the stand-in', { timeout: 60000 }, async () => {
   const standIn = await startStandIn();
-  const spool = mkdtempSync(join(tmpdir(), 'gwtest-node-'));
-  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`, spool);
+  const spool = makeSpool();
+  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`, spool.dir);
   try {
     const integration = { name: 'acme', version: '1.0.0' };
     const analytics = new Analytics({
@@ -111,9 +59,8 @@ test('analytics-node calls arrive validated at the stand-in', { timeout: 60000 }
       assert.deepEqual(c.context.integration, integration);
     }
   } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.on('exit', r));
-    rmSync(spool, { recursive: true, force: true });
+    await stopSourcegate(proc);
+    spool.remove();
     standIn.server.close();
   }
 });
