@@ -27,8 +27,7 @@ enum gw_rc gw_verify_customerio(const char *secret, const struct gw_verify_input
     }
     int64_t ts = 0;
     if (!gw_hmac_parse_ts(tsv, tslen, &ts)) {
-        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
-                           "header " HTS " must be unix seconds");
+        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "header " HTS " must be unix seconds");
     }
     struct gw_hmac h;
     unsigned char mac[GW_HMAC_MAX];

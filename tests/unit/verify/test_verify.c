@@ -944,9 +944,9 @@ Test(verify, basic_credentials)
 
 Test(verify, table_and_dispatch)
 {
-    static const char *const names[] = {
-        "github",  "stripe",   "shopify", "twilio",   "sendgrid", "mailgun",  "mandrill",
-        "hubspot", "typeform", "basic",   "paddle",   "calendly", "zendesk",  "customerio"};
+    static const char *const names[] = {"github",  "stripe",   "shopify", "twilio",    "sendgrid",
+                                        "mailgun", "mandrill", "hubspot", "typeform",  "basic",
+                                        "paddle",  "calendly", "zendesk", "customerio"};
     size_t n = 0;
     while (gw_verify_at(n) != NULL) {
         cr_expect_not_null(gw_verify_headers(gw_verify_at(n)));
@@ -1201,7 +1201,8 @@ Test(verify, partner_malformed_headers_say_why)
         {"paddle", 0, "t=1712917131,v1=" PADDLE_H1,
          "header Paddle-Signature must hold one ts=<unix seconds>"},
         {"paddle", 0, "ts=1712917131", "header Paddle-Signature holds no h1= signature"},
-        {"paddle", 0, "ts=1712917131;h2=" PADDLE_H1, "header Paddle-Signature holds no h1= signature"},
+        {"paddle", 0, "ts=1712917131;h2=" PADDLE_H1,
+         "header Paddle-Signature holds no h1= signature"},
         {"paddle", 0, "ts=1712917131;h1=zz", "signature does not match"},
         {"paddle", 0, "", "header Paddle-Signature is empty"},
         {"calendly", 0, "v1=" CALENDLY_V1,
