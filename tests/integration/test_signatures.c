@@ -238,8 +238,8 @@ static void check_partner(const struct partner_case *c)
     json_object *call = json_object_array_get_idx(calls, 0);
     cr_expect_str_eq(json_object_get_string(json_object_object_get(call, "event")), c->event);
     json_object *integ = NULL;
-    cr_expect(json_object_object_get_ex(json_object_object_get(call, "context"), "integration",
-                                        &integ));
+    cr_expect(
+        json_object_object_get_ex(json_object_object_get(call, "context"), "integration", &integ));
     cr_expect_str_eq(json_object_get_string(json_object_object_get(integ, "name")), c->source);
     json_object_put(calls);
 }
