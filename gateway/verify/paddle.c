@@ -11,8 +11,9 @@
 
 #define HDR "Paddle-Signature"
 #define MAX_H1 8
-/* Paddle's SDK helpers (paddle-node-sdk, paddle-python-sdk) refuse a ts more
- * than five seconds away; a deployment with a looser clock raises it. */
+/* The verification functions of Paddle's SDKs (paddle-node-sdk,
+ * paddle-python-sdk) refuse a ts more than five seconds away; a deployment
+ * with a looser clock raises it. */
 #define DEFAULT_TOLERANCE_S 5
 
 struct parts {
