@@ -46,6 +46,14 @@ enum gw_rc gw_verify_hubspot(const char *secret, const struct gw_verify_input *i
                              size_t whylen);
 enum gw_rc gw_verify_typeform(const char *secret, const struct gw_verify_input *in, char *why,
                               size_t whylen);
+enum gw_rc gw_verify_paddle(const char *secret, const struct gw_verify_input *in, char *why,
+                            size_t whylen);
+enum gw_rc gw_verify_calendly(const char *secret, const struct gw_verify_input *in, char *why,
+                              size_t whylen);
+enum gw_rc gw_verify_zendesk(const char *secret, const struct gw_verify_input *in, char *why,
+                             size_t whylen);
+enum gw_rc gw_verify_customerio(const char *secret, const struct gw_verify_input *in, char *why,
+                                size_t whylen);
 enum gw_rc gw_verify_basic(const char *secret, const struct gw_verify_input *in, char *why,
                            size_t whylen);
 

@@ -27,6 +27,11 @@ static const struct gw_verify_scheme schemes[] = {
      gw_verify_hubspot},
     {"typeform", "Typeform-Signature", gw_verify_typeform},
     {"basic", "Authorization (Basic)", gw_verify_basic},
+    {"paddle", "Paddle-Signature", gw_verify_paddle},
+    {"calendly", "Calendly-Webhook-Signature", gw_verify_calendly},
+    {"zendesk", "X-Zendesk-Webhook-Signature, X-Zendesk-Webhook-Signature-Timestamp",
+     gw_verify_zendesk},
+    {"customerio", "X-CIO-Signature, X-CIO-Timestamp", gw_verify_customerio},
 };
 
 #define N_SCHEMES (sizeof(schemes) / sizeof(schemes[0]))

@@ -38,7 +38,8 @@ struct gw_verify_input {
 struct gw_verify_scheme;
 
 /* Returns the scheme called name ("github", "stripe", "shopify", "twilio",
- * "sendgrid", "mailgun", "mandrill", "hubspot", "typeform", "basic"), or NULL. */
+ * "sendgrid", "mailgun", "mandrill", "hubspot", "typeform", "basic", "paddle", "calendly",
+ * "zendesk", "customerio"), or NULL. */
 const struct gw_verify_scheme *gw_verify_find(const char *name);
 /* Returns scheme i of the table, or NULL past the end (for docs and lint). */
 const struct gw_verify_scheme *gw_verify_at(size_t i);

@@ -148,6 +148,10 @@ static const struct {
     {"hubspot", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"},
     {"typeform", "typeform-test-secret"},
     {"basic", "user:pass"},
+    {"paddle", "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI"},
+    {"calendly", "calendly-test-signing-key"},
+    {"zendesk", "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="},
+    {"customerio", "customerio-test-signing-key"},
 };
 
 const char *fuzz_test_secret(const char *scheme)

@@ -3,9 +3,9 @@
  * dry run (no relay), through gw_ingest_run.
  *
  * Input: one byte picking the source (mod the number of shipped sources, in
- * name order: github hubspot mailchimp mailgun mailjet mandrill postmark
- * sendgrid shopify stripe twilio typeform), one flag byte, then a header
- * block (fuzz_common.h) and the raw body.
+ * name order: calendly customerio github hubspot mailchimp mailgun mailjet
+ * mandrill paddle postmark sendgrid shopify stripe twilio typeform zendesk),
+ * one flag byte, then a header block (fuzz_common.h) and the raw body.
  *   flag bit 0: the configuration holds the source's test secret, so the
  *               signature is checked first (tests/data/signing vectors pass)
  * Headers are the request's; Content-Type among them is the request's

@@ -18,7 +18,8 @@ CORPUS = FUZZ / "corpus"
 
 SOURCES = sorted(p.stem for p in (ROOT / "rules").glob("*.yaml"))
 SCHEMES = ["github", "stripe", "shopify", "twilio", "sendgrid", "mailgun", "mandrill",
-           "hubspot", "typeform", "basic"]  # gateway/verify/verify.c's table order
+           "hubspot", "typeform", "basic", "paddle", "calendly", "zendesk",
+           "customerio"]  # gateway/verify/verify.c's table order
 
 
 def write(harness, name, data):
@@ -147,6 +148,21 @@ def seeds_mapping():
                                ("X-HubSpot-Request-Timestamp", "1700000000000"), ("Host", "example.com"),
                                (":uri", "/webhooks/hubspot")],
                    read("golden/hubspot/contact.creation.body")))
+    pd = json.loads((sig / "paddle.json").read_text())
+    signed.append(("paddle", [("Paddle-Signature", pd["Paddle-Signature"]), (":now", pd["ts"])],
+                   read("signing/paddle/transaction.completed.json")))
+    cl = json.loads((sig / "calendly.json").read_text())
+    signed.append(("calendly", [("Calendly-Webhook-Signature", cl["Calendly-Webhook-Signature"]),
+                                (":now", cl["t"])], read("signing/calendly/invitee.created.json")))
+    zd = json.loads((sig / "zendesk.json").read_text())["file_vector"]
+    signed.append(("zendesk", [("X-Zendesk-Webhook-Signature", zd["X-Zendesk-Webhook-Signature"]),
+                               ("X-Zendesk-Webhook-Signature-Timestamp",
+                                zd["X-Zendesk-Webhook-Signature-Timestamp"]), (":now", zd["unix"])],
+                   read("signing/zendesk/ticket.created.json")))
+    ci = json.loads((sig / "customerio.json").read_text())
+    signed.append(("customerio", [("X-CIO-Signature", ci["X-CIO-Signature"]),
+                                  ("X-CIO-Timestamp", ci["X-CIO-Timestamp"]), (":now", ci["X-CIO-Timestamp"])],
+                   read("signing/customerio/email.delivered.json")))
     for src, hdr, body in signed:
         write("mapping", "signed-" + src, bytes([SOURCES.index(src), 1]) + headers(hdr) + body)
     write("mapping", "shopify-no-content-type-bad-json", bytes([SOURCES.index("shopify"), 0]) + b"\n{")
@@ -395,6 +411,35 @@ def seeds_verify():
               read("signing/typeform/form_response.json")))
     v.append(("basic", S("basic"), [(":user", "user"), (":password", "pass")], b"{}"))
     v.append(("basic-bad-secret", S("basic"), [(":user", "user"), (":password", "pass"), (":secret", "nocolon")], b""))
+    pd = json.loads((sig / "paddle.json").read_text())
+    v.append(("paddle", S("paddle"), [("Paddle-Signature", pd["Paddle-Signature"]), (":now", pd["ts"])],
+              read("signing/paddle/transaction.completed.json")))
+    v.append(("paddle-rotation", S("paddle"),
+              [("Paddle-Signature", "ts=%s;h1=00;h1=%s;h9=zz" % (pd["ts"], pd["h1"])), (":now", pd["ts"])],
+              read("signing/paddle/transaction.completed.json")))
+    cl = json.loads((sig / "calendly.json").read_text())
+    v.append(("calendly", S("calendly"), [("Calendly-Webhook-Signature", cl["Calendly-Webhook-Signature"]),
+                                          (":now", cl["t"])], read("signing/calendly/invitee.created.json")))
+    v.append(("calendly-stale", S("calendly"), [("Calendly-Webhook-Signature", "t=1,v1=%s,v1=" % cl["v1"]),
+                                                (":now", cl["t"])], read("signing/calendly/invitee.created.json")))
+    zd = json.loads((sig / "zendesk.json").read_text())
+    doc, fv = zd["documented_inputs"], zd["file_vector"]
+    v.append(("zendesk-documented", S("zendesk"),
+              [("X-Zendesk-Webhook-Signature", doc["X-Zendesk-Webhook-Signature"]),
+               ("X-Zendesk-Webhook-Signature-Timestamp", doc["X-Zendesk-Webhook-Signature-Timestamp"]),
+               (":now", doc["unix"]), (":secret", doc["secret"])], doc["body"].encode()))
+    v.append(("zendesk", S("zendesk"),
+              [("X-Zendesk-Webhook-Signature", fv["X-Zendesk-Webhook-Signature"]),
+               ("X-Zendesk-Webhook-Signature-Timestamp", fv["X-Zendesk-Webhook-Signature-Timestamp"]),
+               (":now", fv["unix"])], read("signing/zendesk/ticket.created.json")))
+    v.append(("zendesk-bad-date", S("zendesk"),
+              [("X-Zendesk-Webhook-Signature", "AAAA"),
+               ("X-Zendesk-Webhook-Signature-Timestamp", "2024-02-30T25:61:00Z")], b"{}"))
+    ci = json.loads((sig / "customerio.json").read_text())
+    v.append(("customerio", S("customerio"), [("X-CIO-Signature", ci["X-CIO-Signature"]),
+                                              ("X-CIO-Timestamp", ci["X-CIO-Timestamp"]),
+                                              (":now", ci["X-CIO-Timestamp"])],
+              read("signing/customerio/email.delivered.json")))
     for name, scheme, hdr, body in v:
         write("verify", name, bytes([scheme]) + headers(hdr) + body)
 

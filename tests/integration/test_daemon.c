@@ -193,5 +193,5 @@ Test(daemon, docs_for_every_shipped_source, .timeout = 60)
     }
     closedir(dh);
     free(dir);
-    cr_expect_geq(pages, 12);
+    cr_expect_geq(pages, 16);
 }

@@ -112,3 +112,180 @@ Test(signatures, no_secret_means_unsigned_requests_pass, .init = setup, .fini = 
     free(url);
     free(body);
 }
+
+/* ---- Paddle, Calendly, Zendesk, Customer.io: signed now, over HTTP -------- */
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <time.h>
+
+enum partner { P_PADDLE, P_CALENDLY, P_ZENDESK, P_CUSTOMERIO };
+
+struct partner_case {
+    enum partner kind;
+    const char *source;
+    const char *body_rel; /* tests/data relative */
+    const char *secret;   /* as in config/ok/signed.yaml */
+    const char *event;    /* the call the body maps to */
+};
+
+static const struct partner_case partner_cases[] = {
+    {P_PADDLE, "paddle", "signing/paddle/transaction.completed.json",
+     "pdl_ntfset_01gkpjp8bkm3tm53kdgkx6sms7_6h3qd3uFSi9YCD3OLYAShQI90XTI5vEI", "Order Completed"},
+    {P_CALENDLY, "calendly", "signing/calendly/invitee.created.json", "calendly-test-signing-key",
+     "Meeting Scheduled"},
+    {P_ZENDESK, "zendesk", "signing/zendesk/ticket.created.json",
+     "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==", "Ticket Created"},
+    {P_CUSTOMERIO, "customerio", "signing/customerio/email.delivered.json",
+     "customerio-test-signing-key", "Email Delivered"},
+};
+
+/* HMAC-SHA256 with key of prefix + body + suffix, as lowercase hex or base64. */
+static void mac_text(const char *key, const char *prefix, const char *body, size_t len,
+                     const char *suffix, int b64, char *out, size_t cap)
+{
+    size_t np = strlen(prefix), ns = strlen(suffix);
+    unsigned char *msg = malloc(np + len + ns + 1);
+    cr_assert_not_null(msg);
+    memcpy(msg, prefix, np);
+    memcpy(msg + np, body, len);
+    memcpy(msg + np + len, suffix, ns);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    cr_assert_not_null(HMAC(EVP_sha256(), key, (int)strlen(key), msg, np + len + ns, mac, &maclen));
+    free(msg);
+    if (b64) {
+        cr_assert_lt((size_t)4 * ((maclen + 2) / 3), cap);
+        EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+        return;
+    }
+    cr_assert_lt((size_t)maclen * 2, cap);
+    for (unsigned int i = 0; i < maclen; i++) {
+        snprintf(out + 2 * i, cap - 2 * i, "%02x", mac[i]);
+    }
+}
+
+/* Fills the two signature header lines of kind for body, signed at now. */
+static void sign_now(enum partner kind, const char *key, const char *body, size_t len, time_t now,
+                     char h0[256], char h1[256])
+{
+    char ts[32];
+    char sig[128];
+    snprintf(ts, sizeof(ts), "%lld", (long long)now);
+    h1[0] = '\0';
+    if (kind == P_PADDLE) {
+        char pre[40];
+        snprintf(pre, sizeof(pre), "%s:", ts);
+        mac_text(key, pre, body, len, "", 0, sig, sizeof(sig));
+        snprintf(h0, 256, "Paddle-Signature: ts=%s;h1=%s", ts, sig);
+    } else if (kind == P_CALENDLY) {
+        char pre[40];
+        snprintf(pre, sizeof(pre), "%s.", ts);
+        mac_text(key, pre, body, len, "", 0, sig, sizeof(sig));
+        snprintf(h0, 256, "Calendly-Webhook-Signature: t=%s,v1=%s", ts, sig);
+    } else if (kind == P_ZENDESK) {
+        struct tm tm;
+        char iso[32];
+        cr_assert_not_null(gmtime_r(&now, &tm));
+        cr_assert_gt(strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+        mac_text(key, iso, body, len, "", 1, sig, sizeof(sig));
+        snprintf(h0, 256, "X-Zendesk-Webhook-Signature: %s", sig);
+        snprintf(h1, 256, "X-Zendesk-Webhook-Signature-Timestamp: %s", iso);
+    } else {
+        char pre[48];
+        snprintf(pre, sizeof(pre), "v0:%s:", ts);
+        mac_text(key, pre, body, len, "", 0, sig, sizeof(sig));
+        snprintf(h0, 256, "X-CIO-Signature: %s", sig);
+        snprintf(h1, 256, "X-CIO-Timestamp: %s", ts);
+    }
+}
+
+static long post_partner(const struct partner_case *c, const char *key, struct http_resp *r)
+{
+    size_t len = 0;
+    char *body = gwt_read(c->body_rel, &len);
+    char h0[256];
+    char h1[256];
+    sign_now(c->kind, key, body, len, time(NULL), h0, h1);
+    const char *hdrs[] = {"Content-Type: application/json", h0, h1[0] != '\0' ? h1 : NULL, NULL};
+    char *path = gw_asprintf("/webhooks/%s", c->source);
+    char *url = gwt_url(gw, path);
+    long st = http_request("POST", url, hdrs, body, len, r);
+    free(url);
+    free(path);
+    free(body);
+    return st;
+}
+
+/* A signature made with another secret is a 401 that names no secret; the
+ * same body signed with the configured secret, now, is relayed, alone. */
+static void check_partner(const struct partner_case *c)
+{
+    struct http_resp r;
+    cr_expect_eq(post_partner(c, "not-the-configured-secret", &r), 401, "%s: %s", c->source,
+                 r.body);
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(r.json, "error")),
+                     "unauthorized", "%s", c->source);
+    cr_expect_neq(strstr(r.body, "signature does not match"), NULL, "%s: %s", c->source, r.body);
+    cr_expect_null(strstr(r.body, c->secret), "%s: the secret is never echoed", c->source);
+    http_resp_fini(&r);
+    cr_assert_eq(post_partner(c, c->secret, &r), 200, "%s: %s", c->source, r.body);
+    http_resp_fini(&r);
+    cr_assert(mock_upstream_wait_calls(up, 1, 10000), "%s: nothing relayed", c->source);
+    json_object *calls = mock_upstream_accepted_calls(up);
+    cr_expect_eq(json_object_array_length(calls), 1, "%s: only the signed request is relayed",
+                 c->source);
+    json_object *call = json_object_array_get_idx(calls, 0);
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(call, "event")), c->event);
+    json_object *integ = NULL;
+    cr_expect(
+        json_object_object_get_ex(json_object_object_get(call, "context"), "integration", &integ));
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(integ, "name")), c->source);
+    json_object_put(calls);
+}
+
+Test(signatures, paddle_bad_401_good_relayed, .init = setup, .fini = teardown, .timeout = 30)
+{
+    check_partner(&partner_cases[P_PADDLE]);
+}
+
+Test(signatures, calendly_bad_401_good_relayed, .init = setup, .fini = teardown, .timeout = 30)
+{
+    check_partner(&partner_cases[P_CALENDLY]);
+}
+
+Test(signatures, zendesk_bad_401_good_relayed, .init = setup, .fini = teardown, .timeout = 30)
+{
+    check_partner(&partner_cases[P_ZENDESK]);
+}
+
+Test(signatures, customerio_bad_401_good_relayed, .init = setup, .fini = teardown, .timeout = 30)
+{
+    check_partner(&partner_cases[P_CUSTOMERIO]);
+}
+
+Test(signatures, partner_stale_signature_is_401, .init = setup, .fini = teardown, .timeout = 30)
+{
+    /* signed with the right secret an hour ago: outside every window */
+    for (size_t i = 0; i < sizeof(partner_cases) / sizeof(partner_cases[0]); i++) {
+        const struct partner_case *c = &partner_cases[i];
+        size_t len = 0;
+        char *body = gwt_read(c->body_rel, &len);
+        char h0[256];
+        char h1[256];
+        sign_now(c->kind, c->secret, body, len, time(NULL) - 3600, h0, h1);
+        const char *hdrs[] = {"Content-Type: application/json", h0, h1[0] != '\0' ? h1 : NULL,
+                              NULL};
+        char *path = gw_asprintf("/webhooks/%s", c->source);
+        char *url = gwt_url(gw, path);
+        struct http_resp r;
+        cr_expect_eq(http_request("POST", url, hdrs, body, len, &r), 401, "%s: %s", c->source,
+                     r.body);
+        cr_expect_neq(strstr(r.body, "s old, over the"), NULL, "%s: %s", c->source, r.body);
+        http_resp_fini(&r);
+        free(url);
+        free(path);
+        free(body);
+    }
+    cr_expect_eq(mock_upstream_count(up), 0);
+}
