@@ -71,22 +71,24 @@ static json_object *collect(const struct gw_ingest *ing, const char *name, json_
     json_object *batch = gw_json_get(body, "batch");
     size_t n = json_object_is_type(batch, json_type_array) ? json_object_array_length(batch) : 0;
     if (!json_object_is_type(batch, json_type_array)) {
-        gw_ingest_fail(res, 400, "bad_request", "body.batch must be an array of calls");
+        gw_ingest_fail(res, GW_CAUSE_MALFORMED, GW_ERR_INVALID,
+                       "body.batch must be an array of calls");
     } else if (n > ing->limits.max_events) {
-        gw_ingest_fail(res, 413, "payload_too_large", "batch holds %zu calls, more than %zu", n,
-                       ing->limits.max_events);
+        gw_ingest_fail(res, GW_CAUSE_TOO_LARGE, GW_ERR_TOO_LARGE,
+                       "batch holds %zu calls, more than %zu", n, ing->limits.max_events);
     }
-    for (size_t i = 0; res->status == 0 && i < n; i++) {
+    for (size_t i = 0; res->outcome != GW_OUTCOME_FAILED && i < n; i++) {
         json_object *call = json_object_array_get_idx(batch, i);
         if (!json_object_is_type(call, json_type_object)) {
-            gw_ingest_fail(res, 400, "bad_request", "batch[%zu] is not a JSON object", i);
+            gw_ingest_fail(res, GW_CAUSE_MALFORMED, GW_ERR_INVALID,
+                           "batch[%zu] is not a JSON object", i);
             break;
         }
         merge_missing(call, "context", gw_json_get(body, "context"));
         merge_missing(call, "integrations", gw_json_get(body, "integrations"));
         json_object_array_add(list, json_object_get(call));
     }
-    if (res->status != 0) {
+    if (res->outcome == GW_OUTCOME_FAILED) {
         json_object_put(list);
         return NULL;
     }
@@ -167,26 +169,27 @@ void gw_api_run(const struct gw_ingest *ing, const char *name, const struct gw_i
     res->dry_run = req->dry_run || ing->relay == NULL;
     const char *ct = req->content_type;
     if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
-        gw_ingest_fail(res, 415, "unsupported_media_type",
+        gw_ingest_fail(res, GW_CAUSE_MEDIA_TYPE, GW_ERR_UNSUPPORTED,
                        "Segment's API takes Content-Type application/json, not '%.100s'", ct);
         return;
     }
     json_object *body = NULL, *calls = NULL;
-    if (gw_decode(GW_BODY_JSON_OBJECT, NULL, &ing->limits, req->body, req->len, &body,
-                  res->message, sizeof(res->message)) != GW_OK) {
-        res->status = 400;
-        res->error = "bad_request";
+    enum gw_rc rc = gw_decode(GW_BODY_JSON_OBJECT, NULL, &ing->limits, req->body, req->len,
+                              &body, res->message, sizeof(res->message));
+    if (rc != GW_OK) {
+        res->outcome = GW_OUTCOME_FAILED;
+        res->cause = GW_CAUSE_MALFORMED;
+        res->rc = rc;
         return;
     }
     calls = collect(ing, name, body, res);
     char *key = calls ? take_write_key(ing, req, body, calls) : NULL;
     if (calls != NULL && key == NULL && !res->dry_run) {
-        gw_ingest_fail(res, 401, "unauthorized",
+        gw_ingest_fail(res, GW_CAUSE_NO_WRITE_KEY, GW_ERR_UNAUTHORIZED,
                        "no write key: send it as Basic auth (the user, empty password) or as "
                        "writeKey in the body; to try without one, add ?dry_run=1");
     } else if (calls != NULL) {
         res->events = json_object_new_array();
-        res->violations = json_object_new_array();
         deliver(ing, calls, key, res);
     }
     free(key);

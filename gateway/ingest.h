@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "rc.h"
+#include "violation.h"
 
 struct gw_config;
 struct gw_ruleset;
@@ -46,16 +48,39 @@ struct gw_ingest_req {
     void *arg;
 };
 
+/* How a request ended. Only the server turns it into an HTTP answer;
+ * `check` and `replay` into their exit codes and prints. */
+enum gw_outcome {
+    GW_OUTCOME_ACCEPTED, /* every call valid: handed to the relay, or shown (dry run) */
+    GW_OUTCOME_IGNORED,  /* no call to send: the rules ignored every event on purpose */
+    GW_OUTCOME_REFUSED,  /* calls break the Spec or the rules: see violations; none accepted */
+    GW_OUTCOME_FAILED,   /* stopped before validation, or not queued: see cause and rc */
+};
+
+/* Why a request FAILED. */
+enum gw_cause {
+    GW_CAUSE_NONE,
+    GW_CAUSE_UNKNOWN_SOURCE, /* no rules for the source named */
+    GW_CAUSE_MEDIA_TYPE,     /* a Content-Type the source does not take */
+    GW_CAUSE_MALFORMED,      /* the body does not decode, or holds no events */
+    GW_CAUSE_TOO_LARGE,      /* the body holds more than a limit allows */
+    GW_CAUSE_SIGNATURE,      /* the partner's signature is missing or wrong */
+    GW_CAUSE_NO_WRITE_KEY,   /* nothing names the Segment write key */
+    GW_CAUSE_SECRET,         /* our side: a configured secret the scheme cannot use */
+    GW_CAUSE_RELAY,          /* the relay did not take the calls; rc says why */
+};
+
 struct gw_ingest_res {
-    int status;           /* HTTP status */
-    const char *error;    /* static error code ("bad_request", ...), NULL on 200 */
-    char message[512];    /* for errors: what went wrong, fit for the partner */
-    json_object *events;     /* new array of the mapped calls, or NULL */
-    json_object *violations; /* new array, or NULL */
+    enum gw_outcome outcome;
+    enum gw_cause cause;      /* GW_CAUSE_NONE unless FAILED */
+    enum gw_rc rc;            /* FAILED: the code behind the cause (the relay's, for RELAY) */
+    char message[512];        /* unless accepted: what went wrong, fit for the partner */
+    json_object *events;      /* new array of the mapped calls, or NULL */
+    struct gw_violations violations;
     size_t accepted;
     size_t ignored;
     bool dry_run;
-    unsigned retry_after; /* seconds, for 503 */
+    const char *source;       /* the source's name, borrowed from the rules, or NULL */
 };
 
 /* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini). */
@@ -67,7 +92,7 @@ struct gw_spec_opts;
 /* The back half shared by webhooks and the Segment-shaped endpoints:
  * res->events holds the calls, origin[k] the request index call k came
  * from, opts[k] the rules it answers to (NULL: the Spec's defaults).
- * Validates every call; answers 422 with all violations, or 200 (dry run),
+ * Validates every call; refuses with all violations, or accepts (dry run),
  * or hands the calls to the relay for write_key and endpoint (all borrowed). */
 void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
                        const size_t *origin, const char *write_key, const char *endpoint,
@@ -77,14 +102,22 @@ void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *c
  * sources.<req->source>.write_key; NULL when neither. Borrowed. */
 const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req);
 
-/* Sets res to an error answer (status, static code, message) without events. */
-void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Sets res to FAILED for cause and rc, with a message, without events. */
+void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,
+                    const char *fmt, ...) GW_PRINTF(4, 5);
 
 void gw_ingest_res_fini(struct gw_ingest_res *res);
 
-/* Returns a new JSON object: the answer body DESIGN.md specifies for res. */
-json_object *gw_ingest_answer(const struct gw_ingest_res *res);
+/* Returns a static name for the cause, as the access log shows it
+ * ("signature", "spool_full", ...); NULL for GW_CAUSE_NONE. */
+const char *gw_ingest_cause_name(const struct gw_ingest_res *res);
+
+/* Keeps a request refused for its content (REFUSED, or FAILED as MALFORMED)
+ * in the dead letters with the status it was answered, so that `sourcegate
+ * replay` can send it again after a rules fix; does nothing otherwise, in a
+ * dry run, for a replay, or without a spool. */
+void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                            const struct gw_ingest_res *res, int status);
 
 /* Returns a new JSON object: the `check` report
  * {"valid","events","violations","ignored"[,"error"]}. */

@@ -440,7 +440,9 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     printf("%s\n", json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_SPACED |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
-    rc = res.status == 200 ? 0 : res.status == 404 ? 2 : 1;
+    rc = res.outcome == GW_OUTCOME_ACCEPTED || res.outcome == GW_OUTCOME_IGNORED ? 0
+         : res.outcome == GW_OUTCOME_FAILED && res.cause == GW_CAUSE_UNKNOWN_SOURCE ? 2
+                                                                                    : 1;
     json_object_put(rep);
     gw_ingest_res_fini(&res);
     gw_ruleset_destroy(rs);

@@ -40,13 +40,21 @@ static const char *stored_header(void *arg, const char *name)
     return NULL;
 }
 
+/* What still stops a dead letter, in words: the outcome, its cause, the
+ * first violation. */
 static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res)
 {
-    const char *why = res->message;
-    json_object *v0 = res->violations ? json_object_array_get_idx(res->violations, 0) : NULL;
-    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %d %s%s%s\n", (long long)d->id,
-            d->kind, d->source ? " " : "", d->source ? d->source : "", res->status, why,
-            v0 ? ": " : "", v0 ? gw_json_get_str(v0, "message") : "");
+    const struct gw_violation *v0 = res->violations.n > 0 ? &res->violations.v[0] : NULL;
+    const char *cause = gw_ingest_cause_name(res);
+    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %s %s%s%s\n", (long long)d->id,
+            d->kind, d->source ? " " : "", d->source ? d->source : "",
+            cause != NULL ? cause : "spec_violation", res->message, v0 ? ": " : "",
+            v0 ? v0->message : "");
+}
+
+static bool accepted(const struct gw_ingest_res *res)
+{
+    return res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED;
 }
 
 /* A webhook sourcegate refused: the whole pipeline again. */
@@ -59,7 +67,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
         .skip_signature = true, .replay = true};
     struct gw_ingest_res res;
     gw_ingest_run(&rt->ing, &req, &res);
-    bool ok = res.status == 200;
+    bool ok = accepted(&res);
     if (!ok) {
         report(d, &res);
     }
@@ -74,11 +82,10 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
     struct gw_ingest_res res;
     memset(&res, 0, sizeof(res));
     res.events = json_object_new_array();
-    res.violations = json_object_new_array();
     json_object *call = json_tokener_parse(d->body);
     bool ok = false;
     if (call == NULL) {
-        gw_ingest_fail(&res, 400, "bad_request", "the stored call is not JSON");
+        gw_ingest_fail(&res, GW_CAUSE_MALFORMED, GW_ERR_INVALID, "the stored call is not JSON");
     } else {
         json_object_array_add(res.events, call);
         const char *name = gw_json_get_str(
@@ -88,7 +95,7 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
         size_t origin = 0;
         gw_ingest_deliver(&rt->ing, &opts, &origin, d->write_key, d->endpoint, &res);
     }
-    ok = res.status == 200;
+    ok = accepted(&res);
     if (!ok) {
         report(d, &res);
     }

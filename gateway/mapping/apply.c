@@ -12,16 +12,10 @@
 
 static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
 
-static void add_violation(json_object *violations, size_t index, const char *event,
-                          const char *field, const char *rule, const char *msg)
+static void add_violation(struct gw_violations *violations, size_t index, const char *event,
+                          const char *field, enum gw_violation_rule rule, const char *msg)
 {
-    json_object *v = json_object_new_object();
-    json_object_object_add(v, "index", json_object_new_int64((int64_t)index));
-    json_object_object_add(v, "event", json_object_new_string(event ? event : ""));
-    json_object_object_add(v, "field", json_object_new_string(field));
-    json_object_object_add(v, "rule", json_object_new_string(rule));
-    json_object_object_add(v, "message", json_object_new_string(msg));
-    json_object_array_add(violations, v);
+    gw_violations_add(violations, index, event, field, rule, "%s", msg);
 }
 
 static json_object *eval_template(const struct gw_value *v, const struct gw_map_input *in,
@@ -219,7 +213,7 @@ struct build {
     const struct gw_map_input *in;
     json_object *event;
     json_object *call;
-    json_object *violations;
+    struct gw_violations *violations;
     size_t index;
     const char *label; /* event name or call type, for violations */
     bool ok;
@@ -232,7 +226,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
         char msg[256];
         snprintf(msg, sizeof(msg), "cannot merge %s into %s: it is not an object",
                  json_type_to_name(json_object_get_type(v)), t->field);
-        add_violation(b->violations, b->index, b->label, t->field, "type", msg);
+        add_violation(b->violations, b->index, b->label, t->field, GW_RULE_TYPE, msg);
         return false;
     }
     json_object *bag = gw_json_get(b->call, t->field);
@@ -259,7 +253,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
         if (why != NULL) {
             char msg[256];
             snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
-            add_violation(b->violations, b->index, b->label, t[i].field, "format", msg);
+            add_violation(b->violations, b->index, b->label, t[i].field, GW_RULE_FORMAT, msg);
             b->ok = false;
         } else if (v != NULL && strchr(t[i].field, '.') == NULL &&
                    t[i].root >= GW_TGT_PROPERTIES) {
@@ -329,7 +323,7 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
         json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
         const char *field = c->type == GW_CALL_TRACK ? "event" : "name";
         if (name == NULL || gw_json_scalar_text(name) == NULL) {
-            add_violation(b->violations, b->index, b->label, field, "required",
+            add_violation(b->violations, b->index, b->label, field, GW_RULE_REQUIRED,
                           why ? why : "the rule's event name has no value for this event");
             json_object_put(name);
             b->ok = false;
@@ -350,7 +344,7 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 
 enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_input *in,
                            json_object *event, size_t index, json_object *calls,
-                           json_object *violations, bool *ignored)
+                           struct gw_violations *violations, bool *ignored)
 {
     *ignored = false;
     const struct gw_rule *r = find_rule(src, in, event);
@@ -363,7 +357,7 @@ enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_inpu
         snprintf(msg, sizeof(msg), "no rule of source '%s' maps this event, and the source "
                                    "rejects unmatched events",
                  src->name);
-        add_violation(violations, index, "", "", "unplanned", msg);
+        add_violation(violations, index, "", "", GW_RULE_UNPLANNED, msg);
         return GW_ERR_INVALID;
     }
     if (r->ignore) {

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+#include "server.h"
 #include "verify/verify.h"
 
 static struct gw_ruleset *rules;
@@ -108,15 +109,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct gw_ingest_res res;
     gw_ingest_run(&ing, &req, &res);
-    if (res.status < 200 || res.status > 599 || (res.status == 200) != (res.error == NULL)) {
+    int status = 0;
+    json_object *answer = gw_server_answer(&res, &status);
+    if (status < 200 || status > 599 ||
+        (status == 200) != (json_object_object_get(answer, "error") == NULL)) {
         abort();
     }
-    json_object *answer = gw_ingest_answer(&res);
     json_object *report = gw_ingest_report(&res);
     const char *text = json_object_to_json_string(answer);
     if (debug) {
         fprintf(stderr, "fuzz_mapping: %s%s: %d %.300s\n", gw_source_name(src),
-                is_signed ? " (signed)" : "", res.status, text);
+                is_signed ? " (signed)" : "", status, text);
     }
     (void)json_object_to_json_string(report);
     json_object_put(answer);

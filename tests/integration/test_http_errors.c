@@ -156,6 +156,33 @@ Test(http, body_over_the_limit_is_413, .init = setup_small, .fini = teardown, .t
     expect_only_marker_relayed();
 }
 
+/* The Segment-shaped endpoints take the same cap as webhooks, whether the
+ * size is declared up front or only found while reading. */
+Test(http, v1_body_over_the_limit_is_413, .init = setup_small, .fini = teardown, .timeout = 30)
+{
+    char *big = gw_malloc(4096);
+    memset(big, ' ', 4095);
+    big[0] = '{';
+    big[4093] = '}';
+    big[4094] = '\n';
+    big[4095] = '\0';
+    static const char *const chunked[] = {"Content-Type: application/json",
+                                          "Transfer-Encoding: chunked", NULL};
+    static const char *const paths[] = {"/v1/track", "/v1/batch"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct http_resp r;
+        cr_assert_eq(post(paths[i], json_ct, big, &r), 413, "%s: %s", paths[i], r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "payload_too_large");
+        cr_expect_str_eq(jstr(r.json, "message"), "body is over the limit of 1024 bytes");
+        http_resp_fini(&r);
+        cr_assert_eq(post(paths[i], chunked, big, &r), 413, "%s chunked: %s", paths[i], r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "payload_too_large");
+        http_resp_fini(&r);
+    }
+    free(big);
+    expect_only_marker_relayed();
+}
+
 Test(http, missing_write_key_is_401_outside_dry_run, .init = setup_nokey, .fini = teardown,
      .timeout = 30)
 {

@@ -39,8 +39,16 @@ static json_object *map_body(const struct gw_source *src, const char *body, size
     *ignored = 0;
     for (size_t i = 0; i < json_object_array_length(events); i++) {
         bool ign = false;
+        struct gw_violations found = {0};
         enum gw_rc rc = gw_source_apply(src, &in, json_object_array_get_idx(events, i), i, calls,
-                                        violations, &ign);
+                                        &found, &ign);
+        json_object *as_json = gw_violations_json(&found);
+        for (size_t k = 0; k < found.n; k++) {
+            json_object_array_add(violations,
+                                  json_object_get(json_object_array_get_idx(as_json, k)));
+        }
+        json_object_put(as_json);
+        gw_violations_fini(&found);
         *ignored += rc == GW_OK && ign;
     }
     json_object_put(events);
@@ -137,9 +145,11 @@ static json_object *apply_one(const char *yaml, const char *event, enum gw_rc *r
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();
-    *viol = json_object_new_array();
+    struct gw_violations found = {0};
     struct gw_map_input in = {.body = ev, .header = hdr, .query = qry};
-    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 3, calls, *viol, ignored);
+    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 3, calls, &found, ignored);
+    *viol = gw_violations_json(&found);
+    gw_violations_fini(&found);
     json_object_put(ev);
     gw_ruleset_destroy(rs);
     return calls;

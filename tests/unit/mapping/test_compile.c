@@ -113,17 +113,17 @@ Test(compile, user_id_override_from_configuration)
 
     json_object *ev = json_tokener_parse("{\"customer_id\":\"c-9\",\"user_id\":\"u-1\"}");
     json_object *calls = json_object_new_array();
-    json_object *viol = json_object_new_array();
+    struct gw_violations viol = {0};
     struct gw_map_input in = {.body = ev};
     bool ignored = true;
-    cr_assert_eq(gw_source_apply(gw_ruleset_find(rs, "acme"), &in, ev, 0, calls, viol, &ignored),
+    cr_assert_eq(gw_source_apply(gw_ruleset_find(rs, "acme"), &in, ev, 0, calls, &viol, &ignored),
                  GW_OK);
     cr_expect_str_eq(json_object_get_string(json_object_object_get(
                          json_object_array_get_idx(calls, 0), "userId")),
                      "c-9");
     json_object_put(ev);
     json_object_put(calls);
-    json_object_put(viol);
+    gw_violations_fini(&viol);
     gw_yaml_free(doc);
     gw_diag_destroy(d);
     gw_ruleset_destroy(rs);
