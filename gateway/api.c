@@ -9,22 +9,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "calltype.h"
 #include "config.h"
 #include "json.h"
 #include "mapping/mapping.h"
 #include "mem.h"
 
-static const char *const endpoints[] = {"batch", "track", "identify", "page",
-                                        "screen", "group", "alias", NULL};
-
 bool gw_api_known(const char *name)
 {
-    for (size_t i = 0; endpoints[i] != NULL; i++) {
-        if (strcmp(name, endpoints[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
+    enum gw_call_type t;
+    return strcmp(name, "batch") == 0 || gw_calltype_find(name, &t);
 }
 
 /* Adds the members of from that into lacks; the call's own win. */

@@ -10,8 +10,6 @@
 #include "../mem.h"
 #include "rule.h"
 
-static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
-
 static void add_violation(struct gw_violations *violations, size_t index, const char *event,
                           const char *field, enum gw_violation_rule rule, const char *msg)
 {
@@ -190,20 +188,18 @@ static const struct gw_rule *find_rule(const struct gw_source *src, const struct
     return NULL;
 }
 
-static bool target_fits(enum gw_target_root root, enum gw_call_type type)
+/* A target under one of the type-specific roots (properties, traits, name,
+ * groupId, ...) goes only into calls that have that field. */
+static bool target_fits(const struct gw_target *t, enum gw_call_type type)
 {
-    switch (root) {
+    switch (t->root) {
     case GW_TGT_GROUP_ID:
-        return type == GW_CALL_GROUP;
     case GW_TGT_PREVIOUS_ID:
-        return type == GW_CALL_ALIAS;
     case GW_TGT_NAME:
     case GW_TGT_CATEGORY:
-        return type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
     case GW_TGT_PROPERTIES:
-        return type == GW_CALL_TRACK || type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
     case GW_TGT_TRAITS:
-        return type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP;
+        return gw_calltype_has_field(type, t->field, strcspn(t->field, "."));
     default:
         return true;
     }
@@ -245,7 +241,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
                           enum gw_call_type type)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!target_fits(t[i].root, type)) {
+        if (!target_fits(&t[i], type)) {
             continue;
         }
         const char *why = NULL;
@@ -286,10 +282,10 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
     char id[256];
     if (repeated) {
         snprintf(id, sizeof(id), "%s-%s-%zu", json_object_get_string(base),
-                 type_names[r->calls[k].type], k + 1);
+                 gw_calltype(r->calls[k].type)->name, k + 1);
     } else {
         snprintf(id, sizeof(id), "%s-%s", json_object_get_string(base),
-                 type_names[r->calls[k].type]);
+                 gw_calltype(r->calls[k].type)->name);
     }
     json_object_put(base);
     return json_object_new_string(id);
@@ -303,9 +299,7 @@ static void finish_call(struct build *b, const struct gw_source *src, enum gw_ca
     json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
     gw_json_set_path(b->call, "context.integration", integ);
     json_object_object_add(b->call, "messageId", mid);
-    const char *bag = type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP ? "traits"
-                      : type == GW_CALL_ALIAS                          ? NULL
-                                                                       : "properties";
+    const char *bag = gw_calltype(type)->bag;
     if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
         json_object_object_add(b->call, bag, json_object_new_object());
     }
@@ -316,12 +310,12 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 {
     const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
-    b->label = type_names[c->type];
-    json_object_object_add(b->call, "type", json_object_new_string(type_names[c->type]));
+    b->label = gw_calltype(c->type)->name;
+    json_object_object_add(b->call, "type", json_object_new_string(b->label));
     if (c->has_name) {
         const char *why = NULL;
         json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
-        const char *field = c->type == GW_CALL_TRACK ? "event" : "name";
+        const char *field = gw_calltype(c->type)->key_field;
         if (name == NULL || gw_json_scalar_text(name) == NULL) {
             add_violation(b->violations, b->index, b->label, field, GW_RULE_REQUIRED,
                           why ? why : "the rule's event name has no value for this event");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../json.h"
+#include "../calltype.h"
 #include "../mem.h"
 #include "catalog.h"
 #include "plan.h"
@@ -20,11 +21,11 @@
 /* Values echoed in messages are cut at this many bytes. */
 #define CLIP_MAX 64
 
-#define TYPES "track, identify, page, screen, group, alias"
 #define WHY_PARTNER ": map the customer's own id (the partner rule of the Spec)"
 #define WHY_ALIAS ": alias merges previousId into it"
 
-enum kind { K_UNKNOWN, K_TRACK, K_IDENTIFY, K_PAGE, K_SCREEN, K_GROUP, K_ALIAS };
+/* A call whose type is none of the six. */
+#define K_UNKNOWN GW_CALL_TYPES
 
 /* Top-level fields of every call: the Spec's common fields, what Segment
  * adds on output, and the HTTP API's writeKey. */
@@ -32,19 +33,11 @@ enum kind { K_UNKNOWN, K_TRACK, K_IDENTIFY, K_PAGE, K_SCREEN, K_GROUP, K_ALIAS }
     "type userId anonymousId context integrations messageId timestamp sentAt "                     \
     "originalTimestamp receivedAt version channel writeKey projectId _metadata"
 
-static const struct {
-    const char *name;
-    const char *fields; /* its own top-level fields, space-separated */
-    const char *bag;    /* where stray data belongs, for messages */
-} kinds[] = {
-    [K_UNKNOWN] = {"unknown", "", ""},
-    [K_TRACK] = {"track", "event properties", "properties"},
-    [K_IDENTIFY] = {"identify", "traits", "traits"},
-    [K_PAGE] = {"page", "name category properties", "properties"},
-    [K_SCREEN] = {"screen", "name category properties", "properties"},
-    [K_GROUP] = {"group", "groupId traits", "traits"},
-    [K_ALIAS] = {"alias", "previousId", "context"},
-};
+/* The call type's name, "unknown" for K_UNKNOWN. */
+static const char *kind_name(enum gw_call_type k)
+{
+    return k == K_UNKNOWN ? "unknown" : gw_calltype(k)->name;
+}
 
 struct vctx {
     const struct gw_spec_opts *opts;
@@ -382,15 +375,10 @@ static void opt_type(struct vctx *v, json_object *call, const char *name, enum j
     }
 }
 
-static enum kind kind_of(json_object *call)
+static enum gw_call_type kind_of(json_object *call)
 {
-    const char *type = gw_json_get_str(call, "type");
-    for (size_t k = K_TRACK; type != NULL && k < COUNT(kinds); k++) {
-        if (strcmp(type, kinds[k].name) == 0) {
-            return (enum kind)k;
-        }
-    }
-    return K_UNKNOWN;
+    enum gw_call_type k = K_UNKNOWN;
+    return gw_calltype_find(gw_json_get_str(call, "type"), &k) ? k : K_UNKNOWN;
 }
 
 /* Reports why kind_of() found no call type. */
@@ -399,18 +387,18 @@ static void check_type(struct vctx *v, json_object *call)
     struct clip c;
     json_object *t = gw_json_get(call, "type");
     if (t == NULL) {
-        add(v, "type", GW_RULE_REQUIRED, "type is required: one of " TYPES);
+        add(v, "type", GW_RULE_REQUIRED, "type is required: one of " GW_CALL_TYPE_LIST);
     } else if (!json_object_is_type(t, json_type_string)) {
         add(v, "type", GW_RULE_TYPE, "type must be a string, not %s", jtype(t));
     } else {
-        add(v, "type", GW_RULE_FORMAT, "type '%s' is not one of " TYPES,
+        add(v, "type", GW_RULE_FORMAT, "type '%s' is not one of " GW_CALL_TYPE_LIST,
             clip(&c, json_object_get_string(t)));
     }
 }
 
-static void check_identity(struct vctx *v, json_object *call, enum kind k)
+static void check_identity(struct vctx *v, json_object *call, enum gw_call_type k)
 {
-    bool anon_ok = v->opts->allow_anonymous && k != K_ALIAS;
+    bool anon_ok = v->opts->allow_anonymous && k != GW_CALL_ALIAS;
     if (!anon_ok || gw_json_get(call, "userId") != NULL) {
         const char *why = !v->opts->allow_anonymous ? WHY_PARTNER : anon_ok ? "" : WHY_ALIAS;
         need_string(v, call, "userId", why);
@@ -654,26 +642,26 @@ static void check_traits(struct vctx *v, json_object *call, const struct gw_cata
     check_bag(&w, call, "traits", "traits", traits);
 }
 
-static void check_call(struct vctx *v, json_object *call, enum kind k)
+static void check_call(struct vctx *v, json_object *call, enum gw_call_type k)
 {
     switch (k) {
-    case K_TRACK:
+    case GW_CALL_TRACK:
         check_track(v, call);
         break;
-    case K_IDENTIFY:
+    case GW_CALL_IDENTIFY:
         check_traits(v, call, gw_catalog_identify_traits, "a reserved identify trait");
         break;
-    case K_PAGE:
+    case GW_CALL_PAGE:
         check_view(v, call, gw_catalog_page_props, "a reserved page property");
         break;
-    case K_SCREEN:
+    case GW_CALL_SCREEN:
         check_view(v, call, gw_catalog_screen_props, "a reserved screen property");
         break;
-    case K_GROUP:
+    case GW_CALL_GROUP:
         need_string(v, call, "groupId", ": the id of the account the user belongs to");
         check_traits(v, call, gw_catalog_group_traits, "a reserved group trait");
         break;
-    case K_ALIAS:
+    case GW_CALL_ALIAS:
         need_string(v, call, "previousId", ": the id being merged into userId");
         break;
     case K_UNKNOWN:
@@ -694,7 +682,7 @@ static bool in_list(const char *list, const char *key)
     return false;
 }
 
-static void check_unplanned(struct vctx *v, json_object *call, enum kind k)
+static void check_unplanned(struct vctx *v, json_object *call, enum gw_call_type k)
 {
     if (k == K_UNKNOWN) {
         return;
@@ -704,10 +692,10 @@ static void check_unplanned(struct vctx *v, json_object *call, enum kind k)
     for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
         const char *key = json_object_iter_peek_name(&it);
         struct clip c;
-        if (!in_list(COMMON_FIELDS, key) && !in_list(kinds[k].fields, key)) {
+        if (!in_list(COMMON_FIELDS, key) && !gw_calltype_has_field(k, key, strlen(key))) {
             add(v, key, GW_RULE_UNPLANNED,
                 "top-level field '%s' is not part of a %s call; move it into %s", clip(&c, key),
-                kinds[k].name, kinds[k].bag);
+                gw_calltype(k)->name, gw_calltype(k)->stray);
         }
     }
 }
@@ -736,9 +724,9 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
         add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
     }
-    enum kind k = kind_of(call);
+    enum gw_call_type k = kind_of(call);
     const char *event = gw_json_get_str(call, "event");
-    v.event = k == K_TRACK && event != NULL && event[0] != '\0' ? event : kinds[k].name;
+    v.event = k == GW_CALL_TRACK && event != NULL && event[0] != '\0' ? event : kind_name(k);
     if (k == K_UNKNOWN) {
         check_type(&v, call);
     }

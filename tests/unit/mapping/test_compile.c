@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calltype.h"
 #include "diag.h"
 #include "gw_test.h"
 #include "mapping/mapping.h"
@@ -127,4 +128,23 @@ Test(compile, user_id_override_from_configuration)
     gw_yaml_free(doc);
     gw_diag_destroy(d);
     gw_ruleset_destroy(rs);
+}
+
+/* The call types' names in messages are the table's, in its order, and each
+ * name is found back as its type. */
+Test(compile, call_type_list_is_the_table)
+{
+    char list[128] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < GW_CALL_TYPES; i++) {
+        const char *name = gw_calltype((enum gw_call_type)i)->name;
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", name);
+        enum gw_call_type t = GW_CALL_TYPES;
+        cr_expect(gw_calltype_find(name, &t));
+        cr_expect_eq(t, (enum gw_call_type)i);
+    }
+    cr_expect_str_eq(list, GW_CALL_TYPE_LIST);
+    enum gw_call_type t;
+    cr_expect(!gw_calltype_find("batch", &t));
+    cr_expect(!gw_calltype_find(NULL, &t));
 }
