@@ -14,6 +14,7 @@
 #include "json.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+#include "source.h"
 
 bool gw_api_known(const char *name)
 {
@@ -109,10 +110,10 @@ static char *take_write_key(const struct gw_ingest *ing, const struct gw_ingest_
         }
         json_object_object_del(call, "writeKey");
     }
-    if (key == NULL && ing->cfg->segment_source != NULL) {
-        struct gw_ingest_req r = {.source = ing->cfg->segment_source};
-        const char *k = gw_ingest_write_key(ing, &r);
-        key = k ? gw_strdup(k) : NULL;
+    const char *seg = ing->cfg->segment_source;
+    const struct gw_source_conf *sc = seg != NULL ? gw_config_source(ing->cfg, seg) : NULL;
+    if (key == NULL && sc != NULL && sc->write_key != NULL && sc->write_key[0] != '\0') {
+        key = gw_strdup(sc->write_key);
     }
     return key;
 }
@@ -123,7 +124,7 @@ static const char *source_of(const struct gw_ingest *ing, json_object *call)
 {
     json_object *integ = gw_json_get(gw_json_get(call, "context"), "integration");
     const char *name = gw_json_get_str(integ, "name");
-    if (name != NULL && gw_ruleset_find(ing->rules, name) != NULL) {
+    if (gw_sources_find(ing->sources, name) != NULL) {
         return name;
     }
     return ing->cfg->segment_source;
@@ -144,8 +145,8 @@ static void deliver(const struct gw_ingest *ing, json_object *calls, const char 
             json_object_object_add(call, "messageId", gw_json_digest_id("sourcegate", call));
         }
         const char *name = source_of(ing, call);
-        const struct gw_source *src = name ? gw_ruleset_find(ing->rules, name) : NULL;
-        opts[i] = src ? gw_source_spec(src) : NULL;
+        const struct gw_bound_source *bs = gw_sources_find(ing->sources, name);
+        opts[i] = bs ? gw_source_spec(bs->rules) : NULL;
         origin[i] = i;
         first = first ? first : name;
         json_object_array_add(res->events, json_object_get(call));

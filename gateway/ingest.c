@@ -14,6 +14,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
+#include "source.h"
 #include "spec/spec.h"
 #include "spool.h"
 #include "verify/verify.h"
@@ -65,13 +66,23 @@ const char *gw_ingest_cause_name(const struct gw_ingest_res *res)
     }
 }
 
-const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req)
+void gw_ingest_init(struct gw_ingest *ing, const struct gw_config *cfg,
+                    const struct gw_ruleset *rules)
 {
-    if (req->write_key != NULL && req->write_key[0] != '\0') {
-        return req->write_key;
-    }
-    const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
-    return sc != NULL && sc->write_key != NULL && sc->write_key[0] != '\0' ? sc->write_key : NULL;
+    memset(ing, 0, sizeof(*ing));
+    ing->cfg = cfg;
+    ing->rules = rules;
+    ing->sources = gw_sources_bind(cfg, rules);
+    gw_decode_limits_init(&ing->limits);
+    ing->limits.max_depth = cfg->max_depth;
+    ing->limits.max_events = cfg->max_events;
+    ing->limits.max_fields = cfg->max_fields;
+}
+
+void gw_ingest_fini(struct gw_ingest *ing)
+{
+    gw_sources_destroy(ing->sources);
+    ing->sources = NULL;
 }
 
 static void validate_calls(const struct gw_spec_opts *const *opts, const size_t *origin,
@@ -148,10 +159,11 @@ void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *c
 }
 
 /* The part after the source is known and its events collected. */
-static void map_and_send(const struct gw_ingest *ing, const struct gw_source *src,
+static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_source *bs,
                          const struct gw_ingest_req *req, const char *write_key,
                          json_object *body, json_object *events, struct gw_ingest_res *res)
 {
+    const struct gw_source *src = bs->rules;
     size_t n = json_object_array_length(events);
     size_t cap = n ? n : 1;
     size_t *origin = gw_calloc(cap, sizeof(*origin)); /* webhook event of each call */
@@ -178,18 +190,17 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
     for (size_t k = 0; k < total; k++) {
         opts[k] = gw_source_spec(src);
     }
-    gw_ingest_deliver(ing, opts, origin, write_key, gw_config_endpoint(ing->cfg, req->source),
-                      res);
+    gw_ingest_deliver(ing, opts, origin, write_key, bs->endpoint, res);
     free(opts);
     free(origin);
 }
 
 /* The URL the partner called, as it signed it: the configured public_url,
  * else rebuilt from the request (scheme from X-Forwarded-Proto). */
-static char *public_url(const struct gw_source_conf *sc, const struct gw_ingest_req *req)
+static char *public_url(const struct gw_bound_source *bs, const struct gw_ingest_req *req)
 {
-    if (sc != NULL && sc->public_url != NULL) {
-        return gw_strdup(sc->public_url);
+    if (bs->public_url != NULL) {
+        return gw_strdup(bs->public_url);
     }
     const char *proto = req->header ? req->header(req->arg, "X-Forwarded-Proto") : NULL;
     const char *host = req->header ? req->header(req->arg, "Host") : NULL;
@@ -220,39 +231,34 @@ static struct gw_verify_param *form_params(const struct gw_ingest *ing, const st
 /* Checks the partner's signature when the source has a scheme and a secret,
  * on the raw body: nothing is decoded as events before it passed. Returns
  * false after failing res. */
-static bool verify_signature(const struct gw_ingest *ing, const struct gw_source *src,
+static bool verify_signature(const struct gw_ingest *ing, const struct gw_bound_source *bs,
                              const struct gw_ingest_req *req, struct gw_ingest_res *res)
 {
-    const char *name = gw_source_signature(src);
-    if (req->skip_signature) {
-        return true;
-    }
-    const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
-    const char *secret = sc ? (sc->verify_key ? sc->verify_key : sc->secret) : NULL;
-    if (name == NULL || secret == NULL) {
-        return true; /* said once at start-up: signatures are not checked */
+    if (req->skip_signature || bs->scheme == NULL) {
+        return true; /* said once at start-up when a secret is missing */
     }
     struct gw_form_pair *pairs = NULL;
     size_t n_pairs = 0;
-    struct gw_verify_param *params = form_params(ing, src, req, &pairs, &n_pairs);
-    char *url = public_url(sc, req);
+    struct gw_verify_param *params = form_params(ing, bs->rules, req, &pairs, &n_pairs);
+    char *url = public_url(bs, req);
     struct gw_verify_input in = {
         .method = "POST", .url = url, .body = req->body, .len = req->len,
         .header = req->header, .arg = req->arg, .params = params,
         .n_params = n_pairs, .basic_user = req->write_key,
         .basic_password = req->basic_password, .now = req->now ? req->now : (int64_t)time(NULL)};
     char why[256] = "";
-    enum gw_rc rc = gw_verify_check(gw_verify_find(name), secret, &in, why, sizeof(why));
+    enum gw_rc rc = gw_verify_check(bs->scheme, bs->secret, &in, why, sizeof(why));
     free(url);
     free(params);
     gw_decode_pairs_free(pairs, n_pairs);
+    const char *name = gw_verify_name(bs->scheme);
     if (rc == GW_ERR_INVALID || rc == GW_ERR_NOMEM) {
         /* our side: a secret or key the scheme cannot use; not the partner's fault */
         gw_error("ingest", "source %s: the configured %s secret cannot be used: %s",
-                 req->source, name, why);
+                 bs->name, name, why);
         gw_ingest_fail(res, GW_CAUSE_SECRET, rc,
                        "the signature of source '%s' cannot be checked: the configuration is "
-                       "wrong (see the log)", req->source);
+                       "wrong (see the log)", bs->name);
         return false;
     }
     if (rc != GW_OK) {
@@ -262,18 +268,15 @@ static bool verify_signature(const struct gw_ingest *ing, const struct gw_source
     return true;
 }
 
-/* The write key for Segment. The "basic" scheme spends the request's Basic
- * auth on the partner's credentials, so its key comes from the configuration. */
-static const char *write_key_for(const struct gw_ingest *ing, const struct gw_source *src,
-                                 const struct gw_ingest_req *req)
+/* The write key for Segment: the request's Basic auth user, else the
+ * configured one. The "basic" scheme spends the request's Basic auth on the
+ * partner's credentials, so its key comes from the configuration only. */
+static const char *write_key_for(const struct gw_bound_source *bs, const struct gw_ingest_req *req)
 {
-    const char *sig = gw_source_signature(src);
-    if (sig != NULL && strcmp(sig, "basic") == 0) {
-        struct gw_ingest_req copy = *req;
-        copy.write_key = NULL;
-        return gw_ingest_write_key(ing, &copy);
+    if (!bs->basic_auth && req->write_key != NULL && req->write_key[0] != '\0') {
+        return req->write_key;
     }
-    return gw_ingest_write_key(ing, req);
+    return bs->write_key;
 }
 
 static bool decode_events(const struct gw_ingest *ing, const struct gw_source *src,
@@ -327,34 +330,35 @@ void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
-    const struct gw_source *src = gw_ruleset_find(ing->rules, req->source);
-    if (src == NULL) {
+    const struct gw_bound_source *bs = gw_sources_find(ing->sources, req->source);
+    if (bs == NULL) {
         gw_ingest_fail(res, GW_CAUSE_UNKNOWN_SOURCE, GW_ERR_NOT_FOUND, "unknown source '%.64s'",
                        req->source);
         return;
     }
-    res->source = gw_source_name(src);
-    if (!gw_source_accepts(src, req->content_type)) {
+    res->source = bs->name;
+    res->source_id = bs->id;
+    if (!gw_source_accepts(bs->rules, req->content_type)) {
         gw_ingest_fail(res, GW_CAUSE_MEDIA_TYPE, GW_ERR_UNSUPPORTED,
-                       "source '%s' does not accept Content-Type '%.100s'", req->source,
+                       "source '%s' does not accept Content-Type '%.100s'", bs->name,
                        req->content_type);
         return;
     }
-    if (!verify_signature(ing, src, req, res)) {
+    if (!verify_signature(ing, bs, req, res)) {
         return;
     }
     json_object *body = NULL, *events = NULL;
-    if (decode_events(ing, src, req, &body, &events, res)) {
-        const char *write_key = write_key_for(ing, src, req);
+    if (decode_events(ing, bs->rules, req, &body, &events, res)) {
+        const char *write_key = write_key_for(bs, req);
         if (write_key == NULL && !res->dry_run) {
             gw_ingest_fail(res, GW_CAUSE_NO_WRITE_KEY, GW_ERR_UNAUTHORIZED,
                            "no write key: put it in the webhook URL as "
                            "https://<writeKey>@<host>/webhooks/%s, or set sources.%s.write_key "
                            "in the configuration; to try the rules without one, add ?dry_run=1",
-                           req->source, req->source);
+                           bs->name, bs->name);
         } else {
             res->events = json_object_new_array();
-            map_and_send(ing, src, req, write_key, body, events, res);
+            map_and_send(ing, bs, req, write_key, body, events, res);
         }
     }
     json_object_put(events);

@@ -16,16 +16,27 @@
 struct gw_config;
 struct gw_ruleset;
 struct gw_relay;
+struct gw_sources;
 struct gw_spool;
 
-/* What every request shares; read-only while serving. All borrowed. */
+/* What every request shares; read-only while serving. Built by
+ * gw_ingest_init; all borrowed but sources. */
 struct gw_ingest {
     const struct gw_config *cfg;
     const struct gw_ruleset *rules;
+    struct gw_sources *sources; /* owned: each source bound to its configuration */
     struct gw_relay *relay; /* NULL when nothing may leave (global dry run) */
     struct gw_spool *spool; /* where refused requests are kept for replay, or NULL */
     struct gw_decode_limits limits;
 };
+
+/* Builds ing for cfg and rules (borrowed; they must outlive it): binds each
+ * source to its configuration once and takes the decode limits from cfg.
+ * relay and spool start NULL. Release with gw_ingest_fini. */
+void gw_ingest_init(struct gw_ingest *ing, const struct gw_config *cfg,
+                    const struct gw_ruleset *rules);
+/* A zeroed ing is a no-op. */
+void gw_ingest_fini(struct gw_ingest *ing);
 
 /* One webhook as received. All borrowed. */
 struct gw_ingest_req {
@@ -81,6 +92,7 @@ struct gw_ingest_res {
     size_t ignored;
     bool dry_run;
     const char *source;       /* the source's name, borrowed from the rules, or NULL */
+    size_t source_id;         /* its id among the bound sources, when source is set */
 };
 
 /* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini). */
@@ -97,10 +109,6 @@ struct gw_spec_opts;
 void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
                        const size_t *origin, const char *write_key, const char *endpoint,
                        struct gw_ingest_res *res);
-
-/* The write key: the request's Basic auth user, else the configuration's
- * sources.<req->source>.write_key; NULL when neither. Borrowed. */
-const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req);
 
 /* Sets res to FAILED for cause and rc, with a message, without events. */
 void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,

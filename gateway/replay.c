@@ -12,6 +12,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "runtime.h"
+#include "source.h"
 #include "spool.h"
 
 struct collected {
@@ -90,8 +91,8 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
         json_object_array_add(res.events, call);
         const char *name = gw_json_get_str(
             gw_json_get(gw_json_get(call, "context"), "integration"), "name");
-        const struct gw_source *src = name ? gw_ruleset_find(rt->rules, name) : NULL;
-        const struct gw_spec_opts *opts = src ? gw_source_spec(src) : NULL;
+        const struct gw_bound_source *bs = gw_sources_find(rt->ing.sources, name);
+        const struct gw_spec_opts *opts = bs ? gw_source_spec(bs->rules) : NULL;
         size_t origin = 0;
         gw_ingest_deliver(&rt->ing, &opts, &origin, d->write_key, d->endpoint, &res);
     }

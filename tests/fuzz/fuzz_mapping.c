@@ -88,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_headers_parse(&h, (const char *)data + 2, size - 2);
     const char *now = fuzz_header_cb(&h, ":now");
 
-    struct gw_ingest ing = {.cfg = is_signed ? &signed_cfg : &plain_cfg, .rules = rules};
-    gw_decode_limits_init(&ing.limits);
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, is_signed ? &signed_cfg : &plain_cfg, rules);
     struct gw_ingest_req req = {
         .source = gw_source_name(src),
         .content_type = fuzz_header_cb(&h, "Content-Type"),
@@ -125,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_object_put(answer);
     json_object_put(report);
     gw_ingest_res_fini(&res);
+    gw_ingest_fini(&ing);
     fuzz_headers_fini(&h);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
+#include "spool.h"
 
 static struct mock_upstream *up;
 static struct gwt_gateway *gw;
@@ -34,6 +35,15 @@ static void setup_nokey(void)
 static void setup_small(void)
 {
     start("wk_config", 1024);
+}
+
+/* GitHub with its secret configured (tests/data/config/ok/signed.yaml). */
+static void setup_signed(void)
+{
+    up = mock_upstream_start();
+    cr_assert_not_null(up);
+    struct gwt_opts o = {.endpoint = mock_upstream_endpoint(up), .config = "config/ok/signed.yaml"};
+    gw = gwt_gateway_start(&o);
 }
 
 static void teardown(void)
@@ -265,4 +275,37 @@ Test(http, probes_and_request_ids, .init = setup, .fini = teardown, .timeout = 3
     free(got);
     http_resp_fini(&r);
     free(url);
+}
+
+static bool count_dead(void *arg, const struct gw_spool_dead *d)
+{
+    (*(int *)arg)++;
+    return true;
+}
+
+/* A forged request is refused for its signature before its body is decoded:
+ * a malformed body is a 401, not a 400, and is not kept as a dead letter. */
+Test(http, forged_body_is_refused_before_it_is_decoded, .init = setup_signed, .fini = teardown,
+     .timeout = 30)
+{
+    static const char *const forged[] = {
+        "Content-Type: application/json", "X-GitHub-Event: star",
+        "X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000",
+        NULL};
+    static const char *const unsigned_hdrs[] = {"Content-Type: application/json",
+                                                "X-GitHub-Event: star", NULL};
+    static const char *const bodies[] = {"{not json", "[1, 2, 3]", "\"just a string\""};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct http_resp r;
+        cr_expect_eq(post("/webhooks/github", forged, bodies[i], &r), 401, "%s: %s", bodies[i],
+                     r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "unauthorized");
+        http_resp_fini(&r);
+        cr_expect_eq(post("/webhooks/github", unsigned_hdrs, bodies[i], &r), 401, "%s: %s",
+                     bodies[i], r.body);
+        http_resp_fini(&r);
+    }
+    int dead = 0;
+    cr_assert_eq(gw_spool_dead_each(gw->spool, NULL, 0, count_dead, &dead), GW_OK);
+    cr_expect_eq(dead, 0, "a forged request was kept as a dead letter");
 }

@@ -132,8 +132,8 @@ Test(golden, every_shipped_source_matches_its_golden_files, .timeout = 120)
     struct gw_ruleset *rs = gwt_load_shipped();
     struct gw_config cfg;
     gw_config_init(&cfg);
-    struct gw_ingest ing = {.cfg = &cfg, .rules = rs};
-    gw_decode_limits_init(&ing.limits);
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, &cfg, rs);
     for (size_t i = 0; i < gw_ruleset_count(rs); i++) {
         const char *source = gw_source_name(gw_ruleset_at(rs, i));
         char *rel = gw_asprintf("golden/%s", source);
@@ -162,5 +162,6 @@ Test(golden, every_shipped_source_matches_its_golden_files, .timeout = 120)
         free(rel);
     }
     gw_config_fini(&cfg);
+    gw_ingest_fini(&ing);
     gw_ruleset_destroy(rs);
 }
