@@ -449,18 +449,18 @@ static bool compile_content_types(const struct gw_node *root, struct gw_source *
  * body: { format: form, json_field: mandrill_events, events: path } */
 static bool compile_body(const struct gw_node *root, struct gw_source *src, struct gw_diag *diag)
 {
-    static const char *const kinds[] = {"json-object", "json-array", "json", "form", NULL};
+    const char *const *kinds = gw_body_kind_names;
     const struct gw_node *b = gw_node_get(root, "body");
     src->body = GW_BODY_JSON;
     if (b != NULL && b->type == GW_NODE_MAP && !compile_body_map(b, src, diag)) {
         return false;
     }
     const struct gw_node *fmt = b && b->type == GW_NODE_MAP ? gw_node_get(b, "format") : b;
-    size_t idx = 2;
+    size_t idx = GW_BODY_JSON;
     if (fmt != NULL && !gw_schema_one_of(diag, fmt, "'body'", kinds, &idx)) {
         return false;
     }
-    if (gw_decode_kind_parse(kinds[idx], &src->body) != GW_OK) {
+    if (gw_body_kind_parse(kinds[idx], &src->body) != GW_OK) {
         return false;
     }
     return compile_content_types(root, src, diag);

@@ -97,7 +97,7 @@ static void header(struct gw_buf *b, const struct gw_source *src)
                "and accepts unsigned requests.\n", src->name, src->name, gw_verify_headers(vs),
             src->signature);
     }
-    add(b, "\nThe body is %s", gw_decode_kind_name(src->body));
+    add(b, "\nThe body is %s", gw_body_kind_name(src->body));
     if (src->json_field != NULL) {
         add(b, " with JSON in the form field `%s`", src->json_field);
     }

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../decode.h"
+#include "../body.h"
 #include "../rc.h"
 #include "../spec/spec.h"
 
