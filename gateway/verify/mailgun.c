@@ -134,7 +134,11 @@ static bool from_params(const struct gw_verify_input *in, struct fields *f)
 static json_object *body_json(const struct gw_verify_input *in, json_object **own)
 {
     char err[128];
-    size_t skip = in->body != NULL ? strspn(in->body, " \t\r\n") : 0;
+    size_t skip = 0; /* the body is not NUL-terminated */
+    while (in->body != NULL && skip < in->len && strchr(" \t\r\n", in->body[skip]) != NULL &&
+           in->body[skip] != '\0') {
+        skip++;
+    }
     if (in->body == NULL || skip >= in->len || in->body[skip] != '{' ||
         gw_json_parse(in->body, in->len, BODY_DEPTH, own, err, sizeof(err)) != GW_OK) {
         *own = NULL;

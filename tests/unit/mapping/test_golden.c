@@ -16,6 +16,7 @@
 #include "ingest.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+#include "verify/verify.h"
 
 /* A .query file: one query string line, "k=v&k2=v2". */
 static struct gw_form_pair *query_pairs;
@@ -163,5 +164,53 @@ Test(golden, every_shipped_source_matches_its_golden_files, .timeout = 120)
     }
     gw_config_fini(&cfg);
     gw_ingest_fini(&ing);
+    gw_ruleset_destroy(rs);
+}
+
+/* Mailgun signs fields inside its JSON body: the pipeline checks them on
+ * the raw body, before decoding it as events; a forged one stops there. */
+Test(golden, mailgun_signature_checked_on_the_raw_body, .timeout = 30)
+{
+    struct gw_ruleset *rs = gwt_load_shipped();
+    struct gw_config cfg;
+    gw_config_init(&cfg);
+    cfg.sources = gw_calloc(1, sizeof(*cfg.sources));
+    cfg.n_sources = 1;
+    cfg.sources[0].name = gw_strdup("mailgun");
+    /* the key of tests/data/signing/mailgun.json */
+    cfg.sources[0].secret = gw_strdup("key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26");
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, &cfg, rs);
+    size_t len = 0;
+    char *body = gwt_read("signing/mailgun/delivered.json", &len);
+    struct gw_ingest_req req = {.source = "mailgun", .content_type = "application/json",
+                                .body = body, .len = len, .dry_run = true,
+                                .now = 1661621787 + 10};
+    struct gw_ingest_res res;
+    gw_verify_reset_replay_cache();
+    gw_ingest_run(&ing, &req, &res);
+    cr_expect_neq(res.cause, GW_CAUSE_SIGNATURE, "%s", res.message);
+    cr_expect_neq(res.outcome, GW_OUTCOME_FAILED, "%s", res.message);
+    gw_ingest_res_fini(&res);
+    /* the same token again, and a forged signature: refused, nothing decoded */
+    gw_ingest_run(&ing, &req, &res);
+    cr_expect_eq(res.cause, GW_CAUSE_SIGNATURE);
+    cr_expect_str_eq(res.message, "mailgun signature: token was already used");
+    cr_expect_null(res.events);
+    gw_ingest_res_fini(&res);
+    char *forged = gw_strdup(body);
+    char *sig = strstr(forged, "1aed11dc");
+    cr_assert_not_null(sig);
+    sig[0] = '2';
+    req.body = forged;
+    gw_verify_reset_replay_cache();
+    gw_ingest_run(&ing, &req, &res);
+    cr_expect_eq(res.cause, GW_CAUSE_SIGNATURE, "%s", res.message);
+    cr_expect_null(res.events);
+    gw_ingest_res_fini(&res);
+    free(forged);
+    free(body);
+    gw_ingest_fini(&ing);
+    gw_config_fini(&cfg);
     gw_ruleset_destroy(rs);
 }
