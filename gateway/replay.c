@@ -49,7 +49,7 @@ static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *re
     const char *cause = gw_ingest_cause_name(res);
     fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %s %s%s%s\n", (long long)d->id,
             d->kind, d->source ? " " : "", d->source ? d->source : "",
-            cause != NULL ? cause : "spec_violation", res->message, v0 ? ": " : "",
+            cause != NULL ? cause : "violations", res->message, v0 ? ": " : "",
             v0 ? v0->message : "");
 }
 
