@@ -2,6 +2,7 @@
  * HTTP, and proof that a refused request relays nothing.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,4 +309,57 @@ Test(http, forged_body_is_refused_before_it_is_decoded, .init = setup_signed, .f
     int dead = 0;
     cr_assert_eq(gw_spool_dead_each(gw->spool, NULL, 0, count_dead, &dead), GW_OK);
     cr_expect_eq(dead, 0, "a forged request was kept as a dead letter");
+}
+
+/* The access line of the request with X-Request-Id id, parsed (new). */
+static json_object *access_line(const char *log, const char *id)
+{
+    char *needle = gw_asprintf("\"request_id\":\"%s\"", id);
+    const char *line = strstr(log, needle);
+    free(needle);
+    cr_assert_not_null(line, "no access line for %s in:\n%s", id, log);
+    while (line > log && line[-1] != '\n') {
+        line--;
+    }
+    char *one = gw_strndup(line, strcspn(line, "\n"));
+    json_object *o = json_tokener_parse(one);
+    cr_assert_not_null(o, "not JSON: %s", one);
+    free(one);
+    return o;
+}
+
+/* Why a request failed is in its access line, as a cause; the source is
+ * named only when it is one the rules know. */
+Test(http, access_log_names_the_cause, .timeout = 60)
+{
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve", "--dry-run", "--listen", "127.0.0.1:0", "--rules", rules, NULL};
+    struct gwt_proc proc;
+    cr_assert(gwt_proc_start(&proc, argv), "daemon did not start");
+    char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid", proc.port);
+    static const char *const text[] = {"Content-Type: text/plain", "X-Request-Id: req-415",
+                                       NULL};
+    struct http_resp r;
+    cr_expect_eq(http_request("POST", url, text, "[]", 2, &r), 415);
+    http_resp_fini(&r);
+    free(url);
+    url = gw_asprintf("http://127.0.0.1:%u/webhooks/nope", proc.port);
+    static const char *const json[] = {"Content-Type: application/json", "X-Request-Id: req-404",
+                                       NULL};
+    cr_expect_eq(http_request("POST", url, json, "[]", 2, &r), 404);
+    http_resp_fini(&r);
+    free(url);
+    cr_expect_eq(gwt_proc_stop(&proc, SIGTERM, 15000), 0);
+    char *log = gwt_proc_log(&proc);
+    json_object *o = access_line(log, "req-415");
+    cr_expect_str_eq(jstr(o, "cause"), "media_type");
+    cr_expect_str_eq(jstr(o, "source"), "sendgrid");
+    cr_expect_eq(json_object_get_int(json_object_object_get(o, "status")), 415);
+    json_object_put(o);
+    o = access_line(log, "req-404");
+    cr_expect_str_eq(jstr(o, "cause"), "unknown_source");
+    cr_expect_null(json_object_object_get(o, "source"));
+    json_object_put(o);
+    free(log);
+    free(rules);
 }
