@@ -157,7 +157,7 @@ static void deliver(const struct gw_ingest *ing, json_object *calls, const char 
     free(origin);
 }
 
-void gw_api_run(const struct gw_ingest *ing, const char *name, const struct gw_ingest_req *req,
+static void run(const struct gw_ingest *ing, const char *name, const struct gw_ingest_req *req,
                 struct gw_ingest_res *res)
 {
     memset(res, 0, sizeof(*res));
@@ -190,4 +190,11 @@ void gw_api_run(const struct gw_ingest *ing, const char *name, const struct gw_i
     free(key);
     json_object_put(calls);
     json_object_put(body);
+}
+
+enum gw_rc gw_api_run(const struct gw_ingest *ing, const char *name,
+                      const struct gw_ingest_req *req, struct gw_ingest_res *res)
+{
+    run(ing, name, req, res);
+    return gw_ingest_rc(res);
 }

@@ -325,8 +325,22 @@ void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_
     free(headers);
 }
 
-void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                   struct gw_ingest_res *res)
+enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res)
+{
+    switch (res->outcome) {
+    case GW_OUTCOME_ACCEPTED:
+    case GW_OUTCOME_IGNORED:
+        return GW_OK;
+    case GW_OUTCOME_REFUSED:
+        return GW_ERR_INVALID;
+    case GW_OUTCOME_FAILED:
+        break;
+    }
+    return res->rc != GW_OK ? res->rc : GW_ERR_INVALID;
+}
+
+static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                struct gw_ingest_res *res)
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
@@ -363,6 +377,13 @@ void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
     }
     json_object_put(events);
     json_object_put(body);
+}
+
+enum gw_rc gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                         struct gw_ingest_res *res)
+{
+    run(ing, req, res);
+    return gw_ingest_rc(res);
 }
 
 json_object *gw_ingest_report(const struct gw_ingest_res *res)

@@ -95,9 +95,14 @@ struct gw_ingest_res {
     size_t source_id;         /* its id among the bound sources, when source is set */
 };
 
-/* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini). */
-void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                   struct gw_ingest_res *res);
+/* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini).
+ * Returns gw_ingest_rc(res). */
+enum gw_rc gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                         struct gw_ingest_res *res);
+
+/* The outcome as a result code: GW_OK when accepted or ignored,
+ * GW_ERR_INVALID when refused, the cause's code when failed. */
+enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res);
 
 struct gw_spec_opts;
 

@@ -435,14 +435,13 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     struct gw_ingest ing;
     gw_ingest_init(&ing, cfg, rs);
     struct gw_ingest_res res;
-    gw_ingest_run(&ing, &req, &res);
+    enum gw_rc run = gw_ingest_run(&ing, &req, &res);
     json_object *rep = gw_ingest_report(&res);
     printf("%s\n", json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_SPACED |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
-    rc = res.outcome == GW_OUTCOME_ACCEPTED || res.outcome == GW_OUTCOME_IGNORED ? 0
-         : res.outcome == GW_OUTCOME_FAILED && res.cause == GW_CAUSE_UNKNOWN_SOURCE ? 2
-                                                                                    : 1;
+    /* 0 valid, 2 an unknown source (a usage error), 1 anything else */
+    rc = run == GW_OK ? 0 : res.cause == GW_CAUSE_UNKNOWN_SOURCE ? 2 : 1;
     json_object_put(rep);
     gw_ingest_res_fini(&res);
     gw_ingest_fini(&ing);

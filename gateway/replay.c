@@ -53,11 +53,6 @@ static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *re
             v0 ? v0->message : "");
 }
 
-static bool accepted(const struct gw_ingest_res *res)
-{
-    return res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED;
-}
-
 /* A webhook sourcegate refused: the whole pipeline again. */
 static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_dead *d)
 {
@@ -67,8 +62,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
         .write_key = d->write_key, .header = stored_header, .arg = headers,
         .skip_signature = true, .replay = true};
     struct gw_ingest_res res;
-    gw_ingest_run(&rt->ing, &req, &res);
-    bool ok = accepted(&res);
+    bool ok = gw_ingest_run(&rt->ing, &req, &res) == GW_OK;
     if (!ok) {
         report(d, &res);
     }
@@ -96,7 +90,7 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
         size_t origin = 0;
         gw_ingest_deliver(&rt->ing, &opts, &origin, d->write_key, d->endpoint, &res);
     }
-    ok = accepted(&res);
+    ok = gw_ingest_rc(&res) == GW_OK;
     if (!ok) {
         report(d, &res);
     }
