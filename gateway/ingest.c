@@ -1,4 +1,5 @@
-/* ingest.c -- decode, map, validate and enqueue one request, all or nothing.
+/* ingest.c -- verify, decode, map, validate and enqueue one request, all or
+ * nothing.
  * SPDX-License-Identifier: MIT */
 #include "ingest.h"
 
@@ -48,7 +49,7 @@ const char *gw_ingest_cause_name(const struct gw_ingest_res *res)
         [GW_CAUSE_TOO_LARGE] = "too_large",
         [GW_CAUSE_SIGNATURE] = "signature",
         [GW_CAUSE_NO_WRITE_KEY] = "no_write_key",
-        [GW_CAUSE_SECRET] = "secret",
+        [GW_CAUSE_SECRET] = "secret_unusable",
         [GW_CAUSE_RELAY] = "relay",
     };
     if (res->cause != GW_CAUSE_RELAY) {

@@ -1,5 +1,5 @@
-/* ingest.h -- the pipeline for one request: decode, map, validate, hand to
- * the relay. No HTTP in it, so that `check` and `replay` reuse it.
+/* ingest.h -- the pipeline for one request: verify, decode, map, validate,
+ * hand to the relay. No HTTP in it, so that `check` and `replay` reuse it.
  * SPDX-License-Identifier: MIT */
 #ifndef GW_INGEST_H
 #define GW_INGEST_H
