@@ -9,22 +9,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "calltype.h"
 #include "config.h"
 #include "json.h"
 #include "mapping/mapping.h"
 #include "mem.h"
-
-static const char *const endpoints[] = {"batch", "track", "identify", "page",
-                                        "screen", "group", "alias", NULL};
+#include "source.h"
 
 bool gw_api_known(const char *name)
 {
-    for (size_t i = 0; endpoints[i] != NULL; i++) {
-        if (strcmp(name, endpoints[i]) == 0) {
-            return true;
-        }
-    }
-    return false;
+    enum gw_call_type t;
+    return strcmp(name, "batch") == 0 || gw_calltype_find(name, &t);
 }
 
 /* Adds the members of from that into lacks; the call's own win. */
@@ -71,22 +66,24 @@ static json_object *collect(const struct gw_ingest *ing, const char *name, json_
     json_object *batch = gw_json_get(body, "batch");
     size_t n = json_object_is_type(batch, json_type_array) ? json_object_array_length(batch) : 0;
     if (!json_object_is_type(batch, json_type_array)) {
-        gw_ingest_fail(res, 400, "bad_request", "body.batch must be an array of calls");
+        gw_ingest_fail(res, GW_CAUSE_MALFORMED, GW_ERR_INVALID,
+                       "body.batch must be an array of calls");
     } else if (n > ing->limits.max_events) {
-        gw_ingest_fail(res, 413, "payload_too_large", "batch holds %zu calls, more than %zu", n,
-                       ing->limits.max_events);
+        gw_ingest_fail(res, GW_CAUSE_TOO_LARGE, GW_ERR_TOO_LARGE,
+                       "batch holds %zu calls, more than %zu", n, ing->limits.max_events);
     }
-    for (size_t i = 0; res->status == 0 && i < n; i++) {
+    for (size_t i = 0; res->outcome != GW_OUTCOME_FAILED && i < n; i++) {
         json_object *call = json_object_array_get_idx(batch, i);
         if (!json_object_is_type(call, json_type_object)) {
-            gw_ingest_fail(res, 400, "bad_request", "batch[%zu] is not a JSON object", i);
+            gw_ingest_fail(res, GW_CAUSE_MALFORMED, GW_ERR_INVALID,
+                           "batch[%zu] is not a JSON object", i);
             break;
         }
         merge_missing(call, "context", gw_json_get(body, "context"));
         merge_missing(call, "integrations", gw_json_get(body, "integrations"));
         json_object_array_add(list, json_object_get(call));
     }
-    if (res->status != 0) {
+    if (res->outcome == GW_OUTCOME_FAILED) {
         json_object_put(list);
         return NULL;
     }
@@ -113,10 +110,10 @@ static char *take_write_key(const struct gw_ingest *ing, const struct gw_ingest_
         }
         json_object_object_del(call, "writeKey");
     }
-    if (key == NULL && ing->cfg->segment_source != NULL) {
-        struct gw_ingest_req r = {.source = ing->cfg->segment_source};
-        const char *k = gw_ingest_write_key(ing, &r);
-        key = k ? gw_strdup(k) : NULL;
+    const char *seg = ing->cfg->segment_source;
+    const struct gw_source_conf *sc = seg != NULL ? gw_config_source(ing->cfg, seg) : NULL;
+    if (key == NULL && sc != NULL && sc->write_key != NULL && sc->write_key[0] != '\0') {
+        key = gw_strdup(sc->write_key);
     }
     return key;
 }
@@ -127,7 +124,7 @@ static const char *source_of(const struct gw_ingest *ing, json_object *call)
 {
     json_object *integ = gw_json_get(gw_json_get(call, "context"), "integration");
     const char *name = gw_json_get_str(integ, "name");
-    if (name != NULL && gw_ruleset_find(ing->rules, name) != NULL) {
+    if (gw_sources_find(ing->sources, name) != NULL) {
         return name;
     }
     return ing->cfg->segment_source;
@@ -148,8 +145,8 @@ static void deliver(const struct gw_ingest *ing, json_object *calls, const char 
             json_object_object_add(call, "messageId", gw_json_digest_id("sourcegate", call));
         }
         const char *name = source_of(ing, call);
-        const struct gw_source *src = name ? gw_ruleset_find(ing->rules, name) : NULL;
-        opts[i] = src ? gw_source_spec(src) : NULL;
+        const struct gw_bound_source *bs = gw_sources_find(ing->sources, name);
+        opts[i] = bs ? gw_source_spec(bs->rules) : NULL;
         origin[i] = i;
         first = first ? first : name;
         json_object_array_add(res->events, json_object_get(call));
@@ -160,36 +157,44 @@ static void deliver(const struct gw_ingest *ing, json_object *calls, const char 
     free(origin);
 }
 
-void gw_api_run(const struct gw_ingest *ing, const char *name, const struct gw_ingest_req *req,
+static void run(const struct gw_ingest *ing, const char *name, const struct gw_ingest_req *req,
                 struct gw_ingest_res *res)
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
     const char *ct = req->content_type;
     if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
-        gw_ingest_fail(res, 415, "unsupported_media_type",
+        gw_ingest_fail(res, GW_CAUSE_MEDIA_TYPE, GW_ERR_UNSUPPORTED,
                        "Segment's API takes Content-Type application/json, not '%.100s'", ct);
         return;
     }
     json_object *body = NULL, *calls = NULL;
-    if (gw_decode(GW_BODY_JSON_OBJECT, NULL, &ing->limits, req->body, req->len, &body,
-                  res->message, sizeof(res->message)) != GW_OK) {
-        res->status = 400;
-        res->error = "bad_request";
+    enum gw_rc rc = gw_decode(GW_BODY_JSON_OBJECT, NULL, &ing->limits, req->body, req->len,
+                              &body, res->message, sizeof(res->message));
+    if (rc != GW_OK) {
+        res->outcome = GW_OUTCOME_FAILED;
+        res->cause = GW_CAUSE_MALFORMED;
+        res->rc = rc;
         return;
     }
     calls = collect(ing, name, body, res);
     char *key = calls ? take_write_key(ing, req, body, calls) : NULL;
     if (calls != NULL && key == NULL && !res->dry_run) {
-        gw_ingest_fail(res, 401, "unauthorized",
+        gw_ingest_fail(res, GW_CAUSE_NO_WRITE_KEY, GW_ERR_UNAUTHORIZED,
                        "no write key: send it as Basic auth (the user, empty password) or as "
                        "writeKey in the body; to try without one, add ?dry_run=1");
     } else if (calls != NULL) {
         res->events = json_object_new_array();
-        res->violations = json_object_new_array();
         deliver(ing, calls, key, res);
     }
     free(key);
     json_object_put(calls);
     json_object_put(body);
+}
+
+enum gw_rc gw_api_run(const struct gw_ingest *ing, const char *name,
+                      const struct gw_ingest_req *req, struct gw_ingest_res *res)
+{
+    run(ing, name, req, res);
+    return gw_ingest_rc(res);
 }

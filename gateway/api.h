@@ -15,8 +15,8 @@ bool gw_api_known(const char *name);
 /* Runs one request to /v1/<name>. req->source is ignored; req->write_key is
  * the Basic auth user. The source whose rules a call answers to is named by
  * its context.integration.name, else by the configuration's segment_source.
- * res is filled in as by gw_ingest_run. */
-void gw_api_run(const struct gw_ingest *ing, const char *name, const struct gw_ingest_req *req,
-                struct gw_ingest_res *res);
+ * res is filled in, and the result returned, as by gw_ingest_run. */
+enum gw_rc gw_api_run(const struct gw_ingest *ing, const char *name,
+                      const struct gw_ingest_req *req, struct gw_ingest_res *res);
 
 #endif

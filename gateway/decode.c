@@ -10,29 +10,11 @@
 #include "json.h"
 #include "mem.h"
 
-static const char *const kind_names[] = {"json-object", "json-array", "json", "form"};
-
 void gw_decode_limits_init(struct gw_decode_limits *l)
 {
     l->max_depth = 32;
     l->max_events = 2500;
     l->max_fields = 1000;
-}
-
-enum gw_rc gw_decode_kind_parse(const char *name, enum gw_body_kind *out)
-{
-    for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-        if (strcmp(name, kind_names[i]) == 0) {
-            *out = (enum gw_body_kind)i;
-            return GW_OK;
-        }
-    }
-    return GW_ERR_INVALID;
-}
-
-const char *gw_decode_kind_name(enum gw_body_kind kind)
-{
-    return kind_names[kind];
 }
 
 static enum gw_rc check_shape(enum gw_body_kind kind, const struct gw_decode_limits *lim,

@@ -1,4 +1,4 @@
-/* decode.h -- webhook body decoders: the body kinds a source may declare.
+/* decode.h -- webhook body decoders, one per body kind (body.h).
  * SPDX-License-Identifier: MIT */
 #ifndef GW_DECODE_H
 #define GW_DECODE_H
@@ -6,14 +6,8 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "body.h"
 #include "rc.h"
-
-enum gw_body_kind {
-    GW_BODY_JSON_OBJECT, /* one JSON object, one event */
-    GW_BODY_JSON_ARRAY,  /* a JSON array of objects, one event each */
-    GW_BODY_JSON,        /* either of the above */
-    GW_BODY_FORM,        /* application/x-www-form-urlencoded, PHP-style keys */
-};
 
 /* One form field as received, URL-decoded. */
 struct gw_form_pair {
@@ -29,11 +23,6 @@ struct gw_decode_limits {
 };
 
 void gw_decode_limits_init(struct gw_decode_limits *l);
-
-/* Parses a body name of a rules file ("json-object", "json-array", "json", "form").
- * Returns GW_ERR_INVALID for an unknown name. */
-enum gw_rc gw_decode_kind_parse(const char *name, enum gw_body_kind *out) GW_WUR;
-const char *gw_decode_kind_name(enum gw_body_kind kind);
 
 /* Decodes buf (borrowed) as kind. A form becomes an object of string fields,
  * nested by PHP-style keys (data[merges][FNAME]; a[]=1&a[]=2 is an array).

@@ -1,4 +1,5 @@
-/* ingest.c -- decode, map, validate and enqueue one request, all or nothing.
+/* ingest.c -- verify, decode, map, validate and enqueue one request, all or
+ * nothing.
  * SPDX-License-Identifier: MIT */
 #include "ingest.h"
 
@@ -14,15 +15,18 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "relay/relay.h"
+#include "source.h"
 #include "spec/spec.h"
 #include "spool.h"
 #include "verify/verify.h"
 
-void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
+void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,
+                    const char *fmt, ...)
 {
     va_list ap;
-    res->status = status;
-    res->error = error;
+    res->outcome = GW_OUTCOME_FAILED;
+    res->cause = cause;
+    res->rc = rc;
     va_start(ap, fmt);
     vsnprintf(res->message, sizeof(res->message), fmt, ap);
     va_end(ap);
@@ -31,18 +35,61 @@ void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, co
 void gw_ingest_res_fini(struct gw_ingest_res *res)
 {
     json_object_put(res->events);
-    json_object_put(res->violations);
     res->events = NULL;
-    res->violations = NULL;
+    gw_violations_fini(&res->violations);
 }
 
-const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req)
+const char *gw_ingest_cause_name(const struct gw_ingest_res *res)
 {
-    if (req->write_key != NULL && req->write_key[0] != '\0') {
-        return req->write_key;
+    static const char *const names[] = {
+        [GW_CAUSE_NONE] = NULL,
+        [GW_CAUSE_UNKNOWN_SOURCE] = "unknown_source",
+        [GW_CAUSE_MEDIA_TYPE] = "media_type",
+        [GW_CAUSE_MALFORMED] = "malformed",
+        [GW_CAUSE_TOO_LARGE] = "too_large",
+        [GW_CAUSE_SIGNATURE] = "signature",
+        [GW_CAUSE_NO_WRITE_KEY] = "no_write_key",
+        [GW_CAUSE_SECRET] = "secret_unusable",
+        [GW_CAUSE_RELAY] = "relay",
+    };
+    if (res->cause != GW_CAUSE_RELAY) {
+        return (unsigned)res->cause < sizeof(names) / sizeof(names[0]) ? names[res->cause] : NULL;
     }
-    const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
-    return sc != NULL && sc->write_key != NULL && sc->write_key[0] != '\0' ? sc->write_key : NULL;
+    switch (res->rc) {
+    case GW_ERR_BUSY:
+        return "relay_busy";
+    case GW_ERR_FULL:
+        return "spool_full";
+    case GW_ERR_NOSPACE:
+        return "disk_full";
+    case GW_ERR_SHUTDOWN:
+        return "shutting_down";
+    case GW_ERR_IO:
+        return "spool_io";
+    case GW_ERR_TOO_LARGE:
+        return "batch_too_large";
+    default:
+        return "relay"; /* a code the relay did not use when this was written */
+    }
+}
+
+void gw_ingest_init(struct gw_ingest *ing, const struct gw_config *cfg,
+                    const struct gw_ruleset *rules)
+{
+    memset(ing, 0, sizeof(*ing));
+    ing->cfg = cfg;
+    ing->rules = rules;
+    ing->sources = gw_sources_bind(cfg, rules);
+    gw_decode_limits_init(&ing->limits);
+    ing->limits.max_depth = cfg->max_depth;
+    ing->limits.max_events = cfg->max_events;
+    ing->limits.max_fields = cfg->max_fields;
+}
+
+void gw_ingest_fini(struct gw_ingest *ing)
+{
+    gw_sources_destroy(ing->sources);
+    ing->sources = NULL;
 }
 
 static void validate_calls(const struct gw_spec_opts *const *opts, const size_t *origin,
@@ -52,11 +99,30 @@ static void validate_calls(const struct gw_spec_opts *const *opts, const size_t 
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
         size_t len = 0;
-        gw_spec_validate(opts[k], call, origin[k], res->violations);
+        gw_spec_validate(opts[k], call, origin[k], &res->violations);
         gw_json_compact(call, &len);
         const char *ev = gw_json_get_str(call, "event");
         gw_spec_check_size(len, origin[k], ev ? ev : gw_json_get_str(call, "type"),
-                           res->violations);
+                           &res->violations);
+    }
+}
+
+/* What the relay said, in words for the partner; the code stays in res. */
+static const char *relay_message(enum gw_rc rc)
+{
+    switch (rc) {
+    case GW_ERR_BUSY:
+        return "the relay queue is full or shutting down; retry later";
+    case GW_ERR_FULL:
+        return "the spool is full (max_spool); retry later";
+    case GW_ERR_NOSPACE:
+        return "the spool's disk is full; retry later";
+    case GW_ERR_SHUTDOWN:
+        return "sourcegate is shutting down; retry later";
+    case GW_ERR_IO:
+        return "the spool could not keep the calls; retry later";
+    default:
+        return "the relay could not take the calls; retry later";
     }
 }
 
@@ -71,13 +137,18 @@ static void relay_calls(const struct gw_ingest *ing, const char *write_key, cons
     enum gw_rc rc = n == 0 ? GW_OK : gw_relay_submit(ing->relay, write_key, endpoint, calls, n);
     free(calls);
     if (rc != GW_OK) {
-        res->retry_after = 5;
-        gw_ingest_fail(res, 503, "unavailable",
-                       "the relay queue is full or shutting down; retry later");
+        gw_ingest_fail(res, GW_CAUSE_RELAY, rc, "%s", relay_message(rc));
         return;
     }
     res->accepted = n;
-    res->status = 200;
+}
+
+/* Accepted, or ignored when there was nothing to send but events ignored. */
+static void accept_all(struct gw_ingest_res *res)
+{
+    res->accepted = json_object_array_length(res->events);
+    res->outcome = res->accepted == 0 && res->ignored > 0 ? GW_OUTCOME_IGNORED
+                                                          : GW_OUTCOME_ACCEPTED;
 }
 
 void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
@@ -85,25 +156,27 @@ void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *c
                        struct gw_ingest_res *res)
 {
     validate_calls(opts, origin, res);
-    size_t nv = json_object_array_length(res->violations);
+    size_t nv = res->violations.n;
     if (nv > 0) {
-        gw_ingest_fail(res, 422, "spec_violation", "%zu violation%s of the Segment Spec; nothing "
-                       "was accepted", nv, nv == 1 ? "" : "s");
+        res->outcome = GW_OUTCOME_REFUSED;
+        snprintf(res->message, sizeof(res->message), "%zu violation%s of the Segment Spec; "
+                 "nothing was accepted", nv, nv == 1 ? "" : "s");
         return;
     }
-    if (res->dry_run) {
-        res->accepted = json_object_array_length(res->events);
-        res->status = 200;
-        return;
+    if (!res->dry_run) {
+        relay_calls(ing, write_key, endpoint, res);
     }
-    relay_calls(ing, write_key, endpoint, res);
+    if (res->outcome != GW_OUTCOME_FAILED) {
+        accept_all(res);
+    }
 }
 
 /* The part after the source is known and its events collected. */
-static void map_and_send(const struct gw_ingest *ing, const struct gw_source *src,
+static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_source *bs,
                          const struct gw_ingest_req *req, const char *write_key,
                          json_object *body, json_object *events, struct gw_ingest_res *res)
 {
+    const struct gw_source *src = bs->rules;
     size_t n = json_object_array_length(events);
     size_t cap = n ? n : 1;
     size_t *origin = gw_calloc(cap, sizeof(*origin)); /* webhook event of each call */
@@ -113,7 +186,7 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
         bool ignored = false;
         size_t before = json_object_array_length(res->events);
         if (gw_source_apply(src, &in, json_object_array_get_idx(events, i), i, res->events,
-                            res->violations, &ignored) == GW_OK && ignored) {
+                            &res->violations, &ignored) == GW_OK && ignored) {
             res->ignored++;
         }
         size_t after = json_object_array_length(res->events);
@@ -130,18 +203,17 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_source *sr
     for (size_t k = 0; k < total; k++) {
         opts[k] = gw_source_spec(src);
     }
-    gw_ingest_deliver(ing, opts, origin, write_key, gw_config_endpoint(ing->cfg, req->source),
-                      res);
+    gw_ingest_deliver(ing, opts, origin, write_key, bs->endpoint, res);
     free(opts);
     free(origin);
 }
 
 /* The URL the partner called, as it signed it: the configured public_url,
  * else rebuilt from the request (scheme from X-Forwarded-Proto). */
-static char *public_url(const struct gw_source_conf *sc, const struct gw_ingest_req *req)
+static char *public_url(const struct gw_bound_source *bs, const struct gw_ingest_req *req)
 {
-    if (sc != NULL && sc->public_url != NULL) {
-        return gw_strdup(sc->public_url);
+    if (bs->public_url != NULL) {
+        return gw_strdup(bs->public_url);
     }
     const char *proto = req->header ? req->header(req->arg, "X-Forwarded-Proto") : NULL;
     const char *host = req->header ? req->header(req->arg, "Host") : NULL;
@@ -149,71 +221,75 @@ static char *public_url(const struct gw_source_conf *sc, const struct gw_ingest_
                        host ? host : "localhost", req->uri ? req->uri : "/");
 }
 
-/* Checks the partner's signature when the source has a scheme and a secret.
- * Returns false after filling res with a 401. */
-static bool verify_signature(const struct gw_ingest *ing, const struct gw_source *src,
-                             const struct gw_ingest_req *req, json_object *body,
-                             struct gw_ingest_res *res)
+/* The request's form fields for schemes that sign them (Twilio, Mandrill,
+ * Mailgun's form posts); new, or NULL for other bodies. */
+static struct gw_verify_param *form_params(const struct gw_ingest *ing, const struct gw_source *src,
+                                           const struct gw_ingest_req *req,
+                                           struct gw_form_pair **pairs, size_t *n_pairs)
 {
-    const char *name = gw_source_signature(src);
-    if (req->skip_signature) {
-        return true;
+    *pairs = NULL;
+    *n_pairs = 0;
+    if (gw_source_body(src) != GW_BODY_FORM ||
+        gw_decode_form_pairs(req->body, req->len, ing->limits.max_fields, pairs, n_pairs) !=
+            GW_OK) {
+        return NULL;
     }
-    const struct gw_source_conf *sc = gw_config_source(ing->cfg, req->source);
-    const char *secret = sc ? (sc->verify_key ? sc->verify_key : sc->secret) : NULL;
-    if (name == NULL || secret == NULL) {
-        return true; /* said once at start-up: signatures are not checked */
+    struct gw_verify_param *params = gw_calloc(*n_pairs ? *n_pairs : 1, sizeof(*params));
+    for (size_t i = 0; i < *n_pairs; i++) {
+        params[i] = (struct gw_verify_param){(*pairs)[i].name, (*pairs)[i].value};
+    }
+    return params;
+}
+
+/* Checks the partner's signature when the source has a scheme and a secret,
+ * on the raw body: nothing is decoded as events before it passed. Returns
+ * false after failing res. */
+static bool verify_signature(const struct gw_ingest *ing, const struct gw_bound_source *bs,
+                             const struct gw_ingest_req *req, struct gw_ingest_res *res)
+{
+    if (req->skip_signature || bs->scheme == NULL) {
+        return true; /* said once at start-up when a secret is missing */
     }
     struct gw_form_pair *pairs = NULL;
     size_t n_pairs = 0;
-    if (gw_source_body(src) == GW_BODY_FORM &&
-        gw_decode_form_pairs(req->body, req->len, ing->limits.max_fields, &pairs, &n_pairs) !=
-            GW_OK) {
-        n_pairs = 0;
-    }
-    struct gw_verify_param *params = gw_calloc(n_pairs ? n_pairs : 1, sizeof(*params));
-    for (size_t i = 0; i < n_pairs; i++) {
-        params[i] = (struct gw_verify_param){pairs[i].name, pairs[i].value};
-    }
-    char *url = public_url(sc, req);
+    struct gw_verify_param *params = form_params(ing, bs->rules, req, &pairs, &n_pairs);
+    char *url = public_url(bs, req);
     struct gw_verify_input in = {
         .method = "POST", .url = url, .body = req->body, .len = req->len,
-        .header = req->header, .arg = req->arg, .params = pairs ? params : NULL,
-        .n_params = n_pairs, .json = body, .basic_user = req->write_key,
+        .header = req->header, .arg = req->arg, .params = params,
+        .n_params = n_pairs, .basic_user = req->write_key,
         .basic_password = req->basic_password, .now = req->now ? req->now : (int64_t)time(NULL)};
     char why[256] = "";
-    enum gw_rc rc = gw_verify_check(gw_verify_find(name), secret, &in, why, sizeof(why));
+    enum gw_rc rc = gw_verify_check(bs->scheme, bs->secret, &in, why, sizeof(why));
     free(url);
     free(params);
     gw_decode_pairs_free(pairs, n_pairs);
+    const char *name = gw_verify_name(bs->scheme);
     if (rc == GW_ERR_INVALID || rc == GW_ERR_NOMEM) {
         /* our side: a secret or key the scheme cannot use; not the partner's fault */
         gw_error("ingest", "source %s: the configured %s secret cannot be used: %s",
-                 req->source, name, why);
-        gw_ingest_fail(res, 500, "internal_error",
+                 bs->name, name, why);
+        gw_ingest_fail(res, GW_CAUSE_SECRET, rc,
                        "the signature of source '%s' cannot be checked: the configuration is "
-                       "wrong (see the log)", req->source);
+                       "wrong (see the log)", bs->name);
         return false;
     }
     if (rc != GW_OK) {
-        gw_ingest_fail(res, 401, "unauthorized", "%s signature: %s", name, why);
+        gw_ingest_fail(res, GW_CAUSE_SIGNATURE, rc, "%s signature: %s", name, why);
         return false;
     }
     return true;
 }
 
-/* The write key for Segment. The "basic" scheme spends the request's Basic
- * auth on the partner's credentials, so its key comes from the configuration. */
-static const char *write_key_for(const struct gw_ingest *ing, const struct gw_source *src,
-                                 const struct gw_ingest_req *req)
+/* The write key for Segment: the request's Basic auth user, else the
+ * configured one. The "basic" scheme spends the request's Basic auth on the
+ * partner's credentials, so its key comes from the configuration only. */
+static const char *write_key_for(const struct gw_bound_source *bs, const struct gw_ingest_req *req)
 {
-    const char *sig = gw_source_signature(src);
-    if (sig != NULL && strcmp(sig, "basic") == 0) {
-        struct gw_ingest_req copy = *req;
-        copy.write_key = NULL;
-        return gw_ingest_write_key(ing, &copy);
+    if (!bs->basic_auth && req->write_key != NULL && req->write_key[0] != '\0') {
+        return req->write_key;
     }
-    return gw_ingest_write_key(ing, req);
+    return bs->write_key;
 }
 
 static bool decode_events(const struct gw_ingest *ing, const struct gw_source *src,
@@ -231,110 +307,109 @@ static bool decode_events(const struct gw_ingest *ing, const struct gw_source *s
         rc = GW_ERR_TOO_LARGE;
     }
     if (rc != GW_OK) {
-        res->status = rc == GW_ERR_TOO_LARGE ? 413 : 400;
-        res->error = rc == GW_ERR_TOO_LARGE ? "payload_too_large" : "bad_request";
+        res->outcome = GW_OUTCOME_FAILED;
+        res->cause = rc == GW_ERR_TOO_LARGE ? GW_CAUSE_TOO_LARGE : GW_CAUSE_MALFORMED;
+        res->rc = rc;
         return false;
     }
     return true;
 }
 
-/* A request refused for its content (400, 422) is kept in the dead letters,
- * bounded, so that `sourcegate replay` can send it again after a rules fix. */
-static void keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                         const struct gw_ingest_res *res)
+void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                            const struct gw_ingest_res *res, int status)
 {
-    if (ing->spool == NULL || res->dry_run || req->replay ||
-        (res->status != 400 && res->status != 422)) {
+    bool refused = res->outcome == GW_OUTCOME_REFUSED ||
+                   (res->outcome == GW_OUTCOME_FAILED && res->cause == GW_CAUSE_MALFORMED);
+    if (ing->spool == NULL || res->dry_run || req->replay || !refused) {
         return;
     }
     char reason[768];
-    json_object *v0 = res->violations ? json_object_array_get_idx(res->violations, 0) : NULL;
+    const struct gw_violation *v0 = res->violations.n > 0 ? &res->violations.v[0] : NULL;
     snprintf(reason, sizeof(reason), "%s%s%s", res->message, v0 ? ": " : "",
-             v0 ? gw_json_get_str(v0, "message") : "");
+             v0 ? v0->message : "");
     char *headers = req->headers_json ? req->headers_json(req->arg) : NULL;
     struct gw_spool_dead d = {
         .kind = "request", .source = (char *)req->source, .write_key = (char *)req->write_key,
         .content_type = (char *)req->content_type, .headers = headers, .body = (char *)req->body,
-        .len = req->len, .status = res->status, .reason = reason};
+        .len = req->len, .status = status, .reason = reason};
     if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
         gw_warn("ingest", "a refused %s request could not be kept for replay", req->source);
     }
     free(headers);
 }
 
-void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                   struct gw_ingest_res *res)
+enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res)
+{
+    switch (res->outcome) {
+    case GW_OUTCOME_ACCEPTED:
+    case GW_OUTCOME_IGNORED:
+        return GW_OK;
+    case GW_OUTCOME_REFUSED:
+        return GW_ERR_INVALID;
+    case GW_OUTCOME_FAILED:
+        break;
+    }
+    return res->rc != GW_OK ? res->rc : GW_ERR_INVALID;
+}
+
+static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                struct gw_ingest_res *res)
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
-    const struct gw_source *src = gw_ruleset_find(ing->rules, req->source);
-    if (src == NULL) {
-        gw_ingest_fail(res, 404, "not_found", "unknown source '%.64s'", req->source);
+    const struct gw_bound_source *bs = gw_sources_find(ing->sources, req->source);
+    if (bs == NULL) {
+        gw_ingest_fail(res, GW_CAUSE_UNKNOWN_SOURCE, GW_ERR_NOT_FOUND, "unknown source '%.64s'",
+                       req->source);
         return;
     }
-    if (!gw_source_accepts(src, req->content_type)) {
-        gw_ingest_fail(res, 415, "unsupported_media_type",
-                       "source '%s' does not accept Content-Type '%.100s'", req->source,
+    res->source = bs->name;
+    res->source_id = bs->id;
+    if (!gw_source_accepts(bs->rules, req->content_type)) {
+        gw_ingest_fail(res, GW_CAUSE_MEDIA_TYPE, GW_ERR_UNSUPPORTED,
+                       "source '%s' does not accept Content-Type '%.100s'", bs->name,
                        req->content_type);
         return;
     }
+    if (!verify_signature(ing, bs, req, res)) {
+        return;
+    }
     json_object *body = NULL, *events = NULL;
-    if (decode_events(ing, src, req, &body, &events, res) &&
-        verify_signature(ing, src, req, body, res)) {
-        const char *write_key = write_key_for(ing, src, req);
+    if (decode_events(ing, bs->rules, req, &body, &events, res)) {
+        const char *write_key = write_key_for(bs, req);
         if (write_key == NULL && !res->dry_run) {
-            gw_ingest_fail(res, 401, "unauthorized",
+            gw_ingest_fail(res, GW_CAUSE_NO_WRITE_KEY, GW_ERR_UNAUTHORIZED,
                            "no write key: put it in the webhook URL as "
                            "https://<writeKey>@<host>/webhooks/%s, or set sources.%s.write_key "
                            "in the configuration; to try the rules without one, add ?dry_run=1",
-                           req->source, req->source);
+                           bs->name, bs->name);
         } else {
             res->events = json_object_new_array();
-            res->violations = json_object_new_array();
-            map_and_send(ing, src, req, write_key, body, events, res);
+            map_and_send(ing, bs, req, write_key, body, events, res);
         }
-    }
-    if (res->status == 400 || res->status == 422) {
-        keep_refused(ing, req, res);
     }
     json_object_put(events);
     json_object_put(body);
 }
 
+enum gw_rc gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                         struct gw_ingest_res *res)
+{
+    run(ing, req, res);
+    return gw_ingest_rc(res);
+}
+
 json_object *gw_ingest_report(const struct gw_ingest_res *res)
 {
+    bool valid = res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED;
     json_object *rep = json_object_new_object();
-    json_object_object_add(rep, "valid", json_object_new_boolean(res->status == 200));
+    json_object_object_add(rep, "valid", json_object_new_boolean(valid));
     json_object_object_add(rep, "events", res->events ? json_object_get(res->events)
                                                       : json_object_new_array());
-    json_object_object_add(rep, "violations", res->violations ? json_object_get(res->violations)
-                                                              : json_object_new_array());
+    json_object_object_add(rep, "violations", gw_violations_json(&res->violations));
     json_object_object_add(rep, "ignored", json_object_new_int64((int64_t)res->ignored));
-    if (res->status != 200 && res->status != 422) {
+    if (res->outcome == GW_OUTCOME_FAILED) {
         json_object_object_add(rep, "error", json_object_new_string(res->message));
     }
     return rep;
-}
-
-json_object *gw_ingest_answer(const struct gw_ingest_res *res)
-{
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "success", json_object_new_boolean(res->status == 200));
-    if (res->status == 200) {
-        json_object_object_add(o, "accepted", json_object_new_int64((int64_t)res->accepted));
-        json_object_object_add(o, "ignored", json_object_new_int64((int64_t)res->ignored));
-    } else {
-        json_object_object_add(o, "error", json_object_new_string(res->error ? res->error : "error"));
-        json_object_object_add(o, "message", json_object_new_string(res->message));
-    }
-    if (res->violations != NULL && json_object_array_length(res->violations) > 0) {
-        json_object_object_add(o, "violations", json_object_get(res->violations));
-    }
-    if (res->dry_run) {
-        json_object_object_add(o, "dry_run", json_object_new_boolean(1));
-        if (res->events != NULL) {
-            json_object_object_add(o, "events", json_object_get(res->events));
-        }
-    }
-    return o;
 }

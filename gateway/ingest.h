@@ -1,5 +1,5 @@
-/* ingest.h -- the pipeline for one request: decode, map, validate, hand to
- * the relay. No HTTP in it, so that `check` and `replay` reuse it.
+/* ingest.h -- the pipeline for one request: verify, decode, map, validate,
+ * hand to the relay. No HTTP in it, so that `check` and `replay` reuse it.
  * SPDX-License-Identifier: MIT */
 #ifndef GW_INGEST_H
 #define GW_INGEST_H
@@ -10,20 +10,33 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "rc.h"
+#include "violation.h"
 
 struct gw_config;
 struct gw_ruleset;
 struct gw_relay;
+struct gw_sources;
 struct gw_spool;
 
-/* What every request shares; read-only while serving. All borrowed. */
+/* What every request shares; read-only while serving. Built by
+ * gw_ingest_init; all borrowed but sources. */
 struct gw_ingest {
     const struct gw_config *cfg;
     const struct gw_ruleset *rules;
+    struct gw_sources *sources; /* owned: each source bound to its configuration */
     struct gw_relay *relay; /* NULL when nothing may leave (global dry run) */
     struct gw_spool *spool; /* where refused requests are kept for replay, or NULL */
     struct gw_decode_limits limits;
 };
+
+/* Builds ing for cfg and rules (borrowed; they must outlive it): binds each
+ * source to its configuration once and takes the decode limits from cfg.
+ * relay and spool start NULL. Release with gw_ingest_fini. */
+void gw_ingest_init(struct gw_ingest *ing, const struct gw_config *cfg,
+                    const struct gw_ruleset *rules);
+/* A zeroed ing is a no-op. */
+void gw_ingest_fini(struct gw_ingest *ing);
 
 /* One webhook as received. All borrowed. */
 struct gw_ingest_req {
@@ -47,45 +60,78 @@ struct gw_ingest_req {
     void *arg;
 };
 
+/* How a request ended. Only the server turns it into an HTTP answer;
+ * `check` and `replay` into their exit codes and prints. */
+enum gw_outcome {
+    GW_OUTCOME_ACCEPTED, /* every call valid: handed to the relay, or shown (dry run) */
+    GW_OUTCOME_IGNORED,  /* no call to send: the rules ignored every event on purpose */
+    GW_OUTCOME_REFUSED,  /* calls break the Spec or the rules: see violations; none accepted */
+    GW_OUTCOME_FAILED,   /* stopped before validation, or not queued: see cause and rc */
+};
+
+/* Why a request FAILED. */
+enum gw_cause {
+    GW_CAUSE_NONE,
+    GW_CAUSE_UNKNOWN_SOURCE, /* no rules for the source named */
+    GW_CAUSE_MEDIA_TYPE,     /* a Content-Type the source does not take */
+    GW_CAUSE_MALFORMED,      /* the body does not decode, or holds no events */
+    GW_CAUSE_TOO_LARGE,      /* the body holds more than a limit allows */
+    GW_CAUSE_SIGNATURE,      /* the partner's signature is missing or wrong */
+    GW_CAUSE_NO_WRITE_KEY,   /* nothing names the Segment write key */
+    GW_CAUSE_SECRET,         /* our side: a configured secret the scheme cannot use */
+    GW_CAUSE_RELAY,          /* the relay did not take the calls; rc says why */
+};
+
 struct gw_ingest_res {
-    int status;           /* HTTP status */
-    const char *error;    /* static error code ("bad_request", ...), NULL on 200 */
-    char message[512];    /* for errors: what went wrong, fit for the partner */
-    json_object *events;     /* new array of the mapped calls, or NULL */
-    json_object *violations; /* new array, or NULL */
+    enum gw_outcome outcome;
+    enum gw_cause cause;      /* GW_CAUSE_NONE unless FAILED */
+    enum gw_rc rc;            /* FAILED: the code behind the cause (the relay's, for RELAY) */
+    char message[512];        /* unless accepted: what went wrong, fit for the partner */
+    json_object *events;      /* new array of the mapped calls, or NULL */
+    struct gw_violations violations;
     size_t accepted;
     size_t ignored;
     bool dry_run;
-    unsigned retry_after; /* seconds, for 503 */
+    const char *source;       /* the source's name, borrowed from the rules, or NULL */
+    size_t source_id;         /* its id among the bound sources, when source is set */
 };
 
-/* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini). */
-void gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                   struct gw_ingest_res *res);
+/* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini).
+ * Returns gw_ingest_rc(res). */
+enum gw_rc gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                         struct gw_ingest_res *res);
+
+/* The outcome as a result code: GW_OK when accepted or ignored,
+ * GW_ERR_INVALID when refused, the cause's code when failed. */
+enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res);
 
 struct gw_spec_opts;
 
 /* The back half shared by webhooks and the Segment-shaped endpoints:
  * res->events holds the calls, origin[k] the request index call k came
  * from, opts[k] the rules it answers to (NULL: the Spec's defaults).
- * Validates every call; answers 422 with all violations, or 200 (dry run),
+ * Validates every call; refuses with all violations, or accepts (dry run),
  * or hands the calls to the relay for write_key and endpoint (all borrowed). */
 void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
                        const size_t *origin, const char *write_key, const char *endpoint,
                        struct gw_ingest_res *res);
 
-/* The write key: the request's Basic auth user, else the configuration's
- * sources.<req->source>.write_key; NULL when neither. Borrowed. */
-const char *gw_ingest_write_key(const struct gw_ingest *ing, const struct gw_ingest_req *req);
-
-/* Sets res to an error answer (status, static code, message) without events. */
-void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Sets res to FAILED for cause and rc, with a message, without events. */
+void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,
+                    const char *fmt, ...) GW_PRINTF(4, 5);
 
 void gw_ingest_res_fini(struct gw_ingest_res *res);
 
-/* Returns a new JSON object: the answer body DESIGN.md specifies for res. */
-json_object *gw_ingest_answer(const struct gw_ingest_res *res);
+/* Returns a static name for the cause, as the access log shows it
+ * ("signature", "spool_full", ...); NULL for GW_CAUSE_NONE. */
+const char *gw_ingest_cause_name(const struct gw_ingest_res *res);
+
+/* Keeps a request refused for its content (REFUSED, or FAILED as MALFORMED)
+ * in the dead letters with the status it was answered, so that `sourcegate
+ * replay` can send it again after a rules fix; does nothing otherwise, in a
+ * dry run, for a replay, or without a spool. */
+void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
+                            const struct gw_ingest_res *res, int status);
 
 /* Returns a new JSON object: the `check` report
  * {"valid","events","violations","ignored"[,"error"]}. */

@@ -426,8 +426,6 @@ static int check(const struct gw_config *cfg, struct cli *cli)
         gw_buf_fini(&body);
         return rc ? rc : 2;
     }
-    struct gw_ingest ing = {.cfg = cfg, .rules = rs};
-    gw_decode_limits_init(&ing.limits);
     if (cli->query != NULL &&
         gw_decode_form_pairs(cli->query, strlen(cli->query), 256, &cli->query_pairs,
                              &cli->n_query) != GW_OK) {
@@ -444,15 +442,19 @@ static int check(const struct gw_config *cfg, struct cli *cli)
     struct gw_ingest_req req = {.source = cli->source, .body = gw_buf_str(&body),
                                 .len = body.len, .dry_run = true, .header = cli_header,
                                 .query = cli_query, .arg = cli, .received_ms = received_ms};
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, cfg, rs);
     struct gw_ingest_res res;
-    gw_ingest_run(&ing, &req, &res);
+    enum gw_rc run = gw_ingest_run(&ing, &req, &res);
     json_object *rep = gw_ingest_report(&res);
     printf("%s\n", json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PRETTY |
                                                            JSON_C_TO_STRING_SPACED |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
-    rc = res.status == 200 ? 0 : res.status == 404 ? 2 : 1;
+    /* 0 valid, 2 an unknown source (a usage error), 1 anything else */
+    rc = run == GW_OK ? 0 : res.cause == GW_CAUSE_UNKNOWN_SOURCE ? 2 : 1;
     json_object_put(rep);
     gw_ingest_res_fini(&res);
+    gw_ingest_fini(&ing);
     gw_ruleset_destroy(rs);
     gw_buf_fini(&body);
     gw_decode_pairs_free(cli->query_pairs, cli->n_query);

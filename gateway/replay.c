@@ -12,6 +12,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "runtime.h"
+#include "source.h"
 #include "spool.h"
 
 struct collected {
@@ -40,13 +41,16 @@ static const char *stored_header(void *arg, const char *name)
     return NULL;
 }
 
+/* What still stops a dead letter, in words: the outcome, its cause, the
+ * first violation. */
 static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res)
 {
-    const char *why = res->message;
-    json_object *v0 = res->violations ? json_object_array_get_idx(res->violations, 0) : NULL;
-    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %d %s%s%s\n", (long long)d->id,
-            d->kind, d->source ? " " : "", d->source ? d->source : "", res->status, why,
-            v0 ? ": " : "", v0 ? gw_json_get_str(v0, "message") : "");
+    const struct gw_violation *v0 = res->violations.n > 0 ? &res->violations.v[0] : NULL;
+    const char *cause = gw_ingest_cause_name(res);
+    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %s %s%s%s\n", (long long)d->id,
+            d->kind, d->source ? " " : "", d->source ? d->source : "",
+            cause != NULL ? cause : "violations", res->message, v0 ? ": " : "",
+            v0 ? v0->message : "");
 }
 
 /* A webhook sourcegate refused: the whole pipeline again. */
@@ -58,8 +62,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
         .write_key = d->write_key, .header = stored_header, .arg = headers,
         .skip_signature = true, .replay = true};
     struct gw_ingest_res res;
-    gw_ingest_run(&rt->ing, &req, &res);
-    bool ok = res.status == 200;
+    bool ok = gw_ingest_run(&rt->ing, &req, &res) == GW_OK;
     if (!ok) {
         report(d, &res);
     }
@@ -74,21 +77,20 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
     struct gw_ingest_res res;
     memset(&res, 0, sizeof(res));
     res.events = json_object_new_array();
-    res.violations = json_object_new_array();
     json_object *call = json_tokener_parse(d->body);
     bool ok = false;
     if (call == NULL) {
-        gw_ingest_fail(&res, 400, "bad_request", "the stored call is not JSON");
+        gw_ingest_fail(&res, GW_CAUSE_MALFORMED, GW_ERR_INVALID, "the stored call is not JSON");
     } else {
         json_object_array_add(res.events, call);
         const char *name = gw_json_get_str(
             gw_json_get(gw_json_get(call, "context"), "integration"), "name");
-        const struct gw_source *src = name ? gw_ruleset_find(rt->rules, name) : NULL;
-        const struct gw_spec_opts *opts = src ? gw_source_spec(src) : NULL;
+        const struct gw_bound_source *bs = gw_sources_find(rt->ing.sources, name);
+        const struct gw_spec_opts *opts = bs ? gw_source_spec(bs->rules) : NULL;
         size_t origin = 0;
         gw_ingest_deliver(&rt->ing, &opts, &origin, d->write_key, d->endpoint, &res);
     }
-    ok = res.status == 200;
+    ok = gw_ingest_rc(&res) == GW_OK;
     if (!ok) {
         report(d, &res);
     }

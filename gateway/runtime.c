@@ -76,14 +76,9 @@ struct gw_runtime *gw_runtime_load(const struct gw_cmdline *cl, struct gw_relay 
         gw_runtime_free(rt);
         return NULL;
     }
-    rt->ing.cfg = &rt->cfg;
-    rt->ing.rules = rt->rules;
+    gw_ingest_init(&rt->ing, &rt->cfg, rt->rules);
     rt->ing.relay = relay;
     rt->ing.spool = spool;
-    gw_decode_limits_init(&rt->ing.limits);
-    rt->ing.limits.max_depth = rt->cfg.max_depth;
-    rt->ing.limits.max_events = rt->cfg.max_events;
-    rt->ing.limits.max_fields = rt->cfg.max_fields;
     return rt;
 }
 
@@ -92,6 +87,7 @@ void gw_runtime_free(struct gw_runtime *rt)
     if (rt == NULL) {
         return;
     }
+    gw_ingest_fini(&rt->ing);
     gw_ruleset_destroy(rt->rules);
     gw_config_fini(&rt->cfg);
     free(rt);

@@ -20,10 +20,16 @@
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
-#include "mapping/mapping.h"
 #include "mem.h"
 #include "metrics.h"
 #include "relay/relay.h"
+
+/* An address prefix: "10.0.0.0/8", or one address ("::1": all its bits). */
+struct prefix {
+    int family; /* AF_INET or AF_INET6 */
+    unsigned char addr[16];
+    unsigned bits;
+};
 
 struct gw_server {
     struct MHD_Daemon *mhd;
@@ -32,7 +38,7 @@ struct gw_server {
     pthread_rwlock_t lock;
     const struct gw_ingest *ing;
     struct gw_server_opts opts;
-    char **trusted; /* trusted proxies: addresses or CIDR prefixes */
+    struct prefix *trusted; /* trusted proxies, parsed at start */
     size_t n_trusted;
     uint16_t port;
     atomic_uint in_flight;
@@ -51,12 +57,16 @@ struct conn {
     /* what the access log and the metrics say of it */
     int status;
     char source[72];   /* a known source, or empty */
+    const char *cause; /* static: why a request failed, or NULL */
     char api[16];      /* a /v1 endpoint name, or empty */
     size_t events;
     size_t ignored;
     bool dry_run;
     char client[64];
 };
+
+/* What a 503 asks the partner to wait before it retries. */
+#define RETRY_AFTER_S 5
 
 static double elapsed_ms(const struct timespec *start)
 {
@@ -163,20 +173,79 @@ static bool truthy(const char *v)
 /* Events and violations of an answered request, for the log and metrics. */
 static void count_events(struct conn *cn, const struct gw_ingest_res *res)
 {
+    bool ok = res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED;
     size_t n = res->events ? json_object_array_length(res->events) : 0;
-    cn->events = res->status == 200 ? res->accepted : n;
+    cn->events = ok ? res->accepted : n;
     cn->ignored = res->ignored;
     cn->dry_run = res->dry_run;
     const char *src = cn->source[0] ? cn->source : NULL;
-    if (res->status == 200) {
+    if (ok) {
         gw_metrics_events(src, res->accepted, res->ignored, 0);
     } else if (n > 0) {
         gw_metrics_events(src, 0, 0, n);
     }
-    for (size_t i = 0; res->violations && i < json_object_array_length(res->violations); i++) {
-        json_object *v = json_object_array_get_idx(res->violations, i);
-        gw_metrics_violation(gw_json_get_str(v, "rule"));
+    for (size_t i = 0; i < res->violations.n; i++) {
+        gw_metrics_violation(gw_violation_rule_name(res->violations.v[i].rule));
     }
+}
+
+/* The one mapping of an outcome to an HTTP status and error code (NULL on
+ * success). */
+static int outcome_status(const struct gw_ingest_res *res, const char **code)
+{
+    static const struct {
+        int status;
+        const char *code;
+    } failed[] = {
+        [GW_CAUSE_NONE] = {500, "internal_error"},
+        [GW_CAUSE_UNKNOWN_SOURCE] = {404, "not_found"},
+        [GW_CAUSE_MEDIA_TYPE] = {415, "unsupported_media_type"},
+        [GW_CAUSE_MALFORMED] = {400, "bad_request"},
+        [GW_CAUSE_TOO_LARGE] = {413, "payload_too_large"},
+        [GW_CAUSE_SIGNATURE] = {401, "unauthorized"},
+        [GW_CAUSE_NO_WRITE_KEY] = {401, "unauthorized"},
+        [GW_CAUSE_SECRET] = {500, "internal_error"},
+        [GW_CAUSE_RELAY] = {503, "unavailable"},
+    };
+    switch (res->outcome) {
+    case GW_OUTCOME_ACCEPTED:
+    case GW_OUTCOME_IGNORED:
+        *code = NULL;
+        return 200;
+    case GW_OUTCOME_REFUSED:
+        *code = "spec_violation";
+        return 422;
+    case GW_OUTCOME_FAILED:
+        break;
+    }
+    unsigned c = (unsigned)res->cause < sizeof(failed) / sizeof(failed[0]) ? res->cause : 0;
+    *code = failed[c].code;
+    return failed[c].status;
+}
+
+json_object *gw_server_answer(const struct gw_ingest_res *res, int *status)
+{
+    const char *code = NULL;
+    *status = outcome_status(res, &code);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(*status == 200));
+    if (*status == 200) {
+        json_object_object_add(o, "accepted", json_object_new_int64((int64_t)res->accepted));
+        json_object_object_add(o, "ignored", json_object_new_int64((int64_t)res->ignored));
+    } else {
+        json_object_object_add(o, "error", json_object_new_string(code));
+        json_object_object_add(o, "message", json_object_new_string(res->message));
+    }
+    if (res->violations.n > 0) {
+        json_object_object_add(o, "violations", gw_violations_json(&res->violations));
+    }
+    if (res->dry_run) {
+        json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+        if (res->events != NULL) {
+            json_object_object_add(o, "events", json_object_get(res->events));
+        }
+    }
+    return o;
 }
 
 /* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
@@ -200,14 +269,17 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .arg = c,
     };
     struct gw_ingest_res res;
+    int status = 0;
     pthread_rwlock_rdlock(&s->lock);
     if (api != NULL) {
         gw_api_run(s->ing, api, &req, &res);
     } else {
         gw_ingest_run(s->ing, &req, &res);
     }
-    if (api == NULL && gw_ruleset_find(s->ing->rules, source) != NULL) {
-        snprintf(cn->source, sizeof(cn->source), "%s", source);
+    json_object *answer = gw_server_answer(&res, &status);
+    gw_ingest_keep_refused(s->ing, &req, &res, status);
+    if (res.source != NULL) {
+        snprintf(cn->source, sizeof(cn->source), "%s", res.source);
     }
     pthread_rwlock_unlock(&s->lock);
     if (user != NULL) {
@@ -216,10 +288,10 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
     if (pass != NULL) {
         MHD_free(pass);
     }
+    cn->cause = gw_ingest_cause_name(&res);
     count_events(cn, &res);
     enum MHD_Result ret =
-        send_json(c, cn, res.status, gw_ingest_answer(&res), res.status == 503 ? res.retry_after : 0,
-                  NULL);
+        send_json(c, cn, status, answer, status == 503 ? RETRY_AFTER_S : 0, NULL);
     gw_ingest_res_fini(&res);
     return ret;
 }
@@ -304,31 +376,42 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
-/* True when addr (text) is in one of the trusted prefixes ("10.0.0.0/8",
- * "127.0.0.1", "::1"). */
+/* Parses "10.0.0.0/8", "127.0.0.1" or "::1" into p. */
+static enum gw_rc parse_prefix(const char *text, struct prefix *p)
+{
+    char net[64];
+    if (snprintf(net, sizeof(net), "%s", text) >= (int)sizeof(net)) {
+        return GW_ERR_INVALID;
+    }
+    p->family = strchr(net, ':') ? AF_INET6 : AF_INET;
+    unsigned max = p->family == AF_INET ? 32 : 128;
+    p->bits = max;
+    char *slash = strchr(net, '/');
+    if (slash != NULL) {
+        char *end = NULL;
+        *slash = '\0';
+        unsigned long bits = strtoul(slash + 1, &end, 10);
+        if (end == slash + 1 || *end != '\0' || bits > max) {
+            return GW_ERR_INVALID;
+        }
+        p->bits = (unsigned)bits;
+    }
+    return inet_pton(p->family, net, p->addr) == 1 ? GW_OK : GW_ERR_INVALID;
+}
+
+/* True when addr (text) is in one of the trusted prefixes. */
 static bool trusted(const struct gw_server *s, const char *addr)
 {
-    unsigned char a[16], p[16];
+    unsigned char a[16];
     int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
-    if (inet_pton(fam, addr, a) != 1) {
+    if (s->n_trusted == 0 || inet_pton(fam, addr, a) != 1) {
         return false;
     }
     for (size_t i = 0; i < s->n_trusted; i++) {
-        char net[64];
-        snprintf(net, sizeof(net), "%s", s->trusted[i]);
-        char *slash = strchr(net, '/');
-        unsigned bits = fam == AF_INET ? 32 : 128;
-        if (slash != NULL) {
-            *slash = '\0';
-            bits = (unsigned)strtoul(slash + 1, NULL, 10);
-        }
-        if ((strchr(net, ':') != NULL) != (fam == AF_INET6) || inet_pton(fam, net, p) != 1 ||
-            bits > (fam == AF_INET ? 32u : 128u)) {
-            continue;
-        }
-        unsigned full = bits / 8, rest = bits % 8;
-        if (memcmp(a, p, full) == 0 &&
-            (rest == 0 || ((a[full] ^ p[full]) & (0xff << (8 - rest))) == 0)) {
+        const struct prefix *p = &s->trusted[i];
+        unsigned full = p->bits / 8, rest = p->bits % 8;
+        if (p->family == fam && memcmp(a, p->addr, full) == 0 &&
+            (rest == 0 || ((a[full] ^ p->addr[full]) & (0xff << (8 - rest))) == 0)) {
             return true;
         }
     }
@@ -484,6 +567,9 @@ static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode to
         json_object_object_add(o, "api", json_object_new_string(cn->api));
     }
     json_object_object_add(o, "status", json_object_new_int(cn->status));
+    if (cn->cause != NULL) {
+        json_object_object_add(o, "cause", json_object_new_string(cn->cause));
+    }
     json_object_object_add(o, "events", json_object_new_int64((int64_t)cn->events));
     json_object_object_add(o, "ignored", json_object_new_int64((int64_t)cn->ignored));
     if (cn->dry_run) {
@@ -561,9 +647,6 @@ static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, 
 
 static void free_server(struct gw_server *s)
 {
-    for (size_t i = 0; i < s->n_trusted; i++) {
-        free(s->trusted[i]);
-    }
     free(s->trusted);
     pthread_rwlock_destroy(&s->lock);
     free(s);
@@ -583,9 +666,15 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     s->opts = *opts;
     s->opts.listen = NULL;
     s->opts.trusted_proxies = NULL;
+    s->trusted = gw_calloc(opts->n_trusted_proxies ? opts->n_trusted_proxies : 1,
+                           sizeof(*s->trusted));
     for (size_t i = 0; i < opts->n_trusted_proxies; i++) {
-        s->trusted = gw_realloc(s->trusted, (s->n_trusted + 1) * sizeof(*s->trusted));
-        s->trusted[s->n_trusted++] = gw_strdup(opts->trusted_proxies[i]);
+        if (parse_prefix(opts->trusted_proxies[i], &s->trusted[s->n_trusted]) == GW_OK) {
+            s->n_trusted++;
+        } else {
+            gw_warn("server", "trusted proxy '%s' is not an address or prefix; ignored",
+                    opts->trusted_proxies[i]);
+        }
     }
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);

@@ -7,9 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "rc.h"
 
 struct gw_ingest;
+struct gw_ingest_res;
 struct gw_server;
 
 struct gw_server_opts {
@@ -48,6 +51,11 @@ unsigned gw_server_drain(struct gw_server *s, unsigned deadline_ms);
 /* Serves ing from now on and returns the one it replaces, once no request
  * uses it any more (the caller frees it). */
 const struct gw_ingest *gw_server_swap(struct gw_server *s, const struct gw_ingest *ing);
+
+/* The one place an ingest outcome becomes an HTTP answer: sets *status
+ * (200, 4xx, 5xx) and returns a new JSON object, the answer body DESIGN.md
+ * specifies. Borrows res. */
+json_object *gw_server_answer(const struct gw_ingest_res *res, int *status);
 
 /* Stops and frees. NULL is a no-op. */
 void gw_server_stop(struct gw_server *s);

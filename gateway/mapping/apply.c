@@ -10,18 +10,10 @@
 #include "../mem.h"
 #include "rule.h"
 
-static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
-
-static void add_violation(json_object *violations, size_t index, const char *event,
-                          const char *field, const char *rule, const char *msg)
+static void add_violation(struct gw_violations *violations, size_t index, const char *event,
+                          const char *field, enum gw_violation_rule rule, const char *msg)
 {
-    json_object *v = json_object_new_object();
-    json_object_object_add(v, "index", json_object_new_int64((int64_t)index));
-    json_object_object_add(v, "event", json_object_new_string(event ? event : ""));
-    json_object_object_add(v, "field", json_object_new_string(field));
-    json_object_object_add(v, "rule", json_object_new_string(rule));
-    json_object_object_add(v, "message", json_object_new_string(msg));
-    json_object_array_add(violations, v);
+    gw_violations_add(violations, index, event, field, rule, "%s", msg);
 }
 
 static json_object *eval_template(const struct gw_value *v, const struct gw_map_input *in,
@@ -200,20 +192,18 @@ static const struct gw_rule *find_rule(const struct gw_source *src, const struct
     return NULL;
 }
 
-static bool target_fits(enum gw_target_root root, enum gw_call_type type)
+/* A target under one of the type-specific roots (properties, traits, name,
+ * groupId, ...) goes only into calls that have that field. */
+static bool target_fits(const struct gw_target *t, enum gw_call_type type)
 {
-    switch (root) {
+    switch (t->root) {
     case GW_TGT_GROUP_ID:
-        return type == GW_CALL_GROUP;
     case GW_TGT_PREVIOUS_ID:
-        return type == GW_CALL_ALIAS;
     case GW_TGT_NAME:
     case GW_TGT_CATEGORY:
-        return type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
     case GW_TGT_PROPERTIES:
-        return type == GW_CALL_TRACK || type == GW_CALL_PAGE || type == GW_CALL_SCREEN;
     case GW_TGT_TRAITS:
-        return type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP;
+        return gw_calltype_has_field(type, t->field, strcspn(t->field, "."));
     default:
         return true;
     }
@@ -223,7 +213,7 @@ struct build {
     const struct gw_map_input *in;
     json_object *event;
     json_object *call;
-    json_object *violations;
+    struct gw_violations *violations;
     size_t index;
     const char *label; /* event name or call type, for violations */
     bool ok;
@@ -236,7 +226,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
         char msg[256];
         snprintf(msg, sizeof(msg), "cannot merge %s into %s: it is not an object",
                  json_type_to_name(json_object_get_type(v)), t->field);
-        add_violation(b->violations, b->index, b->label, t->field, "type", msg);
+        add_violation(b->violations, b->index, b->label, t->field, GW_RULE_TYPE, msg);
         return false;
     }
     json_object *bag = gw_json_get(b->call, t->field);
@@ -255,7 +245,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
                           enum gw_call_type type)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!target_fits(t[i].root, type)) {
+        if (!target_fits(&t[i], type)) {
             continue;
         }
         const char *why = NULL;
@@ -263,7 +253,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
         if (why != NULL) {
             char msg[256];
             snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
-            add_violation(b->violations, b->index, b->label, t[i].field, "format", msg);
+            add_violation(b->violations, b->index, b->label, t[i].field, GW_RULE_FORMAT, msg);
             b->ok = false;
         } else if (v != NULL && strchr(t[i].field, '.') == NULL &&
                    t[i].root >= GW_TGT_PROPERTIES) {
@@ -298,10 +288,10 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
     char id[256];
     if (repeated) {
         snprintf(id, sizeof(id), "%s-%s-%zu", json_object_get_string(base),
-                 type_names[r->calls[k].type], k + 1);
+                 gw_calltype(r->calls[k].type)->name, k + 1);
     } else {
         snprintf(id, sizeof(id), "%s-%s", json_object_get_string(base),
-                 type_names[r->calls[k].type]);
+                 gw_calltype(r->calls[k].type)->name);
     }
     json_object_put(base);
     return json_object_new_string(id);
@@ -315,9 +305,7 @@ static void finish_call(struct build *b, const struct gw_source *src, enum gw_ca
     json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
     gw_json_set_path(b->call, "context.integration", integ);
     json_object_object_add(b->call, "messageId", mid);
-    const char *bag = type == GW_CALL_IDENTIFY || type == GW_CALL_GROUP ? "traits"
-                      : type == GW_CALL_ALIAS                          ? NULL
-                                                                       : "properties";
+    const char *bag = gw_calltype(type)->bag;
     if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
         json_object_object_add(b->call, bag, json_object_new_object());
     }
@@ -328,14 +316,14 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 {
     const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
-    b->label = type_names[c->type];
-    json_object_object_add(b->call, "type", json_object_new_string(type_names[c->type]));
+    b->label = gw_calltype(c->type)->name;
+    json_object_object_add(b->call, "type", json_object_new_string(b->label));
     if (c->has_name) {
         const char *why = NULL;
         json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
-        const char *field = c->type == GW_CALL_TRACK ? "event" : "name";
+        const char *field = gw_calltype(c->type)->key_field;
         if (name == NULL || gw_json_scalar_text(name) == NULL) {
-            add_violation(b->violations, b->index, b->label, field, "required",
+            add_violation(b->violations, b->index, b->label, field, GW_RULE_REQUIRED,
                           why ? why : "the rule's event name has no value for this event");
             json_object_put(name);
             b->ok = false;
@@ -356,7 +344,7 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 
 enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_input *in,
                            json_object *event, size_t index, json_object *calls,
-                           json_object *violations, bool *ignored)
+                           struct gw_violations *violations, bool *ignored)
 {
     *ignored = false;
     const struct gw_rule *r = find_rule(src, in, event);
@@ -369,7 +357,7 @@ enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_inpu
         snprintf(msg, sizeof(msg), "no rule of source '%s' maps this event, and the source "
                                    "rejects unmatched events",
                  src->name);
-        add_violation(violations, index, "", "", "unplanned", msg);
+        add_violation(violations, index, "", "", GW_RULE_UNPLANNED, msg);
         return GW_ERR_INVALID;
     }
     if (r->ignore) {

@@ -15,8 +15,23 @@
 #include "../yaml.h"
 #include "rule.h"
 
-static const char *const call_keys[] = {"track", "identify", "page", "screen", "group", "alias",
-                                        NULL};
+/* Fills keys with the names of before, the call types, then after (both
+ * NULL-terminated), and a NULL: the keys a rule or a call of emit: takes. */
+static void with_call_keys(const char **keys, const char *const *before,
+                           const char *const *after)
+{
+    size_t n = 0;
+    for (size_t i = 0; before[i] != NULL; i++) {
+        keys[n++] = before[i];
+    }
+    for (size_t i = 0; i < GW_CALL_TYPES; i++) {
+        keys[n++] = gw_calltype((enum gw_call_type)i)->name;
+    }
+    for (size_t i = 0; after[i] != NULL; i++) {
+        keys[n++] = after[i];
+    }
+    keys[n] = NULL;
+}
 
 static bool compile_match(const struct gw_node *key, const struct gw_node *val,
                           struct gw_match *out, struct gw_diag *diag)
@@ -100,11 +115,13 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
 {
     const struct gw_node *call = NULL;
     size_t which = 0;
-    for (size_t i = 0; call_keys[i] != NULL; i++) {
-        const struct gw_node *v = gw_node_get(rule, call_keys[i]);
+    for (size_t i = 0; i < GW_CALL_TYPES; i++) {
+        const char *key = gw_calltype((enum gw_call_type)i)->name;
+        const struct gw_node *v = gw_node_get(rule, key);
         if (v != NULL && call != NULL) {
             gw_diag_error(diag, v, "a rule emits one call: '%s' and '%s' are both given "
-                          "(use emit: for several)", call_keys[which], call_keys[i]);
+                          "(use emit: for several)", gw_calltype((enum gw_call_type)which)->name,
+                          key);
             return false;
         }
         if (v != NULL) {
@@ -114,8 +131,7 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
     }
     if (call == NULL) {
         gw_diag_error(diag, rule,
-                      "a rule needs one of: track, identify, page, screen, group, alias, "
-                      "emit, or ignore: true");
+                      "a rule needs one of: " GW_CALL_TYPE_LIST ", emit, or ignore: true");
         return false;
     }
     c->type = (enum gw_call_type)which;
@@ -125,7 +141,7 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
     }
     if (c->type == GW_CALL_GROUP || c->type == GW_CALL_ALIAS) {
         struct gw_target t = {0};
-        t.field = gw_strdup(c->type == GW_CALL_GROUP ? "groupId" : "previousId");
+        t.field = gw_strdup(gw_calltype(c->type)->key_field);
         t.root = c->type == GW_CALL_GROUP ? GW_TGT_GROUP_ID : GW_TGT_PREVIOUS_ID;
         t.line = call->line;
         t.col = call->col;
@@ -139,7 +155,7 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
         return gw_compile_value(call, "the event name", &c->name, diag);
     }
     if (!gw_schema_is(diag, call, GW_NODE_SCALAR, "the event name") ||
-        !gw_schema_str(diag, rule, call_keys[which], true, &(const char *){NULL})) {
+        !gw_schema_str(diag, rule, gw_calltype(c->type)->name, true, &(const char *){NULL})) {
         return false;
     }
     if (strchr(call->scalar, '{') != NULL || strchr(call->scalar, '}') != NULL) {
@@ -179,9 +195,10 @@ static void call_fini(struct gw_call_tpl *c)
 
 static bool compile_emit(const struct gw_node *emit, struct gw_rule *r, struct gw_diag *diag)
 {
-    static const char *const keys[] = {"track",      "identify", "page",    "screen", "group",
-                                       "alias",      "properties", "traits", "context", "set",
-                                       "description", NULL};
+    static const char *const extra[] = {"properties", "traits", "context", "set", "description",
+                                        NULL};
+    const char *keys[GW_CALL_TYPES + sizeof(extra) / sizeof(extra[0])];
+    with_call_keys(keys, (const char *const[]){NULL}, extra);
     if (!gw_schema_is(diag, emit, GW_NODE_SEQ, "'emit'")) {
         return false;
     }
@@ -238,10 +255,10 @@ static char *describe_when(const struct gw_node *when)
 
 static bool compile_rule(const struct gw_node *node, struct gw_rule *r, struct gw_diag *diag)
 {
-    static const char *const keys[] = {"when",   "track",      "identify", "page",
-                                       "screen", "group",      "alias",    "emit",
-                                       "ignore", "properties", "traits",   "context",
-                                       "set",    "description", "message_id", NULL};
+    static const char *const extra[] = {"emit",    "ignore", "properties", "traits",
+                                        "context", "set",    "description", "message_id", NULL};
+    const char *keys[GW_CALL_TYPES + 1 + sizeof(extra) / sizeof(extra[0])];
+    with_call_keys(keys, (const char *const[]){"when", NULL}, extra);
     memset(r, 0, sizeof(*r));
     r->line = node->line;
     if (!gw_schema_keys(diag, node, "an event rule", keys)) {
@@ -443,18 +460,18 @@ static bool compile_content_types(const struct gw_node *root, struct gw_source *
  * body: { format: form, json_field: mandrill_events, events: path } */
 static bool compile_body(const struct gw_node *root, struct gw_source *src, struct gw_diag *diag)
 {
-    static const char *const kinds[] = {"json-object", "json-array", "json", "form", NULL};
+    const char *const *kinds = gw_body_kind_names;
     const struct gw_node *b = gw_node_get(root, "body");
     src->body = GW_BODY_JSON;
     if (b != NULL && b->type == GW_NODE_MAP && !compile_body_map(b, src, diag)) {
         return false;
     }
     const struct gw_node *fmt = b && b->type == GW_NODE_MAP ? gw_node_get(b, "format") : b;
-    size_t idx = 2;
+    size_t idx = GW_BODY_JSON;
     if (fmt != NULL && !gw_schema_one_of(diag, fmt, "'body'", kinds, &idx)) {
         return false;
     }
-    if (gw_decode_kind_parse(kinds[idx], &src->body) != GW_OK) {
+    if (gw_body_kind_parse(kinds[idx], &src->body) != GW_OK) {
         return false;
     }
     return compile_content_types(root, src, diag);

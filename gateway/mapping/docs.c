@@ -11,7 +11,6 @@
 #include "../verify/verify.h"
 #include "rule.h"
 
-static const char *const type_names[] = {"track", "identify", "page", "screen", "group", "alias"};
 
 /* Appends to the page; the page is bounded by the rules file, not input. */
 #define add(b, ...) GW_ASSERT(gw_buf_printf((b), __VA_ARGS__) == GW_OK)
@@ -116,7 +115,7 @@ static void header(struct gw_buf *b, const struct gw_source *src)
                "and accepts unsigned requests.\n", src->name, src->name, gw_verify_headers(vs),
             src->signature);
     }
-    add(b, "\nThe body is %s", gw_decode_kind_name(src->body));
+    add(b, "\nThe body is %s", gw_body_kind_name(src->body));
     if (src->json_field != NULL) {
         add(b, " with JSON in the form field `%s`", src->json_field);
     }
@@ -169,7 +168,7 @@ static void events(struct gw_buf *b, const struct gw_source *src)
         }
         for (size_t k = 0; k < r->n_calls; k++) {
             const struct gw_call_tpl *c = &r->calls[k];
-            add(b, "| %s | %s | ", k == 0 ? when : "″", type_names[c->type]);
+            add(b, "| %s | %s | ", k == 0 ? when : "″", gw_calltype(c->type)->name);
             if (c->has_name && c->name.kind == GW_VALUE_CONST) {
                 add(b, "%s", json_object_get_string(c->name.constant));
             } else if (c->has_name) {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../decode.h"
+#include "../body.h"
 #include "../rc.h"
 #include "../spec/spec.h"
 
@@ -77,12 +77,11 @@ struct gw_map_input {
  * to calls. Returns:
  *   GW_OK        with *ignored set when a rule ignores the event on purpose
  *                (or no rule matched and the source ignores unmatched events);
- *   GW_ERR_INVALID when the event cannot be mapped: violations (json array,
- *                borrowed) received {"index","event","field","rule","message"}
- *                objects, index being index. */
+ *   GW_ERR_INVALID when the event cannot be mapped: violations (borrowed)
+ *                received why, each with index as its index. */
 enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_input *in,
                            json_object *event, size_t index, json_object *calls,
-                           json_object *violations, bool *ignored) GW_WUR;
+                           struct gw_violations *violations, bool *ignored) GW_WUR;
 
 /* Collects the events of a decoded body (borrowed): the array or object at
  * the source's events path, else the body itself. On GW_OK *events is a new

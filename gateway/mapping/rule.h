@@ -4,6 +4,7 @@
 #ifndef GW_MAPPING_RULE_H
 #define GW_MAPPING_RULE_H
 
+#include "../calltype.h"
 #include "mapping.h"
 
 struct gw_node;
@@ -120,9 +121,6 @@ struct gw_target {
     struct gw_value value;
     unsigned line, col;
 };
-
-enum gw_call_type { GW_CALL_TRACK, GW_CALL_IDENTIFY, GW_CALL_PAGE, GW_CALL_SCREEN, GW_CALL_GROUP,
-                    GW_CALL_ALIAS };
 
 enum gw_match_op { GW_MATCH_ANY_OF, GW_MATCH_EXISTS, GW_MATCH_ABSENT, GW_MATCH_PREFIX };
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "../rc.h"
+#include "../violation.h"
 
 /* Segment's limits (reference/segment-spec.md section 1.4). */
 #define GW_SPEC_MAX_CALL_BYTES 32000
@@ -66,19 +67,18 @@ struct gw_spec_opts {
 void gw_spec_opts_init(struct gw_spec_opts *o);
 
 /* Validates one call (a JSON object as it would be sent to Segment).
- * Appends one object per violation to violations (borrowed json array):
- *   {"index":index,"event":E,"field":F,"rule":R,"message":M}
- * E is the track event name, or the call type for other calls ("identify").
- * F is a path into the call ("userId", "properties.products[2].price").
- * R is one of: required, type, format, casing, integration, size, semantic,
- * unplanned.
+ * Appends one violation per broken rule to violations (borrowed), with
+ * index as its index; its event is the track event name, or the call type
+ * for other calls ("identify"); its field a path into the call ("userId",
+ * "properties.products[2].price").
  * Borrows call and opts. Returns the number of violations appended. */
 size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size_t index,
-                        json_object *violations);
+                        struct gw_violations *violations);
 
 /* Appends a "size" violation when a call serialized to len bytes is over
  * GW_SPEC_MAX_CALL_BYTES. event borrows the name used in the violation.
  * Returns the number of violations appended (0 or 1). */
-size_t gw_spec_check_size(size_t len, size_t index, const char *event, json_object *violations);
+size_t gw_spec_check_size(size_t len, size_t index, const char *event,
+                          struct gw_violations *violations);
 
 #endif

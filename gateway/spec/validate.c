@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../json.h"
+#include "../calltype.h"
 #include "../mem.h"
 #include "catalog.h"
 #include "plan.h"
@@ -20,11 +21,11 @@
 /* Values echoed in messages are cut at this many bytes. */
 #define CLIP_MAX 64
 
-#define TYPES "track, identify, page, screen, group, alias"
 #define WHY_PARTNER ": map the customer's own id (the partner rule of the Spec)"
 #define WHY_ALIAS ": alias merges previousId into it"
 
-enum kind { K_UNKNOWN, K_TRACK, K_IDENTIFY, K_PAGE, K_SCREEN, K_GROUP, K_ALIAS };
+/* A call whose type is none of the six. */
+#define K_UNKNOWN GW_CALL_TYPES
 
 /* Top-level fields of every call: the Spec's common fields, what Segment
  * adds on output, and the HTTP API's writeKey. */
@@ -32,23 +33,15 @@ enum kind { K_UNKNOWN, K_TRACK, K_IDENTIFY, K_PAGE, K_SCREEN, K_GROUP, K_ALIAS }
     "type userId anonymousId context integrations messageId timestamp sentAt "                     \
     "originalTimestamp receivedAt version channel writeKey projectId _metadata"
 
-static const struct {
-    const char *name;
-    const char *fields; /* its own top-level fields, space-separated */
-    const char *bag;    /* where stray data belongs, for messages */
-} kinds[] = {
-    [K_UNKNOWN] = {"unknown", "", ""},
-    [K_TRACK] = {"track", "event properties", "properties"},
-    [K_IDENTIFY] = {"identify", "traits", "traits"},
-    [K_PAGE] = {"page", "name category properties", "properties"},
-    [K_SCREEN] = {"screen", "name category properties", "properties"},
-    [K_GROUP] = {"group", "groupId traits", "traits"},
-    [K_ALIAS] = {"alias", "previousId", "context"},
-};
+/* The call type's name, "unknown" for K_UNKNOWN. */
+static const char *kind_name(enum gw_call_type k)
+{
+    return k == K_UNKNOWN ? "unknown" : gw_calltype(k)->name;
+}
 
 struct vctx {
     const struct gw_spec_opts *opts;
-    json_object *out; /* borrowed violations array */
+    struct gw_violations *out; /* borrowed */
     size_t index;
     const char *event; /* borrowed, "E" of each violation */
     size_t count;
@@ -77,23 +70,18 @@ static void walk_object(struct walk *w, json_object *obj, const struct gw_catalo
 
 /* ---- Reporting ---- */
 
-static void add(struct vctx *v, const char *field, const char *rule, const char *fmt, ...)
-    GW_PRINTF(4, 5);
+static void add(struct vctx *v, const char *field, enum gw_violation_rule rule, const char *fmt,
+                ...) GW_PRINTF(4, 5);
 
-static void add(struct vctx *v, const char *field, const char *rule, const char *fmt, ...)
+static void add(struct vctx *v, const char *field, enum gw_violation_rule rule, const char *fmt,
+                ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "index", json_object_new_int64((int64_t)v->index));
-    json_object_object_add(o, "event", json_object_new_string(v->event));
-    json_object_object_add(o, "field", json_object_new_string(field));
-    json_object_object_add(o, "rule", json_object_new_string(rule));
-    json_object_object_add(o, "message", json_object_new_string(msg));
-    json_object_array_add(v->out, o);
+    gw_violations_add(v->out, v->index, v->event, field, rule, "%s", msg);
     v->count++;
 }
 
@@ -251,12 +239,12 @@ static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_o
     struct clip c;
     if (!gw_catalog_type_ok(f->type, val)) {
         bool fraction = f->type == GW_CATALOG_INTEGER && json_object_is_type(val, json_type_double);
-        add(v, v->path, "type", "%s must be %s, not %s (%s)", v->path,
+        add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
             gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val), owner);
         return false;
     }
     if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
-        add(v, v->path, "format",
+        add(v, v->path, GW_RULE_FORMAT,
             "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
             v->path, clip(&c, json_object_get_string(val)), owner);
     }
@@ -277,7 +265,7 @@ static void walk_array(struct walk *w, json_object *arr, const struct gw_catalog
         json_object *item = json_object_array_get_idx(arr, i);
         size_t mark = path_index(v, i);
         if (typed && (item == NULL || !gw_catalog_type_ok(want, item))) {
-            add(v, v->path, "type", "%s must be %s, not %s (%s)", v->path,
+            add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
                 gw_catalog_type_name(want), jtype(item), owner);
         } else if (json_object_is_type(item, json_type_object)) {
             walk_object(w, item, f != NULL ? f->nested : NULL, depth + 1);
@@ -331,7 +319,7 @@ static void walk_object(struct walk *w, json_object *obj, const struct gw_catalo
         }
         if (!key_ok(w, key, f)) {
             struct clip c;
-            add(v, v->path, "casing", "%s key '%s' is not in %s", w->what, clip(&c, key),
+            add(v, v->path, GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key),
                 gw_casing_name(v->opts->key_casing));
         }
         walk_value(w, json_object_iter_peek_value(&it), f, owner, depth);
@@ -351,7 +339,7 @@ static void check_bag(struct walk *w, json_object *parent, const char *name, con
     if (json_object_is_type(bag, json_type_object)) {
         walk_object(w, bag, fields, 0);
     } else {
-        add(w->v, path, "type", "%s must be an object, not %s", path, jtype(bag));
+        add(w->v, path, GW_RULE_TYPE, "%s must be an object, not %s", path, jtype(bag));
     }
     path_pop(w->v, mark);
 }
@@ -364,15 +352,15 @@ static const char *need_string(struct vctx *v, json_object *call, const char *na
 {
     json_object *val = gw_json_get(call, name);
     if (val == NULL) {
-        add(v, name, "required", "%s is required%s", name, why);
+        add(v, name, GW_RULE_REQUIRED, "%s is required%s", name, why);
         return NULL;
     }
     if (!json_object_is_type(val, json_type_string)) {
-        add(v, name, "type", "%s must be a string, not %s", name, jtype(val));
+        add(v, name, GW_RULE_TYPE, "%s must be a string, not %s", name, jtype(val));
         return NULL;
     }
     if (json_object_get_string_len(val) == 0) {
-        add(v, name, "required", "%s is empty%s", name, why);
+        add(v, name, GW_RULE_REQUIRED, "%s is empty%s", name, why);
         return NULL;
     }
     return json_object_get_string(val);
@@ -382,20 +370,15 @@ static void opt_type(struct vctx *v, json_object *call, const char *name, enum j
 {
     json_object *val = gw_json_get(call, name);
     if (val != NULL && !json_object_is_type(val, want)) {
-        add(v, name, "type", "%s must be %s, not %s", name,
+        add(v, name, GW_RULE_TYPE, "%s must be %s, not %s", name,
             want == json_type_object ? "an object" : "a string", jtype(val));
     }
 }
 
-static enum kind kind_of(json_object *call)
+static enum gw_call_type kind_of(json_object *call)
 {
-    const char *type = gw_json_get_str(call, "type");
-    for (size_t k = K_TRACK; type != NULL && k < COUNT(kinds); k++) {
-        if (strcmp(type, kinds[k].name) == 0) {
-            return (enum kind)k;
-        }
-    }
-    return K_UNKNOWN;
+    enum gw_call_type k = K_UNKNOWN;
+    return gw_calltype_find(gw_json_get_str(call, "type"), &k) ? k : K_UNKNOWN;
 }
 
 /* Reports why kind_of() found no call type. */
@@ -404,18 +387,18 @@ static void check_type(struct vctx *v, json_object *call)
     struct clip c;
     json_object *t = gw_json_get(call, "type");
     if (t == NULL) {
-        add(v, "type", "required", "type is required: one of " TYPES);
+        add(v, "type", GW_RULE_REQUIRED, "type is required: one of " GW_CALL_TYPE_LIST);
     } else if (!json_object_is_type(t, json_type_string)) {
-        add(v, "type", "type", "type must be a string, not %s", jtype(t));
+        add(v, "type", GW_RULE_TYPE, "type must be a string, not %s", jtype(t));
     } else {
-        add(v, "type", "format", "type '%s' is not one of " TYPES,
+        add(v, "type", GW_RULE_FORMAT, "type '%s' is not one of " GW_CALL_TYPE_LIST,
             clip(&c, json_object_get_string(t)));
     }
 }
 
-static void check_identity(struct vctx *v, json_object *call, enum kind k)
+static void check_identity(struct vctx *v, json_object *call, enum gw_call_type k)
 {
-    bool anon_ok = v->opts->allow_anonymous && k != K_ALIAS;
+    bool anon_ok = v->opts->allow_anonymous && k != GW_CALL_ALIAS;
     if (!anon_ok || gw_json_get(call, "userId") != NULL) {
         const char *why = !v->opts->allow_anonymous ? WHY_PARTNER : anon_ok ? "" : WHY_ALIAS;
         need_string(v, call, "userId", why);
@@ -423,7 +406,7 @@ static void check_identity(struct vctx *v, json_object *call, enum kind k)
         return;
     }
     if (gw_json_get(call, "anonymousId") == NULL) {
-        add(v, "userId", "required",
+        add(v, "userId", GW_RULE_REQUIRED,
             "userId or anonymousId is required: Segment drops a call with neither");
         return;
     }
@@ -437,16 +420,16 @@ static void check_message_id(struct vctx *v, json_object *call)
         return;
     }
     if (!json_object_is_type(val, json_type_string)) {
-        add(v, "messageId", "type", "messageId must be a string, not %s", jtype(val));
+        add(v, "messageId", GW_RULE_TYPE, "messageId must be a string, not %s", jtype(val));
         return;
     }
     size_t n = utf8_chars(json_object_get_string(val));
     if (n == 0) {
-        add(v, "messageId", "format",
+        add(v, "messageId", GW_RULE_FORMAT,
             "messageId is empty: Segment dedupes on it, so such calls collide");
     } else if (n >= GW_SPEC_MAX_MESSAGE_ID) {
-        add(v, "messageId", "size", "messageId is %zu characters; Segment takes fewer than %d", n,
-            GW_SPEC_MAX_MESSAGE_ID);
+        add(v, "messageId", GW_RULE_SIZE,
+            "messageId is %zu characters; Segment takes fewer than %d", n, GW_SPEC_MAX_MESSAGE_ID);
     }
 }
 
@@ -460,10 +443,10 @@ static void check_timestamps(struct vctx *v, json_object *call)
             continue;
         }
         if (!json_object_is_type(val, json_type_string)) {
-            add(v, names[i], "type", "%s must be an ISO-8601 date-time string, not %s", names[i],
-                jtype(val));
+            add(v, names[i], GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s",
+                names[i], jtype(val));
         } else if (!gw_catalog_date_ok(json_object_get_string(val), true)) {
-            add(v, names[i], "format",
+            add(v, names[i], GW_RULE_FORMAT,
                 "%s '%s' is not an ISO-8601 date-time with a time zone such as "
                 "2017-12-15T00:59:29.000Z",
                 names[i], clip(&c, json_object_get_string(val)));
@@ -479,21 +462,21 @@ static void check_integration_name(struct vctx *v, json_object *val)
     const char *want = v->opts->integration;
     struct clip c;
     if (val == NULL) {
-        add(v, f, "integration", "%s is required: the slugified name of the tool (\"%s\")", f,
+        add(v, f, GW_RULE_INTEGRATION, "%s is required: the slugified name of the tool (\"%s\")", f,
             want != NULL ? want : "your-tool");
         return;
     }
     if (!json_object_is_type(val, json_type_string)) {
-        add(v, f, "integration", "%s must be a string, not %s", f, jtype(val));
+        add(v, f, GW_RULE_INTEGRATION, "%s must be a string, not %s", f, jtype(val));
         return;
     }
     const char *name = json_object_get_string(val);
     if (want != NULL && strcmp(name, want) != 0) {
-        add(v, f, "integration", "%s '%s' is not this source's integration '%s'", f, clip(&c, name),
-            want);
+        add(v, f, GW_RULE_INTEGRATION, "%s '%s' is not this source's integration '%s'", f,
+            clip(&c, name), want);
     } else if (want == NULL && !is_slug(name)) {
-        add(v, f, "integration", "%s '%s' is not a slug (lowercase letters, digits, inner hyphens)",
-            f, clip(&c, name));
+        add(v, f, GW_RULE_INTEGRATION,
+            "%s '%s' is not a slug (lowercase letters, digits, inner hyphens)", f, clip(&c, name));
     }
 }
 
@@ -502,11 +485,13 @@ static void check_integration_version(struct vctx *v, json_object *val)
     static const char f[] = "context.integration.version";
     struct clip c;
     if (val == NULL) {
-        add(v, f, "integration", "%s is required: a semantic version, \"1.0.0\" to start with", f);
+        add(v, f, GW_RULE_INTEGRATION,
+            "%s is required: a semantic version, \"1.0.0\" to start with", f);
     } else if (!json_object_is_type(val, json_type_string)) {
-        add(v, f, "integration", "%s must be a string such as \"1.0.0\", not %s", f, jtype(val));
+        add(v, f, GW_RULE_INTEGRATION, "%s must be a string such as \"1.0.0\", not %s", f,
+            jtype(val));
     } else if (!is_semver(json_object_get_string(val))) {
-        add(v, f, "integration",
+        add(v, f, GW_RULE_INTEGRATION,
             "%s '%s' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)", f,
             clip(&c, json_object_get_string(val)));
     }
@@ -515,11 +500,11 @@ static void check_integration_version(struct vctx *v, json_object *val)
 static void check_integration(struct vctx *v, json_object *integ)
 {
     if (integ == NULL) {
-        add(v, "context.integration", "integration",
+        add(v, "context.integration", GW_RULE_INTEGRATION,
             "context.integration is required: partner sources send "
             "{\"name\": \"<slug>\", \"version\": \"1.0.0\"}");
     } else if (!json_object_is_type(integ, json_type_object)) {
-        add(v, "context.integration", "integration",
+        add(v, "context.integration", GW_RULE_INTEGRATION,
             "context.integration must be an object with name and version, not %s", jtype(integ));
     } else {
         check_integration_name(v, gw_json_get(integ, "name"));
@@ -531,7 +516,7 @@ static void check_context(struct vctx *v, json_object *call)
 {
     json_object *ctx = gw_json_get(call, "context");
     if (ctx != NULL && !json_object_is_type(ctx, json_type_object)) {
-        add(v, "context", "type", "context must be an object, not %s", jtype(ctx));
+        add(v, "context", GW_RULE_TYPE, "context must be an object, not %s", jtype(ctx));
         ctx = NULL;
     }
     check_integration(v, gw_json_get(ctx, "integration"));
@@ -544,8 +529,8 @@ static void check_context(struct vctx *v, json_object *call)
         if (val != NULL && strcmp(f->name, "traits") != 0 && !gw_catalog_type_ok(f->type, val)) {
             char field[64];
             snprintf(field, sizeof(field), "context.%s", f->name);
-            add(v, field, "type", "%s must be %s, not %s (a context field of the Spec)", field,
-                gw_catalog_type_name(f->type), jtype(val));
+            add(v, field, GW_RULE_TYPE, "%s must be %s, not %s (a context field of the Spec)",
+                field, gw_catalog_type_name(f->type), jtype(val));
         }
     }
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = "a reserved trait"};
@@ -559,12 +544,12 @@ static void check_event_name(struct vctx *v, const char *name)
     struct clip c;
     enum gw_casing casing = v->opts->event_casing;
     if (!gw_casing_check(casing, name)) {
-        add(v, "event", "casing", "event name '%s' is not in %s", clip(&c, name),
+        add(v, "event", GW_RULE_CASING, "event name '%s' is not in %s", clip(&c, name),
             gw_casing_name(casing));
     }
     const struct gw_catalog_event *near = gw_catalog_event_near(name);
     if (near != NULL) {
-        add(v, "event", "semantic", "'%s' is close to the Spec event '%s'; use the Spec name",
+        add(v, "event", GW_RULE_SEMANTIC, "'%s' is close to the Spec event '%s'; use the Spec name",
             clip(&c, name), near->name);
     }
 }
@@ -599,10 +584,9 @@ static void check_track(struct vctx *v, json_object *call)
  * it): the plan does not say the same thing twice. */
 static bool reported(const struct vctx *v, const char *field)
 {
-    size_t n = json_object_array_length(v->out);
+    size_t n = v->out->n;
     for (size_t i = n - (v->count < n ? v->count : n); i < n; i++) {
-        json_object *o = json_object_array_get_idx(v->out, i);
-        if (strcmp(json_object_get_string(json_object_object_get(o, "field")), field) == 0) {
+        if (strcmp(v->out->v[i].field, field) == 0) {
             return true;
         }
     }
@@ -618,7 +602,7 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
     struct clip c;
     if (ev == NULL) {
         if (plan->strict) {
-            add(v, "event", "unplanned", "event '%s' is not in the source's tracking plan",
+            add(v, "event", GW_RULE_UNPLANNED, "event '%s' is not in the source's tracking plan",
                 clip(&c, name));
         }
         return;
@@ -630,14 +614,14 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
         char field[300];
         snprintf(field, sizeof(field), "properties.%s", pp->name);
         if (val == NULL && pp->required) {
-            add(v, field, "required", "the tracking plan requires %s on '%s'", field, ev->name);
-        } else if (val != NULL && !gw_catalog_type_ok(pp->type, val) &&
-                   !reported(v, field)) {
-            add(v, field, "type", "the tracking plan types %s as %s, not %s", field,
+            add(v, field, GW_RULE_REQUIRED, "the tracking plan requires %s on '%s'", field,
+                ev->name);
+        } else if (val != NULL && !gw_catalog_type_ok(pp->type, val) && !reported(v, field)) {
+            add(v, field, GW_RULE_TYPE, "the tracking plan types %s as %s, not %s", field,
                 gw_catalog_type_name(pp->type), jtype(val));
         } else if (val != NULL && pp->type == GW_CATALOG_DATE && !reported(v, field) &&
                    !gw_catalog_date_ok(json_object_get_string(val), false)) {
-            add(v, field, "format", "the tracking plan types %s as an ISO-8601 date", field);
+            add(v, field, GW_RULE_FORMAT, "the tracking plan types %s as an ISO-8601 date", field);
         }
     }
 }
@@ -658,26 +642,26 @@ static void check_traits(struct vctx *v, json_object *call, const struct gw_cata
     check_bag(&w, call, "traits", "traits", traits);
 }
 
-static void check_call(struct vctx *v, json_object *call, enum kind k)
+static void check_call(struct vctx *v, json_object *call, enum gw_call_type k)
 {
     switch (k) {
-    case K_TRACK:
+    case GW_CALL_TRACK:
         check_track(v, call);
         break;
-    case K_IDENTIFY:
+    case GW_CALL_IDENTIFY:
         check_traits(v, call, gw_catalog_identify_traits, "a reserved identify trait");
         break;
-    case K_PAGE:
+    case GW_CALL_PAGE:
         check_view(v, call, gw_catalog_page_props, "a reserved page property");
         break;
-    case K_SCREEN:
+    case GW_CALL_SCREEN:
         check_view(v, call, gw_catalog_screen_props, "a reserved screen property");
         break;
-    case K_GROUP:
+    case GW_CALL_GROUP:
         need_string(v, call, "groupId", ": the id of the account the user belongs to");
         check_traits(v, call, gw_catalog_group_traits, "a reserved group trait");
         break;
-    case K_ALIAS:
+    case GW_CALL_ALIAS:
         need_string(v, call, "previousId", ": the id being merged into userId");
         break;
     case K_UNKNOWN:
@@ -698,7 +682,7 @@ static bool in_list(const char *list, const char *key)
     return false;
 }
 
-static void check_unplanned(struct vctx *v, json_object *call, enum kind k)
+static void check_unplanned(struct vctx *v, json_object *call, enum gw_call_type k)
 {
     if (k == K_UNKNOWN) {
         return;
@@ -708,10 +692,10 @@ static void check_unplanned(struct vctx *v, json_object *call, enum kind k)
     for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
         const char *key = json_object_iter_peek_name(&it);
         struct clip c;
-        if (!in_list(COMMON_FIELDS, key) && !in_list(kinds[k].fields, key)) {
-            add(v, key, "unplanned",
+        if (!in_list(COMMON_FIELDS, key) && !gw_calltype_has_field(k, key, strlen(key))) {
+            add(v, key, GW_RULE_UNPLANNED,
                 "top-level field '%s' is not part of a %s call; move it into %s", clip(&c, key),
-                kinds[k].name, kinds[k].bag);
+                gw_calltype(k)->name, gw_calltype(k)->stray);
         }
     }
 }
@@ -728,22 +712,21 @@ void gw_spec_opts_init(struct gw_spec_opts *o)
 }
 
 size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size_t index,
-                        json_object *violations)
+                        struct gw_violations *violations)
 {
     struct gw_spec_opts defaults;
     if (opts == NULL) {
         gw_spec_opts_init(&defaults);
         opts = &defaults;
     }
-    GW_ASSERT(json_object_is_type(violations, json_type_array));
     struct vctx v = {.opts = opts, .out = violations, .index = index, .event = "unknown"};
     if (!json_object_is_type(call, json_type_object)) {
-        add(&v, "(root)", "type", "a call must be a JSON object, not %s", jtype(call));
+        add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
     }
-    enum kind k = kind_of(call);
+    enum gw_call_type k = kind_of(call);
     const char *event = gw_json_get_str(call, "event");
-    v.event = k == K_TRACK && event != NULL && event[0] != '\0' ? event : kinds[k].name;
+    v.event = k == GW_CALL_TRACK && event != NULL && event[0] != '\0' ? event : kind_name(k);
     if (k == K_UNKNOWN) {
         check_type(&v, call);
     }
@@ -758,13 +741,14 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
     return v.count;
 }
 
-size_t gw_spec_check_size(size_t len, size_t index, const char *event, json_object *violations)
+size_t gw_spec_check_size(size_t len, size_t index, const char *event,
+                          struct gw_violations *violations)
 {
     if (len <= GW_SPEC_MAX_CALL_BYTES) {
         return 0;
     }
     struct vctx v = {.out = violations, .index = index, .event = event != NULL ? event : "unknown"};
-    add(&v, "(root)", "size",
+    add(&v, "(root)", GW_RULE_SIZE,
         "the call is %zu bytes serialized; Segment takes at most %d bytes per call", len,
         GW_SPEC_MAX_CALL_BYTES);
     return 1;

@@ -13,6 +13,7 @@
 
 #define DEFAULT_TOLERANCE_S 900
 #define MAX_FIELD 256
+#define BODY_DEPTH 32 /* as the decoder's default nesting limit */
 #define CACHE_MAX 10000
 #define CACHE_BUCKETS 16384 /* a power of two */
 #define ID_LEN 16
@@ -22,6 +23,7 @@ struct fields {
     const char *token;
     const char *sig;
     char ts_buf[24]; /* a numeric JSON timestamp, as text */
+    json_object *own; /* the body parsed here, when the caller gave none */
 };
 
 /* The replay cache: a ring of token ids in arrival order (the oldest is
@@ -127,11 +129,29 @@ static bool from_params(const struct gw_verify_input *in, struct fields *f)
     return any;
 }
 
+/* The body as JSON, parsed only for its signature fields when the caller
+ * did not decode it (it checks the signature before decoding events). */
+static json_object *body_json(const struct gw_verify_input *in, json_object **own)
+{
+    char err[128];
+    size_t skip = 0; /* the body is not NUL-terminated */
+    while (in->body != NULL && skip < in->len && strchr(" \t\r\n", in->body[skip]) != NULL &&
+           in->body[skip] != '\0') {
+        skip++;
+    }
+    if (in->body == NULL || skip >= in->len || in->body[skip] != '{' ||
+        gw_json_parse(in->body, in->len, BODY_DEPTH, own, err, sizeof(err)) != GW_OK) {
+        *own = NULL;
+    }
+    return *own;
+}
+
 static enum gw_rc get_fields(const struct gw_verify_input *in, struct fields *f, char *why,
                              size_t whylen)
 {
     memset(f, 0, sizeof(*f));
-    if (!from_json(in->json, f) && !from_params(in, f)) {
+    json_object *json = in->json != NULL ? in->json : body_json(in, &f->own);
+    if (!from_json(json, f) && !from_params(in, f)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
                            "body holds no Mailgun signature (timestamp, token, signature)");
     }
@@ -162,16 +182,11 @@ static enum gw_rc check_replay(const char *token, char *why, size_t whylen)
     return GW_OK;
 }
 
-enum gw_rc gw_verify_mailgun(const char *secret, const struct gw_verify_input *in, char *why,
-                             size_t whylen)
+static enum gw_rc check_fields(const char *secret, const struct gw_verify_input *in,
+                               const struct fields *f, char *why, size_t whylen)
 {
-    struct fields f;
     int64_t t = 0;
-    enum gw_rc rc = get_fields(in, &f, why, whylen);
-    if (rc != GW_OK) {
-        return rc;
-    }
-    if (!gw_hmac_parse_ts(f.ts, strlen(f.ts), &t)) {
+    if (!gw_hmac_parse_ts(f->ts, strlen(f->ts), &t)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
                            "signature field timestamp must be unix seconds");
     }
@@ -179,11 +194,11 @@ enum gw_rc gw_verify_mailgun(const char *secret, const struct gw_verify_input *i
     unsigned char mac[GW_HMAC_MAX];
     size_t maclen = 0;
     gw_hmac_begin(&h, GW_HMAC_SHA256, secret);
-    gw_hmac_adds(&h, f.ts);
-    gw_hmac_adds(&h, f.token);
-    rc = gw_hmac_end(&h, mac, &maclen);
+    gw_hmac_adds(&h, f->ts);
+    gw_hmac_adds(&h, f->token);
+    enum gw_rc rc = gw_hmac_end(&h, mac, &maclen);
     if (rc == GW_OK) {
-        rc = gw_hmac_match(GW_ENC_HEX, f.sig, strlen(f.sig), mac, maclen,
+        rc = gw_hmac_match(GW_ENC_HEX, f->sig, strlen(f->sig), mac, maclen,
                            "signature field signature", why, whylen);
     } else {
         gw_hmac_why(rc, why, whylen, "signature could not be computed");
@@ -194,7 +209,19 @@ enum gw_rc gw_verify_mailgun(const char *secret, const struct gw_verify_input *i
     }
     /* Only a genuine, in-window token is cached: forged ones cannot fill it. */
     if (rc == GW_OK) {
-        rc = check_replay(f.token, why, whylen);
+        rc = check_replay(f->token, why, whylen);
     }
+    return rc;
+}
+
+enum gw_rc gw_verify_mailgun(const char *secret, const struct gw_verify_input *in, char *why,
+                             size_t whylen)
+{
+    struct fields f;
+    enum gw_rc rc = get_fields(in, &f, why, whylen);
+    if (rc == GW_OK) {
+        rc = check_fields(secret, in, &f, why, whylen);
+    }
+    json_object_put(f.own);
     return rc;
 }

@@ -28,7 +28,8 @@ struct gw_verify_input {
     void *arg;
     const struct gw_verify_param *params; /* decoded form fields, or NULL for other bodies */
     size_t n_params;
-    json_object *json;  /* the decoded JSON body (Mailgun signs fields inside it), or NULL */
+    json_object *json;  /* the decoded JSON body, or NULL: Mailgun, which signs fields
+                           inside it, then parses body for them itself */
     const char *basic_user;     /* the request's Basic auth, for the "basic" scheme, or NULL */
     const char *basic_password;
     int64_t now;        /* unix seconds, for timestamp windows */

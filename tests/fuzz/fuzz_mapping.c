@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+#include "server.h"
 #include "verify/verify.h"
 
 static struct gw_ruleset *rules;
@@ -87,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_headers_parse(&h, (const char *)data + 2, size - 2);
     const char *now = fuzz_header_cb(&h, ":now");
 
-    struct gw_ingest ing = {.cfg = is_signed ? &signed_cfg : &plain_cfg, .rules = rules};
-    gw_decode_limits_init(&ing.limits);
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, is_signed ? &signed_cfg : &plain_cfg, rules);
     struct gw_ingest_req req = {
         .source = gw_source_name(src),
         .content_type = fuzz_header_cb(&h, "Content-Type"),
@@ -108,20 +109,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct gw_ingest_res res;
     gw_ingest_run(&ing, &req, &res);
-    if (res.status < 200 || res.status > 599 || (res.status == 200) != (res.error == NULL)) {
+    int status = 0;
+    json_object *answer = gw_server_answer(&res, &status);
+    if (status < 200 || status > 599 ||
+        (status == 200) != (json_object_object_get(answer, "error") == NULL)) {
         abort();
     }
-    json_object *answer = gw_ingest_answer(&res);
     json_object *report = gw_ingest_report(&res);
     const char *text = json_object_to_json_string(answer);
     if (debug) {
         fprintf(stderr, "fuzz_mapping: %s%s: %d %.300s\n", gw_source_name(src),
-                is_signed ? " (signed)" : "", res.status, text);
+                is_signed ? " (signed)" : "", status, text);
     }
     (void)json_object_to_json_string(report);
     json_object_put(answer);
     json_object_put(report);
     gw_ingest_res_fini(&res);
+    gw_ingest_fini(&ing);
     fuzz_headers_fini(&h);
     return 0;
 }

@@ -34,8 +34,8 @@ static void run_request(const struct gw_ruleset *rs, const struct gw_source *src
 {
     struct fuzz_headers h;
     fuzz_headers_parse(&h, req_data, req_len);
-    struct gw_ingest ing = {.cfg = &cfg, .rules = rs};
-    gw_decode_limits_init(&ing.limits);
+    struct gw_ingest ing;
+    gw_ingest_init(&ing, &cfg, rs);
     struct gw_ingest_req req = {
         .source = gw_source_name(src),
         .content_type = fuzz_header_cb(&h, "Content-Type"),
@@ -53,6 +53,7 @@ static void run_request(const struct gw_ruleset *rs, const struct gw_source *src
     (void)json_object_to_json_string(report);
     json_object_put(report);
     gw_ingest_res_fini(&res);
+    gw_ingest_fini(&ing);
     fuzz_headers_fini(&h);
 }
 

@@ -93,17 +93,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (gw_json_parse(text, len, 64, &v, err, sizeof(err)) != GW_OK) {
         return 0;
     }
-    json_object *violations = json_object_new_array();
-    size_t n = gw_spec_validate(&opts, v, 0, violations);
+    struct gw_violations found = {0};
+    size_t n = gw_spec_validate(&opts, v, 0, &found);
     if (json_type_array == json_object_get_type(v)) {
         size_t calls = json_object_array_length(v);
         for (size_t i = 0; i < calls; i++) {
-            n += gw_spec_validate(&opts, json_object_array_get_idx(v, i), i, violations);
+            n += gw_spec_validate(&opts, json_object_array_get_idx(v, i), i, &found);
         }
     }
     size_t clen = 0;
     (void)gw_json_compact(v, &clen);
-    n += gw_spec_check_size(clen, 0, gw_json_get_str(v, "event"), violations);
+    n += gw_spec_check_size(clen, 0, gw_json_get_str(v, "event"), &found);
+    json_object *violations = gw_violations_json(&found);
+    gw_violations_fini(&found);
     if (n != json_object_array_length(violations)) {
         abort(); /* the count returned must be what was appended */
     }

@@ -2,12 +2,14 @@
  * HTTP, and proof that a refused request relays nothing.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
+#include "spool.h"
 
 static struct mock_upstream *up;
 static struct gwt_gateway *gw;
@@ -34,6 +36,15 @@ static void setup_nokey(void)
 static void setup_small(void)
 {
     start("wk_config", 1024);
+}
+
+/* GitHub with its secret configured (tests/data/config/ok/signed.yaml). */
+static void setup_signed(void)
+{
+    up = mock_upstream_start();
+    cr_assert_not_null(up);
+    struct gwt_opts o = {.endpoint = mock_upstream_endpoint(up), .config = "config/ok/signed.yaml"};
+    gw = gwt_gateway_start(&o);
 }
 
 static void teardown(void)
@@ -156,6 +167,33 @@ Test(http, body_over_the_limit_is_413, .init = setup_small, .fini = teardown, .t
     expect_only_marker_relayed();
 }
 
+/* The Segment-shaped endpoints take the same cap as webhooks, whether the
+ * size is declared up front or only found while reading. */
+Test(http, v1_body_over_the_limit_is_413, .init = setup_small, .fini = teardown, .timeout = 30)
+{
+    char *big = gw_malloc(4096);
+    memset(big, ' ', 4095);
+    big[0] = '{';
+    big[4093] = '}';
+    big[4094] = '\n';
+    big[4095] = '\0';
+    static const char *const chunked[] = {"Content-Type: application/json",
+                                          "Transfer-Encoding: chunked", NULL};
+    static const char *const paths[] = {"/v1/track", "/v1/batch"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct http_resp r;
+        cr_assert_eq(post(paths[i], json_ct, big, &r), 413, "%s: %s", paths[i], r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "payload_too_large");
+        cr_expect_str_eq(jstr(r.json, "message"), "body is over the limit of 1024 bytes");
+        http_resp_fini(&r);
+        cr_assert_eq(post(paths[i], chunked, big, &r), 413, "%s chunked: %s", paths[i], r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "payload_too_large");
+        http_resp_fini(&r);
+    }
+    free(big);
+    expect_only_marker_relayed();
+}
+
 Test(http, missing_write_key_is_401_outside_dry_run, .init = setup_nokey, .fini = teardown,
      .timeout = 30)
 {
@@ -238,4 +276,90 @@ Test(http, probes_and_request_ids, .init = setup, .fini = teardown, .timeout = 3
     free(got);
     http_resp_fini(&r);
     free(url);
+}
+
+static bool count_dead(void *arg, const struct gw_spool_dead *d)
+{
+    (*(int *)arg)++;
+    return true;
+}
+
+/* A forged request is refused for its signature before its body is decoded:
+ * a malformed body is a 401, not a 400, and is not kept as a dead letter. */
+Test(http, forged_body_is_refused_before_it_is_decoded, .init = setup_signed, .fini = teardown,
+     .timeout = 30)
+{
+    static const char *const forged[] = {
+        "Content-Type: application/json", "X-GitHub-Event: star",
+        "X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000",
+        NULL};
+    static const char *const unsigned_hdrs[] = {"Content-Type: application/json",
+                                                "X-GitHub-Event: star", NULL};
+    static const char *const bodies[] = {"{not json", "[1, 2, 3]", "\"just a string\""};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        struct http_resp r;
+        cr_expect_eq(post("/webhooks/github", forged, bodies[i], &r), 401, "%s: %s", bodies[i],
+                     r.body);
+        cr_expect_str_eq(jstr(r.json, "error"), "unauthorized");
+        http_resp_fini(&r);
+        cr_expect_eq(post("/webhooks/github", unsigned_hdrs, bodies[i], &r), 401, "%s: %s",
+                     bodies[i], r.body);
+        http_resp_fini(&r);
+    }
+    int dead = 0;
+    cr_assert_eq(gw_spool_dead_each(gw->spool, NULL, 0, count_dead, &dead), GW_OK);
+    cr_expect_eq(dead, 0, "a forged request was kept as a dead letter");
+}
+
+/* The access line of the request with X-Request-Id id, parsed (new). */
+static json_object *access_line(const char *log, const char *id)
+{
+    char *needle = gw_asprintf("\"request_id\":\"%s\"", id);
+    const char *line = strstr(log, needle);
+    free(needle);
+    cr_assert_not_null(line, "no access line for %s in:\n%s", id, log);
+    while (line > log && line[-1] != '\n') {
+        line--;
+    }
+    char *one = gw_strndup(line, strcspn(line, "\n"));
+    json_object *o = json_tokener_parse(one);
+    cr_assert_not_null(o, "not JSON: %s", one);
+    free(one);
+    return o;
+}
+
+/* Why a request failed is in its access line, as a cause; the source is
+ * named only when it is one the rules know. */
+Test(http, access_log_names_the_cause, .timeout = 60)
+{
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve", "--dry-run", "--listen", "127.0.0.1:0", "--rules", rules, NULL};
+    struct gwt_proc proc;
+    cr_assert(gwt_proc_start(&proc, argv), "daemon did not start");
+    char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid", proc.port);
+    static const char *const text[] = {"Content-Type: text/plain", "X-Request-Id: req-415",
+                                       NULL};
+    struct http_resp r;
+    cr_expect_eq(http_request("POST", url, text, "[]", 2, &r), 415);
+    http_resp_fini(&r);
+    free(url);
+    url = gw_asprintf("http://127.0.0.1:%u/webhooks/nope", proc.port);
+    static const char *const json[] = {"Content-Type: application/json", "X-Request-Id: req-404",
+                                       NULL};
+    cr_expect_eq(http_request("POST", url, json, "[]", 2, &r), 404);
+    http_resp_fini(&r);
+    free(url);
+    cr_expect_eq(gwt_proc_stop(&proc, SIGTERM, 15000), 0);
+    char *log = gwt_proc_log(&proc);
+    json_object *o = access_line(log, "req-415");
+    cr_expect_str_eq(jstr(o, "cause"), "media_type");
+    cr_expect_str_eq(jstr(o, "source"), "sendgrid");
+    cr_expect_eq(json_object_get_int(json_object_object_get(o, "status")), 415);
+    json_object_put(o);
+    o = access_line(log, "req-404");
+    cr_expect_str_eq(jstr(o, "cause"), "unknown_source");
+    cr_expect_null(json_object_object_get(o, "source"));
+    json_object_put(o);
+    free(log);
+    free(rules);
 }

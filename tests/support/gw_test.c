@@ -111,9 +111,6 @@ struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
         g->cfg.sources[g->cfg.n_sources++] = (struct gw_source_conf){
             .name = gw_strdup("sendgrid"), .write_key = gw_strdup(o->write_key)};
     }
-    g->ing.cfg = &g->cfg;
-    g->ing.rules = g->rules;
-    gw_decode_limits_init(&g->ing.limits);
     if (o->endpoint != NULL) {
         free(g->cfg.endpoint);
         g->cfg.endpoint = gw_strdup(o->endpoint);
@@ -124,17 +121,18 @@ struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
         sp.dir = g->spool_dir;
         char err[256];
         cr_assert_eq(gw_spool_open(&sp, &g->spool, err, sizeof(err)), GW_OK, "%s", err);
-        g->ing.spool = g->spool;
         struct gw_relay_opts ro;
         gw_relay_opts_init(&ro);
         ro.flush_ms = o->flush_ms ? o->flush_ms : 50;
         ro.max_rps = o->max_rps > 0 ? o->max_rps : ro.max_rps;
         g->relay = gw_relay_create(&ro, g->spool);
         cr_assert_eq(gw_relay_start(g->relay), GW_OK);
-        g->ing.relay = g->relay;
     } else {
         g->cfg.dry_run = true;
     }
+    gw_ingest_init(&g->ing, &g->cfg, g->rules); /* once the configuration is final */
+    g->ing.spool = g->spool;
+    g->ing.relay = g->relay;
     struct gw_server_opts so;
     gw_server_opts_init(&so);
     so.listen = "127.0.0.1:0";
@@ -165,6 +163,7 @@ void gwt_gateway_stop(struct gwt_gateway *g)
         }
         free(cmd);
     }
+    gw_ingest_fini(&g->ing);
     gw_ruleset_destroy(g->rules);
     gw_config_fini(&g->cfg);
     free(g);

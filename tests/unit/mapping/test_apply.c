@@ -40,8 +40,16 @@ static json_object *map_body(const struct gw_source *src, const char *body, size
     *ignored = 0;
     for (size_t i = 0; i < json_object_array_length(events); i++) {
         bool ign = false;
+        struct gw_violations found = {0};
         enum gw_rc rc = gw_source_apply(src, &in, json_object_array_get_idx(events, i), i, calls,
-                                        violations, &ign);
+                                        &found, &ign);
+        json_object *as_json = gw_violations_json(&found);
+        for (size_t k = 0; k < found.n; k++) {
+            json_object_array_add(violations,
+                                  json_object_get(json_object_array_get_idx(as_json, k)));
+        }
+        json_object_put(as_json);
+        gw_violations_fini(&found);
         *ignored += rc == GW_OK && ign;
     }
     json_object_put(events);
@@ -138,9 +146,11 @@ static json_object *apply_one(const char *yaml, const char *event, enum gw_rc *r
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();
-    *viol = json_object_new_array();
+    struct gw_violations found = {0};
     struct gw_map_input in = {.body = ev, .header = hdr, .query = qry};
-    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 3, calls, *viol, ignored);
+    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 3, calls, &found, ignored);
+    *viol = gw_violations_json(&found);
+    gw_violations_fini(&found);
     json_object_put(ev);
     gw_ruleset_destroy(rs);
     return calls;
@@ -368,10 +378,12 @@ static json_object *apply_at(const char *yaml, const char *event, int64_t receiv
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();
-    *viol = json_object_new_array();
     struct gw_map_input in = {.body = ev, .received_at = received_at};
     bool ignored = false;
-    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 0, calls, *viol, &ignored);
+    struct gw_violations found = {0};
+    *rc = gw_source_apply(gw_ruleset_at(rs, 0), &in, ev, 0, calls, &found, &ignored);
+    *viol = gw_violations_json(&found);
+    gw_violations_fini(&found);
     json_object_put(ev);
     gw_ruleset_destroy(rs);
     return calls;
@@ -598,11 +610,13 @@ static json_object *stripe_first_call(const struct gw_source *src, const char *r
         json_object_object_add(obj, "customer", json_object_new_string(customer));
     }
     json_object *calls = json_object_new_array();
-    json_object *viol = json_object_new_array();
+    struct gw_violations found = {0};
     struct gw_map_input in = {.body = ev, .received_at = 1};
     bool ignored = false;
-    cr_assert_eq(gw_source_apply(src, &in, ev, 0, calls, viol, &ignored), GW_OK, "%s: %s", rel,
-                 json_object_to_json_string(viol));
+    enum gw_rc rc = gw_source_apply(src, &in, ev, 0, calls, &found, &ignored);
+    json_object *viol = gw_violations_json(&found);
+    gw_violations_fini(&found);
+    cr_assert_eq(rc, GW_OK, "%s: %s", rel, json_object_to_json_string(viol));
     cr_assert_eq(json_object_array_length(calls), 1, "%s", rel);
     json_object *c = json_object_get(json_object_array_get_idx(calls, 0));
     json_object_put(calls);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calltype.h"
 #include "diag.h"
 #include "gw_test.h"
 #include "mapping/mapping.h"
@@ -114,17 +115,17 @@ Test(compile, user_id_override_from_configuration)
 
     json_object *ev = json_tokener_parse("{\"customer_id\":\"c-9\",\"user_id\":\"u-1\"}");
     json_object *calls = json_object_new_array();
-    json_object *viol = json_object_new_array();
+    struct gw_violations viol = {0};
     struct gw_map_input in = {.body = ev};
     bool ignored = true;
-    cr_assert_eq(gw_source_apply(gw_ruleset_find(rs, "acme"), &in, ev, 0, calls, viol, &ignored),
+    cr_assert_eq(gw_source_apply(gw_ruleset_find(rs, "acme"), &in, ev, 0, calls, &viol, &ignored),
                  GW_OK);
     cr_expect_str_eq(json_object_get_string(json_object_object_get(
                          json_object_array_get_idx(calls, 0), "userId")),
                      "c-9");
     json_object_put(ev);
     json_object_put(calls);
-    json_object_put(viol);
+    gw_violations_fini(&viol);
     gw_yaml_free(doc);
     gw_diag_destroy(d);
     gw_ruleset_destroy(rs);
@@ -148,4 +149,23 @@ Test(compile, readme_names_every_transform)
     }
     free(text);
     free(readme);
+}
+
+/* The call types' names in messages are the table's, in its order, and each
+ * name is found back as its type. */
+Test(compile, call_type_list_is_the_table)
+{
+    char list[128] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < GW_CALL_TYPES; i++) {
+        const char *name = gw_calltype((enum gw_call_type)i)->name;
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", name);
+        enum gw_call_type t = GW_CALL_TYPES;
+        cr_expect(gw_calltype_find(name, &t));
+        cr_expect_eq(t, (enum gw_call_type)i);
+    }
+    cr_expect_str_eq(list, GW_CALL_TYPE_LIST);
+    enum gw_call_type t;
+    cr_expect(!gw_calltype_find("batch", &t));
+    cr_expect(!gw_calltype_find(NULL, &t));
 }

@@ -37,8 +37,10 @@ static json_object *check(const struct gw_spec_opts *o, const char *event, const
              props, ctx);
     json_object *call = json_tokener_parse(buf);
     cr_assert_not_null(call, "%s", buf);
-    json_object *v = json_object_new_array();
-    size_t n = gw_spec_validate(o, call, 0, v);
+    struct gw_violations found = {0};
+    size_t n = gw_spec_validate(o, call, 0, &found);
+    json_object *v = gw_violations_json(&found);
+    gw_violations_fini(&found);
     cr_expect_eq(n, want, "%s -> %s", buf, json_object_to_json_string(v));
     json_object_put(call);
     return v;

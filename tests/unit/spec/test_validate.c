@@ -813,6 +813,31 @@ static const struct vcase cases[] = {
               {"casing", "traits.Plan"}}},
 };
 
+/* The validator's violations appended to out (a JSON array) in their JSON
+ * form, the one answers and reports use; returns how many. */
+static size_t validate_json(const struct gw_spec_opts *opts, json_object *call, size_t index,
+                            json_object *out)
+{
+    struct gw_violations found = {0};
+    size_t n = gw_spec_validate(opts, call, index, &found);
+    for (size_t i = 0; i < found.n; i++) {
+        json_object_array_add(out, gw_violation_json(&found.v[i]));
+    }
+    gw_violations_fini(&found);
+    return n;
+}
+
+static size_t check_size_json(size_t len, size_t index, const char *event, json_object *out)
+{
+    struct gw_violations found = {0};
+    size_t n = gw_spec_check_size(len, index, event, &found);
+    for (size_t i = 0; i < found.n; i++) {
+        json_object_array_add(out, gw_violation_json(&found.v[i]));
+    }
+    gw_violations_fini(&found);
+    return n;
+}
+
 static json_object *parse_case(const char *text)
 {
     char *s = strdup(text);
@@ -858,7 +883,7 @@ static void check_case(const struct vcase *c)
     struct gw_spec_opts opts;
     apply_tweak(&opts, &c->opts);
     json_object *out = json_object_new_array();
-    size_t n = gw_spec_validate(&opts, call, 7, out);
+    size_t n = validate_json(&opts, call, 7, out);
     const char *got = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY);
 
     size_t want_n = 0;
@@ -910,7 +935,7 @@ static json_object *run(const char *text, const struct gw_spec_opts *opts, size_
 {
     json_object *call = parse_case(text);
     json_object *out = json_object_new_array();
-    gw_spec_validate(opts, call, index, out);
+    validate_json(opts, call, index, out);
     json_object_put(call);
     return out;
 }
@@ -1002,9 +1027,9 @@ Test(validate, appends_and_counts)
     json_object *out = json_object_new_array();
     json_object *bad = parse_case("{'type':'track'}");
     json_object *good = parse_case(EVENT("Ticket Created"));
-    size_t first = gw_spec_validate(NULL, bad, 0, out);
-    size_t second = gw_spec_validate(NULL, good, 1, out);
-    size_t third = gw_spec_validate(NULL, bad, 2, out);
+    size_t first = validate_json(NULL, bad, 0, out);
+    size_t second = validate_json(NULL, good, 1, out);
+    size_t third = validate_json(NULL, bad, 2, out);
     cr_expect_eq(first, 3);
     cr_expect_eq(second, 0);
     cr_expect_eq(third, 3);
@@ -1044,7 +1069,7 @@ Test(validate, deep_nesting_is_bounded)
     }
     json_object_object_add(call, "properties", props);
     json_object *out = json_object_new_array();
-    size_t n = gw_spec_validate(NULL, call, 0, out);
+    size_t n = validate_json(NULL, call, 0, out);
     cr_expect_gt(n, 0);
     cr_expect_leq(n, 40, "the walk stops at a fixed depth (%zu)", n);
     json_object_put(out);
@@ -1065,11 +1090,11 @@ Test(validate, opts_defaults)
 Test(validate, size_limit)
 {
     json_object *out = json_object_new_array();
-    cr_expect_eq(gw_spec_check_size(0, 0, "Email Opened", out), 0);
-    cr_expect_eq(gw_spec_check_size(GW_SPEC_MAX_CALL_BYTES, 0, "Email Opened", out), 0);
+    cr_expect_eq(check_size_json(0, 0, "Email Opened", out), 0);
+    cr_expect_eq(check_size_json(GW_SPEC_MAX_CALL_BYTES, 0, "Email Opened", out), 0);
     cr_expect_eq(json_object_array_length(out), 0);
-    cr_expect_eq(gw_spec_check_size(GW_SPEC_MAX_CALL_BYTES + 1, 3, "Email Opened", out), 1);
-    cr_expect_eq(gw_spec_check_size(1000000, 4, NULL, out), 1);
+    cr_expect_eq(check_size_json(GW_SPEC_MAX_CALL_BYTES + 1, 3, "Email Opened", out), 1);
+    cr_expect_eq(check_size_json(1000000, 4, NULL, out), 1);
     cr_assert_eq(json_object_array_length(out), 2);
     cr_expect_str_eq(field_of(out, 0, "rule"), "size");
     cr_expect_str_eq(field_of(out, 0, "field"), "(root)");
