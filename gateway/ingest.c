@@ -15,7 +15,7 @@
 #include "mem.h"
 #include "relay/relay.h"
 #include "spec/spec.h"
-#include "spool.h"
+#include "spool/spool.h"
 #include "verify/verify.h"
 
 void gw_ingest_fail(struct gw_ingest_res *res, int status, const char *error, const char *fmt, ...)

@@ -21,7 +21,7 @@
 #include "relay/relay.h"
 #include "replay.h"
 #include "runtime.h"
-#include "spool.h"
+#include "spool/spool.h"
 #include "server.h"
 
 #ifndef GW_VERSION

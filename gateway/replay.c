@@ -12,7 +12,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "runtime.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 struct collected {
     struct gw_spool_dead *v;

@@ -11,7 +11,7 @@
 
 #include "../log.h"
 #include "../mem.h"
-#include "../spool.h"
+#include "../spool/spool.h"
 #include "queue.h"
 
 #define WINDOW_MAX 4096

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mem.h"
+#include "../log.h"
+#include "../mem.h"
 
 #define SCHEMA_VERSION 1
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */

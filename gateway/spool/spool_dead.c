@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "../mem.h"
 
 /* Drops the oldest dead letters past max_dead, inside the transaction. */
 static enum gw_rc trim_dead(struct gw_spool *s)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rc.h"
+#include "../rc.h"
 
 struct gw_spool;
 
