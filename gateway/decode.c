@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "json.h"
 #include "mem.h"
 
@@ -14,9 +15,10 @@ static const char *const kind_names[] = {"json-object", "json-array", "json", "f
 
 void gw_decode_limits_init(struct gw_decode_limits *l)
 {
-    l->max_depth = 32;
-    l->max_events = 2500;
-    l->max_fields = 1000;
+    const struct gw_config *d = gw_config_defaults();
+    l->max_depth = d->max_depth;
+    l->max_events = d->max_events;
+    l->max_fields = d->max_fields;
 }
 
 enum gw_rc gw_decode_kind_parse(const char *name, enum gw_body_kind *out)

@@ -23,6 +23,7 @@
 #include "runtime.h"
 #include "spool/spool.h"
 #include "server.h"
+#include "settings.h"
 
 #ifndef GW_VERSION
 #define GW_VERSION "0.0.0"
@@ -37,24 +38,12 @@ static const char usage[] =
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
+    "       sourcegate docs --settings                the README's tables of flags and settings\n"
     "       sourcegate replay --dead-letters [--source S] [--since T]\n"
     "                                                 send refused calls and webhooks again\n"
     "       sourcegate --version | --help\n"
     "\n"
-    "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n"
-    "  --config FILE         YAML configuration (default: none, built-in defaults)\n"
-    "  --rules DIR           rules directory (default: rules)\n"
-    "  --listen ADDR:PORT    (default: 127.0.0.1:8080)\n"
-    "  --spool DIR           (default: ./spool)\n"
-    "  --endpoint URL        Segment API base (default: https://api.segment.io/v1)\n"
-    "  --region us|eu        (default: us; eu = https://events.eu1.segmentapis.com/v1)\n"
-    "  --dry-run             map and validate, never relay\n"
-    "  --max-rps N           requests per second to Segment (default: 50)\n"
-    "  --max-body SIZE       largest webhook body (default: 512KiB)\n"
-    "  --max-spool SIZE      queued bytes before webhooks get 503 (default: 1GiB)\n"
-    "  --durability os|fsync os: survives a crash of the process; fsync: power loss too\n"
-    "  --threads N           HTTP worker threads (default: one per core)\n"
-    "  --log-level LEVEL     debug, info, warn, error (default: info)\n";
+    "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
 
 /* What the command line said besides the configuration flags. */
 struct cli {
@@ -66,6 +55,7 @@ struct cli {
     const char *query; /* check: the query string, "k=v&k2=v2" */
     const char *since; /* replay */
     bool dead_letters; /* replay */
+    bool settings;     /* docs */
     struct gw_form_pair *query_pairs;
     size_t n_query;
     const char *args[256];
@@ -110,6 +100,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         bool takes = gw_config_flag_takes_value(name, &known);
         if (strcmp(name, "dead-letters") == 0) {
             cli->dead_letters = true;
+            continue;
+        }
+        if (strcmp(name, "settings") == 0) {
+            cli->settings = true;
             continue;
         }
         bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
@@ -467,8 +461,22 @@ static int lint(const struct gw_config *cfg, const struct cli *cli)
     return rc;
 }
 
+/* docs --settings: the README's blocks, from the settings table. */
+static int docs_settings(void)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 1u << 20);
+    gw_settings_markdown(&b);
+    fputs(gw_buf_str(&b), stdout);
+    gw_buf_fini(&b);
+    return 0;
+}
+
 static int docs(const struct gw_config *cfg, const struct cli *cli)
 {
+    if (cli->settings) {
+        return cli->n_args ? usage_error("docs --settings takes no file%s", "") : docs_settings();
+    }
     if (cli->n_args != 1) {
         return usage_error("docs takes one rules file%s", "");
     }
@@ -496,7 +504,12 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                      strcmp(argv[1], "help") == 0)) {
+        struct gw_buf b;
+        gw_buf_init(&b, 1u << 20);
+        gw_settings_help(&b);
         fputs(usage, stdout);
+        fputs(gw_buf_str(&b), stdout);
+        gw_buf_fini(&b);
         return 0;
     }
     struct cli cli = {0};

@@ -11,7 +11,7 @@
 #include "../rc.h"
 
 struct gw_relay_opts {
-    double max_rps;           /* upstream requests per second, retries included (50) */
+    double max_rps;           /* upstream requests per second, retries included (upstream.max_rps) */
     size_t max_batch_bytes;   /* body bytes of one POST /batch (475000) */
     size_t max_batch_calls;   /* calls in one batch (2500) */
     unsigned flush_ms;        /* a batch that is not full waits at most this long (1000) */
@@ -23,7 +23,7 @@ struct gw_relay_opts {
     size_t max_queue_bytes; /* call bytes held in memory; the rest waits in the spool (64 MiB) */
 };
 
-/* Fills o with the defaults above. */
+/* Fills o with the defaults above; max_rps is the settings table's. */
 void gw_relay_opts_init(struct gw_relay_opts *o);
 
 /* One serialized call: a complete JSON object, borrowed. */

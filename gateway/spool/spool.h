@@ -16,7 +16,7 @@ struct gw_spool;
 struct gw_spool_opts {
     const char *dir;    /* created if missing; holds spool.db */
     bool fsync;         /* durability: fsync (power loss) instead of os (process crash) */
-    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (1 GiB) */
+    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_BUSY (limits.max_spool) */
     uint64_t max_dead;  /* dead letters kept, oldest dropped first (100000) */
 };
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../config.h"
 #include "../log.h"
 #include "../mem.h"
 
@@ -81,9 +82,10 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 
 void gw_spool_opts_init(struct gw_spool_opts *o)
 {
+    const struct gw_config *d = gw_config_defaults();
     o->dir = NULL;
-    o->fsync = false;
-    o->max_bytes = (uint64_t)1 << 30;
+    o->fsync = d->spool_fsync;
+    o->max_bytes = d->max_spool;
     o->max_dead = 100000;
 }
 
