@@ -310,7 +310,7 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
     }
     size_t ulen = strlen(url);
     const char *source = ulen > 10 && memcmp(url, "/webhooks/", 10) == 0 ? url + 10 : NULL;
-    if (source != NULL && memchr(source, '/', ulen - 10) == NULL) {
+    if (source != NULL && strrchr(url, '/') == source - 1) {
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");
