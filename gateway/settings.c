@@ -509,19 +509,32 @@ static void describe(const struct gw_setting *s, char *buf, size_t len)
     }
 }
 
+/* "--flag METAVAR" of the row in lhs; returns its length. */
+static int flag_words(const struct gw_setting *s, char *lhs, size_t len)
+{
+    char mv[64];
+    const char *m = metavar(s, "|", mv, sizeof(mv));
+    return snprintf(lhs, len, "--%s%s%s", s->flag, m[0] ? " " : "", m);
+}
+
 void gw_settings_help(struct gw_buf *b)
 {
+    char lhs[96], what[512];
+    int width = 0;
+    for (size_t i = 0; i < gw_settings_count; i++) {
+        int n = gw_settings[i].flag ? flag_words(&gw_settings[i], lhs, sizeof(lhs)) : 0;
+        width = n > width ? n : width;
+    }
     for (size_t i = 0; i < gw_settings_count; i++) {
         const struct gw_setting *s = &gw_settings[i];
-        char mv[64], lhs[96], what[512];
         if (s->flag == NULL) {
             continue;
         }
-        const char *m = metavar(s, "|", mv, sizeof(mv));
-        snprintf(lhs, sizeof(lhs), "--%s%s%s", s->flag, m[0] ? " " : "", m);
+        flag_words(s, lhs, sizeof(lhs));
         describe(s, what, sizeof(what));
-        GW_ASSERT(gw_buf_printf(b, "  %-21s %s%s%s%s\n", lhs, what, s->def ? " (default: " : "",
-                                s->def ? s->def : "", s->def ? ")" : "") == GW_OK);
+        GW_ASSERT(gw_buf_printf(b, "  %-*s %s%s%s%s\n", width, lhs, what,
+                                s->def ? " (default: " : "", s->def ? s->def : "",
+                                s->def ? ")" : "") == GW_OK);
     }
 }
 
