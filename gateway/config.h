@@ -55,6 +55,7 @@ struct gw_config {
     int max_depth;              /* limits.max_json_depth (400) */
     unsigned max_events;        /* limits.max_events (413) */
     unsigned max_fields;        /* limits.max_form_fields (413) */
+    uint64_t max_dead_letters;  /* limits.max_dead_letters: bytes, oldest evicted */
     char **trusted_proxies;     /* X-Forwarded-For is believed from these (addresses, CIDRs) */
     size_t n_trusted_proxies;
     char *segment_source; /* rules for Segment-shaped calls without context.integration.name */

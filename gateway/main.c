@@ -195,6 +195,7 @@ static struct gw_spool *open_spool(const struct gw_config *cfg)
     so.dir = cfg->spool;
     so.fsync = cfg->spool_fsync;
     so.max_bytes = cfg->max_spool;
+    so.max_dead_bytes = cfg->max_dead_letters;
     struct gw_spool *spool = NULL;
     char err[256];
     if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {

@@ -143,6 +143,7 @@ static void expect_every_key(const struct gw_config *c)
     cr_expect_eq(c->max_depth, 24);
     cr_expect_eq(c->max_events, 1000);
     cr_expect_eq(c->max_fields, 500);
+    cr_expect_eq(c->max_dead_letters, 64ull << 20);
     cr_expect_str_eq(c->region, "eu");
     cr_expect_str_eq(c->endpoint, "http://127.0.0.1:9/v1", "an explicit endpoint beats the region");
     cr_expect_eq(c->max_rps, 20);
