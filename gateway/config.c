@@ -1,9 +1,9 @@
-/* config.c -- daemon configuration from defaults, YAML, environment, flags.
+/* config.c -- daemon configuration from defaults, YAML, environment, flags,
+ * each by the rows of the settings table.
  * SPDX-License-Identifier: MIT */
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,230 +12,91 @@
 #include "diag.h"
 #include "mem.h"
 #include "schema.h"
+#include "settings.h"
 #include "yaml.h"
-
-#define MAX_BODY_LIMIT (64ull << 20)
-
-struct flag {
-    const char *name;
-    bool takes_value;
-};
-
-static const struct flag flags[] = {
-    {"rules", true},    {"listen", true},  {"spool", true},     {"endpoint", true},
-    {"region", true},   {"dry-run", false}, {"max-rps", true},  {"max-body", true},
-    {"threads", true},  {"log-level", true}, {"durability", true}, {"max-spool", true},
-};
 
 void gw_config_init(struct gw_config *c)
 {
     memset(c, 0, sizeof(*c));
-    c->listen = gw_strdup("127.0.0.1:8080");
-    c->rules = gw_strdup("rules");
-    c->spool = gw_strdup("./spool");
-    c->endpoint = gw_strdup(GW_ENDPOINT_US);
-    c->region = gw_strdup("us");
-    c->max_rps = 50;
-    c->max_spool = 1ull << 30;
-    c->max_url = 8192;
-    c->max_headers = 64;
-    c->max_header_bytes = 32 * 1024;
-    c->max_connections = 1024;
-    c->max_connections_per_ip = 64;
-    c->idle_timeout_s = 30;
-    c->read_timeout_s = 60;
-    c->max_depth = 32;
-    c->max_events = 2500;
-    c->max_fields = 1000;
-    c->max_body = 512 * 1024;
-    c->log_level = gw_strdup("info");
+    gw_settings_defaults(gw_settings, gw_settings_count, c);
+}
+
+static struct gw_config defaults;
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+
+static void make_defaults(void)
+{
+    gw_config_init(&defaults);
+}
+
+const struct gw_config *gw_config_defaults(void)
+{
+    GW_ASSERT(pthread_once(&defaults_once, make_defaults) == 0);
+    return &defaults;
 }
 
 static void source_fini(struct gw_source_conf *s)
 {
     free(s->name);
-    free(s->write_key);
-    free(s->endpoint);
-    free(s->secret);
-    free(s->verify_key);
-    free(s->public_url);
+    gw_settings_free(gw_source_settings, gw_source_settings_count, s);
 }
 
 void gw_config_fini(struct gw_config *c)
 {
-    free(c->listen);
-    free(c->rules);
-    free(c->spool);
-    free(c->endpoint);
-    free(c->region);
-    free(c->log_level);
-    free(c->segment_source);
-    for (size_t i = 0; i < c->n_trusted_proxies; i++) {
-        free(c->trusted_proxies[i]);
-    }
-    free(c->trusted_proxies);
+    gw_settings_free(gw_settings, gw_settings_count, c);
     for (size_t i = 0; i < c->n_sources; i++) {
         source_fini(&c->sources[i]);
     }
     free(c->sources);
     gw_yaml_free(c->doc);
+    for (size_t i = 0; i < c->n_old_docs; i++) {
+        gw_yaml_free(c->old_docs[i]);
+    }
+    free(c->old_docs);
     memset(c, 0, sizeof(*c));
 }
 
-static void replace(char **slot, const char *v)
+/* Rows that land in struct gw_config by a single value. */
+static const struct gw_setting *config_flag(const char *flag)
 {
-    free(*slot);
-    *slot = gw_strdup(v);
-}
-
-static const char *region_endpoint(const char *region)
-{
-    if (strcmp(region, "us") == 0) {
-        return GW_ENDPOINT_US;
-    }
-    if (strcmp(region, "eu") == 0) {
-        return GW_ENDPOINT_EU;
-    }
-    return NULL;
-}
-
-static bool valid_endpoint(const char *v)
-{
-    return (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) &&
-           strchr(v, ' ') == NULL;
-}
-
-static enum gw_rc set_number(const char *flag, const char *value, double min, double max,
-                             double *out, const char **err)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (value[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-        *err = strcmp(flag, "max-rps") == 0 ? "max-rps must be a number from 0.1 to 100000"
-                                            : "threads must be a whole number from 0 to 256";
-        return GW_ERR_INVALID;
-    }
-    *out = v;
-    return GW_OK;
-}
-
-static enum gw_rc set_bool(const char *value, bool *out, const char **err)
-{
-    if (value == NULL || strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
-        strcmp(value, "yes") == 0) {
-        *out = true;
-        return GW_OK;
-    }
-    if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 || strcmp(value, "no") == 0) {
-        *out = false;
-        return GW_OK;
-    }
-    *err = "dry-run takes true or false";
-    return GW_ERR_INVALID;
-}
-
-static enum gw_rc set_region(struct gw_config *c, const char *value, const char **err)
-{
-    const char *ep = region_endpoint(value);
-    if (ep == NULL) {
-        *err = "region must be us or eu";
-        return GW_ERR_INVALID;
-    }
-    replace(&c->region, value);
-    if (!c->endpoint_set) {
-        replace(&c->endpoint, ep);
-    }
-    return GW_OK;
+    const struct gw_setting *s = gw_settings_flag(flag);
+    return s != NULL && s->path != NULL ? s : NULL;
 }
 
 enum gw_rc gw_config_set(struct gw_config *c, const char *flag, const char *value,
                          const char **err)
 {
-    if (strcmp(flag, "dry-run") == 0) {
-        return set_bool(value, &c->dry_run, err);
-    }
-    if (value == NULL || value[0] == '\0') {
-        *err = "this flag needs a value";
-        return GW_ERR_INVALID;
-    }
-    if (strcmp(flag, "rules") == 0) {
-        replace(&c->rules, value);
-    } else if (strcmp(flag, "listen") == 0) {
-        replace(&c->listen, value);
-    } else if (strcmp(flag, "spool") == 0) {
-        replace(&c->spool, value);
-    } else if (strcmp(flag, "endpoint") == 0) {
-        if (!valid_endpoint(value)) {
-            *err = "endpoint must be an http:// or https:// URL";
-            return GW_ERR_INVALID;
-        }
-        replace(&c->endpoint, value);
-        c->endpoint_set = true;
-    } else if (strcmp(flag, "region") == 0) {
-        return set_region(c, value, err);
-    } else if (strcmp(flag, "max-rps") == 0) {
-        return set_number(flag, value, 0.1, 100000, &c->max_rps, err);
-    } else if (strcmp(flag, "threads") == 0) {
-        double t = 0;
-        enum gw_rc rc = set_number(flag, value, 0, 256, &t, err);
-        c->threads = rc == GW_OK ? (unsigned)t : c->threads;
-        return rc;
-    } else if (strcmp(flag, "max-body") == 0) {
-        uint64_t v = 0;
-        if (!gw_parse_size(value, &v) || v < 1 || v > MAX_BODY_LIMIT) {
-            *err = "max-body must be a size from 1 byte to 64MiB, such as 512KiB";
-            return GW_ERR_INVALID;
-        }
-        c->max_body = v;
-    } else if (strcmp(flag, "durability") == 0) {
-        if (strcmp(value, "os") != 0 && strcmp(value, "fsync") != 0) {
-            *err = "durability must be os (survives a crash of the process) or fsync (survives "
-                   "power loss)";
-            return GW_ERR_INVALID;
-        }
-        c->spool_fsync = strcmp(value, "fsync") == 0;
-    } else if (strcmp(flag, "max-spool") == 0) {
-        uint64_t v = 0;
-        if (!gw_parse_size(value, &v) || v < (1u << 20)) {
-            *err = "max-spool must be a size of at least 1MiB, such as 1GiB";
-            return GW_ERR_INVALID;
-        }
-        c->max_spool = v;
-    } else if (strcmp(flag, "log-level") == 0) {
-        replace(&c->log_level, value);
+    const struct gw_setting *s = config_flag(flag);
+    enum gw_rc rc = GW_ERR_INVALID;
+    if (s == NULL) {
+        snprintf(c->err, sizeof(c->err), "unknown flag");
     } else {
-        *err = "unknown flag";
-        return GW_ERR_INVALID;
+        rc = gw_setting_set(s, c, value, c->err, sizeof(c->err));
     }
-    return GW_OK;
+    if (rc != GW_OK) {
+        *err = c->err;
+    }
+    return rc;
 }
 
 bool gw_config_flag_takes_value(const char *flag, bool *known)
 {
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        if (strcmp(flag, flags[i].name) == 0) {
-            *known = true;
-            return flags[i].takes_value;
-        }
-    }
-    *known = false;
-    return false;
+    const struct gw_setting *s = gw_settings_flag(flag);
+    *known = s != NULL;
+    return s != NULL && gw_setting_takes_value(s);
 }
 
 enum gw_rc gw_config_apply_env(struct gw_config *c, const char **err, const char **which)
 {
-    static char name[64];
-    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        snprintf(name, sizeof(name), "SOURCEGATE_");
-        for (const char *s = flags[i].name; *s; s++) {
-            size_t n = strlen(name);
-            name[n] = *s == '-' ? '_' : (char)toupper((unsigned char)*s);
-            name[n + 1] = '\0';
+    for (size_t i = 0; i < gw_settings_count; i++) {
+        const struct gw_setting *s = &gw_settings[i];
+        char name[64];
+        if (s->path == NULL || !gw_setting_env_name(s, name, sizeof(name))) {
+            continue;
         }
         const char *v = getenv(name);
-        if (v != NULL && gw_config_set(c, flags[i].name, v, err) != GW_OK) {
-            *which = name;
+        if (v != NULL && gw_config_set(c, s->flag, v, err) != GW_OK) {
+            *which = s->flag;
             return GW_ERR_INVALID;
         }
     }
@@ -277,171 +138,133 @@ static char *expand(const struct gw_node *node, struct gw_diag *diag)
     return gw_buf_detach(&b);
 }
 
-/* Reads the scalar member key through expand() and hands it to the flag setter. */
-static bool file_flag(struct gw_config *c, const struct gw_node *map, const char *key,
-                      const char *flag, struct gw_diag *diag)
+/* A scalar through expand() into the row's field. */
+static bool load_scalar(const struct gw_setting *s, void *obj, const struct gw_node *v,
+                        struct gw_diag *diag)
 {
-    const struct gw_node *v = gw_node_get(map, key);
-    if (v == NULL) {
-        return true;
-    }
-    char what[64];
-    snprintf(what, sizeof(what), "key '%s'", key);
+    char what[96];
+    snprintf(what, sizeof(what), "key '%s'", s->path);
     if (!gw_schema_is(diag, v, GW_NODE_SCALAR, what)) {
         return false;
     }
     char *val = expand(v, diag);
-    const char *err = NULL;
-    bool ok = val != NULL && gw_config_set(c, flag, val, &err) == GW_OK;
-    if (val != NULL && !ok) {
+    char err[256];
+    bool ok = val != NULL && gw_setting_set(s, obj, val, err, sizeof(err)) == GW_OK;
+    if (val != NULL && !ok && s->secret) {
+        gw_diag_error(diag, v, "%s", err);
+    } else if (val != NULL && !ok) {
         gw_diag_error(diag, v, "%s (was given '%s')", err, v->scalar);
     }
     free(val);
     return ok;
 }
 
+/* A list of scalars replaces the row's list whole. */
+static bool load_list(const struct gw_setting *s, void *obj, const struct gw_node *v,
+                      struct gw_diag *diag)
+{
+    char what[96];
+    snprintf(what, sizeof(what), "'%s'", s->path);
+    if (!gw_schema_is(diag, v, GW_NODE_SEQ, what)) {
+        return false;
+    }
+    char **list = gw_calloc(v->n + 1, sizeof(char *));
+    size_t n = 0;
+    bool ok = true;
+    snprintf(what, sizeof(what), "an item of '%s'", s->path);
+    for (size_t i = 0; i < v->n; i++) {
+        char *item = gw_schema_is(diag, v->items[i], GW_NODE_SCALAR, what)
+                         ? expand(v->items[i], diag)
+                         : NULL;
+        ok = item != NULL && ok;
+        if (item != NULL) {
+            list[n++] = item;
+        }
+    }
+    gw_settings_free(s, 1, obj);
+    memcpy((char *)obj + s->off, &list, sizeof(list));
+    memcpy((char *)obj + s->count_off, &n, sizeof(n));
+    return ok;
+}
+
+static bool load_map(const struct gw_setting *tab, size_t n, const char *prefix, void *obj,
+                     const struct gw_node *map, const char *what, struct gw_diag *diag);
+
+/* sources.NAME: a new entry, or the one of that name replaced. */
 static bool load_source(struct gw_config *c, const struct gw_node *key, const struct gw_node *v,
                         struct gw_diag *diag)
 {
-    static const char *const keys[] = {"write_key", "endpoint", "region", "user_id", "secret",
-                                       "verify_key", "public_url", NULL};
     char what[128];
     snprintf(what, sizeof(what), "source '%s'", key->scalar);
-    if (!gw_schema_keys(diag, v, what, keys)) {
+    struct gw_source_conf s = {0};
+    bool ok = load_map(gw_source_settings, gw_source_settings_count, "", &s, v, what, diag);
+    s.name = gw_strdup(key->scalar);
+    size_t i = 0;
+    while (i < c->n_sources && strcmp(c->sources[i].name, s.name) != 0) {
+        i++;
+    }
+    if (i == c->n_sources) {
+        c->sources = gw_realloc(c->sources, (c->n_sources + 1) * sizeof(*c->sources));
+        c->n_sources++;
+    } else {
+        source_fini(&c->sources[i]);
+    }
+    c->sources[i] = s;
+    return ok;
+}
+
+static bool load_sources(struct gw_config *c, const struct gw_node *v, struct gw_diag *diag)
+{
+    if (!gw_schema_is(diag, v, GW_NODE_MAP, "'sources'")) {
         return false;
     }
-    struct gw_source_conf s = {.name = gw_strdup(key->scalar), .user_id = gw_node_get(v, "user_id")};
     bool ok = true;
-    const char *names[] = {"write_key", "endpoint", "secret", "verify_key", "public_url", "region"};
-    char **slots[] = {&s.write_key, &s.endpoint, &s.secret, &s.verify_key, &s.public_url, NULL};
-    for (size_t i = 0; i < 6; i++) {
-        const struct gw_node *n = gw_node_get(v, names[i]);
-        char *val = NULL;
-        if (n == NULL) {
-            continue;
-        }
-        if (!gw_schema_is(diag, n, GW_NODE_SCALAR, names[i]) || (val = expand(n, diag)) == NULL) {
-            ok = false;
-        } else if (i == 5) {
-            const char *ep = region_endpoint(val);
-            if (ep == NULL) {
-                gw_diag_error(diag, n, "region must be us or eu (was given '%s')", n->scalar);
-                ok = false;
-            } else if (s.endpoint == NULL) {
-                s.endpoint = gw_strdup(ep);
-            }
-            free(val);
-        } else if (i == 1 && !valid_endpoint(val)) {
-            gw_diag_error(diag, n, "endpoint must be an http:// or https:// URL");
-            free(val);
-            ok = false;
-        } else {
-            free(*slots[i]);
-            *slots[i] = val;
-        }
-    }
-    c->sources = gw_realloc(c->sources, (c->n_sources + 1) * sizeof(*c->sources));
-    c->sources[c->n_sources++] = s;
-    return ok;
-}
-
-/* The numeric limits: each a whole number in its range. */
-static bool load_limits(struct gw_config *c, const struct gw_node *lim, struct gw_diag *diag)
-{
-    struct {
-        const char *key;
-        uint64_t min, max;
-        unsigned *slot;
-    } u[] = {
-        {"max_url", 64, 1u << 20, &c->max_url},
-        {"max_headers", 8, 10000, &c->max_headers},
-        {"max_connections", 1, 1000000, &c->max_connections},
-        {"max_connections_per_ip", 1, 1000000, &c->max_connections_per_ip},
-        {"idle_timeout", 1, 3600, &c->idle_timeout_s},
-        {"read_timeout", 1, 3600, &c->read_timeout_s},
-        {"max_events", 1, 100000, &c->max_events},
-        {"max_form_fields", 1, 100000, &c->max_fields},
-    };
-    bool ok = true;
-    for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
-        const struct gw_node *n = gw_node_get(lim, u[i].key);
-        uint64_t v = 0;
-        char what[64];
-        snprintf(what, sizeof(what), "limits.%s", u[i].key);
-        if (n != NULL && gw_schema_uint(diag, n, what, u[i].min, u[i].max, &v)) {
-            *u[i].slot = (unsigned)v;
-        } else if (n != NULL) {
-            ok = false;
-        }
-    }
-    const struct gw_node *n = gw_node_get(lim, "max_json_depth");
-    uint64_t v = 0;
-    if (n != NULL && gw_schema_uint(diag, n, "limits.max_json_depth", 2, 1000, &v)) {
-        c->max_depth = (int)v;
-    } else if (n != NULL) {
-        ok = false;
-    }
-    n = gw_node_get(lim, "max_header_bytes");
-    if (n != NULL && gw_schema_size(diag, n, "limits.max_header_bytes", 1024, 1u << 20, &v)) {
-        c->max_header_bytes = v;
-    } else if (n != NULL) {
-        ok = false;
+    for (size_t i = 0; i < v->n; i++) {
+        ok = load_source(c, v->keys[i], v->items[i], diag) && ok;
     }
     return ok;
 }
 
-static bool load_trusted(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
+static bool load_row(const struct gw_setting *tab, size_t n, const struct gw_setting *s,
+                     void *obj, const struct gw_node *v, struct gw_diag *diag)
 {
-    const struct gw_node *tp = gw_node_get(root, "trusted_proxies");
-    if (tp == NULL) {
+    char what[96];
+    switch (s->type) {
+    case GW_SET_SECTION:
+        snprintf(what, sizeof(what), "'%s'", s->path);
+        return load_map(tab, n, s->path, obj, v, what, diag);
+    case GW_SET_SOURCES:
+        return load_sources(obj, v, diag);
+    case GW_SET_LIST:
+        return load_list(s, obj, v, diag);
+    case GW_SET_NODE:
+        memcpy((char *)obj + s->off, &v, sizeof(v));
         return true;
+    default:
+        return load_scalar(s, obj, v, diag);
     }
-    if (!gw_schema_is(diag, tp, GW_NODE_SEQ, "'trusted_proxies'")) {
-        return false;
-    }
-    bool ok = true;
-    for (size_t i = 0; i < tp->n; i++) {
-        if (!gw_schema_is(diag, tp->items[i], GW_NODE_SCALAR, "a trusted proxy")) {
-            ok = false;
-            continue;
-        }
-        c->trusted_proxies = gw_realloc(c->trusted_proxies,
-                                        (c->n_trusted_proxies + 1) * sizeof(char *));
-        c->trusted_proxies[c->n_trusted_proxies++] = gw_strdup(tp->items[i]->scalar);
-    }
-    return ok;
 }
 
-static bool load_sections(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
+/* The map at prefix ("" for the top): its keys checked against the table,
+ * then each row present loaded. */
+static bool load_map(const struct gw_setting *tab, size_t n, const char *prefix, void *obj,
+                     const struct gw_node *map, const char *what, struct gw_diag *diag)
 {
-    static const char *const lim_keys[] = {"max_body",        "max_spool",       "max_url",
-                                           "max_headers",     "max_header_bytes", "max_connections",
-                                           "max_connections_per_ip", "idle_timeout",
-                                           "read_timeout",    "max_json_depth",  "max_events",
-                                           "max_form_fields", NULL};
-    static const char *const up_keys[] = {"region", "endpoint", "max_rps", NULL};
+    const char *keys[64];
+    gw_settings_keys(tab, n, prefix, keys, sizeof(keys) / sizeof(keys[0]) - 1);
+    if (!gw_schema_keys(diag, map, what, keys)) {
+        return false;
+    }
+    size_t plen = strlen(prefix);
     bool ok = true;
-    const struct gw_node *lim = gw_node_get(root, "limits");
-    if (lim != NULL) {
-        ok = gw_schema_keys(diag, lim, "'limits'", lim_keys) &&
-             file_flag(c, lim, "max_body", "max-body", diag) &&
-             file_flag(c, lim, "max_spool", "max-spool", diag) && load_limits(c, lim, diag);
-    }
-    const struct gw_node *up = gw_node_get(root, "upstream");
-    if (up != NULL && gw_schema_keys(diag, up, "'upstream'", up_keys)) {
-        ok = file_flag(c, up, "region", "region", diag) && ok;
-        ok = file_flag(c, up, "endpoint", "endpoint", diag) && ok;
-        ok = file_flag(c, up, "max_rps", "max-rps", diag) && ok;
-    } else if (up != NULL) {
-        ok = false;
-    }
-    const struct gw_node *src = gw_node_get(root, "sources");
-    if (src != NULL && gw_schema_is(diag, src, GW_NODE_MAP, "'sources'")) {
-        for (size_t i = 0; i < src->n; i++) {
-            ok = load_source(c, src->keys[i], src->items[i], diag) && ok;
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        const struct gw_node *v = gw_node_get(map, keys[i]);
+        char path[128];
+        snprintf(path, sizeof(path), "%s%s%s", prefix, plen ? "." : "", keys[i]);
+        const struct gw_setting *s = gw_settings_path(tab, n, path);
+        if (v != NULL && s != NULL) {
+            ok = load_row(tab, n, s, obj, v, diag) && ok;
         }
-    } else if (src != NULL) {
-        ok = false;
     }
     return ok;
 }
@@ -449,38 +272,16 @@ static bool load_sections(struct gw_config *c, const struct gw_node *root, struc
 /* Applies a parsed document (takes doc: c keeps it for node positions). */
 static enum gw_rc load_doc(struct gw_config *c, struct gw_doc *doc, struct gw_diag *diag)
 {
-    static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
-                                       "upstream", "sources", "dry_run", "threads",
-                                       "log_level", "segment_source", "durability",
-                                       "trusted_proxies", NULL};
     const struct gw_node *root = doc->root;
-    bool ok = root != NULL && gw_schema_keys(diag, root, "the configuration", keys);
+    bool ok = root != NULL &&
+              load_map(gw_settings, gw_settings_count, "", c, root, "the configuration", diag);
     if (root == NULL) {
         gw_diag_error_at(diag, doc->file, 0, 0, "the configuration file is empty");
     }
-    if (ok) {
-        static const char *const pairs[][2] = {{"listen", "listen"},       {"rules", "rules"},
-                                               {"spool", "spool"},         {"dry_run", "dry-run"},
-                                               {"threads", "threads"},     {"log_level", "log-level"},
-                                               {"durability", "durability"}};
-        for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-            ok = file_flag(c, root, pairs[i][0], pairs[i][1], diag) && ok;
-        }
-        ok = load_sections(c, root, diag) && ok;
-        ok = load_trusted(c, root, diag) && ok;
-        const char *ss = NULL;
-        if (gw_schema_str(diag, root, "segment_source", false, &ss) && ss != NULL) {
-            free(c->segment_source);
-    for (size_t i = 0; i < c->n_trusted_proxies; i++) {
-        free(c->trusted_proxies[i]);
+    if (c->doc != NULL) {
+        c->old_docs = gw_realloc(c->old_docs, (c->n_old_docs + 1) * sizeof(*c->old_docs));
+        c->old_docs[c->n_old_docs++] = c->doc;
     }
-    free(c->trusted_proxies);
-            c->segment_source = gw_strdup(ss);
-        } else if (ss == NULL && gw_node_get(root, "segment_source") != NULL) {
-            ok = false;
-        }
-    }
-    gw_yaml_free(c->doc);
     c->doc = doc;
     return ok ? GW_OK : GW_ERR_INVALID;
 }

@@ -1,5 +1,7 @@
 /* config.h -- the daemon's configuration: built-in defaults, then the YAML
- * file, then SOURCEGATE_<FLAG> environment variables, then flags.
+ * file, then SOURCEGATE_<FLAG> environment variables, then flags. Every
+ * setting is one row of the table in settings.c, which says where it lands
+ * in struct gw_config.
  * SPDX-License-Identifier: MIT */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
@@ -26,6 +28,7 @@ struct gw_source_conf {
     char *secret;     /* signing secret (HMAC schemes); secret */
     char *verify_key; /* public verification key (ECDSA schemes) */
     char *public_url; /* the URL as the partner calls it (Twilio, Mandrill, HubSpot sign it) */
+    char *region;     /* "us", "eu" or NULL; it gave endpoint unless one was given */
 };
 
 struct gw_config {
@@ -52,21 +55,30 @@ struct gw_config {
     int max_depth;              /* limits.max_json_depth (400) */
     unsigned max_events;        /* limits.max_events (413) */
     unsigned max_fields;        /* limits.max_form_fields (413) */
+    uint64_t max_dead_letters;  /* limits.max_dead_letters: bytes, oldest evicted */
     char **trusted_proxies;     /* X-Forwarded-For is believed from these (addresses, CIDRs) */
     size_t n_trusted_proxies;
     char *segment_source; /* rules for Segment-shaped calls without context.integration.name */
     struct gw_source_conf *sources;
     size_t n_sources;
     struct gw_doc *doc; /* the file, kept for node positions */
+    struct gw_doc **old_docs; /* files loaded before it: user_id nodes may point there */
+    size_t n_old_docs;
+    char err[192];      /* the message of the last refused gw_config_set */
 };
 
-/* Fills c with the built-in defaults. */
+/* Fills c with the built-in defaults: the table's. */
 void gw_config_init(struct gw_config *c);
+
+/* The built-in defaults, made once; borrowed, valid for the process's life,
+ * never to be modified. Option structs of other modules take theirs here. */
+const struct gw_config *gw_config_defaults(void);
 /* Frees what c owns; a zeroed config is a no-op. */
 void gw_config_fini(struct gw_config *c);
 
-/* Reads the YAML file path over c. ${VAR} in values reads the environment
- * (an unset variable is an error). All problems go to diag. */
+/* Reads the YAML file path over c: each setting the file gives replaces
+ * c's, a source replaces the one of its name. ${VAR} in values reads the
+ * environment (an unset variable is an error). All problems go to diag. */
 enum gw_rc gw_config_load_file(struct gw_config *c, const char *path, struct gw_diag *diag) GW_WUR;
 
 /* The same from a buffer (borrowed); name is the file name in diagnostics. */
@@ -75,11 +87,14 @@ enum gw_rc gw_config_load_buffer(struct gw_config *c, const char *buf, size_t le
 
 /* Sets one flag by its command-line name without dashes ("listen", "max-rps",
  * "dry-run", ...). value is NULL for a boolean flag given bare. On error *err
- * is a static or new message... always static. */
+ * borrows c->err, valid until the next call, and c is not modified. */
 enum gw_rc gw_config_set(struct gw_config *c, const char *flag, const char *value,
                          const char **err) GW_WUR;
 
-/* Applies SOURCEGATE_<FLAG> environment variables for every known flag. */
+/* Applies SOURCEGATE_<FLAG> environment variables for every flag of the
+ * table that lands in c. On error *err is as for gw_config_set and *which
+ * borrows the flag whose variable was refused (gw_setting_env_name names
+ * the variable). */
 enum gw_rc gw_config_apply_env(struct gw_config *c, const char **err, const char **which) GW_WUR;
 
 /* True when name is a flag that takes a value; *known says whether it exists. */

@@ -7,14 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "json.h"
 #include "mem.h"
 
 void gw_decode_limits_init(struct gw_decode_limits *l)
 {
-    l->max_depth = 32;
-    l->max_events = 2500;
-    l->max_fields = 1000;
+    const struct gw_config *d = gw_config_defaults();
+    l->max_depth = d->max_depth;
+    l->max_events = d->max_events;
+    l->max_fields = d->max_fields;
 }
 
 static enum gw_rc check_shape(enum gw_body_kind kind, const struct gw_decode_limits *lim,

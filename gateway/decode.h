@@ -17,11 +17,13 @@ struct gw_form_pair {
 
 /* Caps on what one body may hold; beyond them decoding fails. */
 struct gw_decode_limits {
-    int max_depth;      /* JSON nesting (32) */
-    size_t max_events;  /* events in one body (2500) */
-    size_t max_fields;  /* form fields in one body (1000) */
+    int max_depth;      /* JSON nesting (limits.max_json_depth) */
+    size_t max_events;  /* events in one body (limits.max_events) */
+    size_t max_fields;  /* form fields in one body (limits.max_form_fields) */
 };
 
+/* Fills l with the defaults of the settings table (limits.max_json_depth,
+ * limits.max_events, limits.max_form_fields). */
 void gw_decode_limits_init(struct gw_decode_limits *l);
 
 /* Decodes buf (borrowed) as kind. A form becomes an object of string fields,

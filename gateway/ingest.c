@@ -17,7 +17,7 @@
 #include "relay/relay.h"
 #include "source.h"
 #include "spec/spec.h"
-#include "spool.h"
+#include "spool/spool.h"
 #include "verify/verify.h"
 
 void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,

@@ -4,18 +4,22 @@
 
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-static enum gw_log_level min_level = GW_LOG_INFO;
+/* read by every thread, set on SIGHUP: relaxed is enough, as a late reader
+ * only prints or skips one more line at the old level */
+static atomic_int min_level = GW_LOG_INFO;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
 
 void gw_log_set_level(enum gw_log_level level)
 {
-    min_level = level;
+    atomic_store_explicit(&min_level, (int)level, memory_order_relaxed);
 }
 
 enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out)
@@ -39,9 +43,15 @@ static void stamp(char *when, size_t len)
     snprintf(when + n, len - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
+static bool enabled(enum gw_log_level level)
+{
+    return (int)level >= atomic_load_explicit(&min_level, memory_order_relaxed) &&
+           level < GW_LOG_OFF;
+}
+
 void gw_log_fields(enum gw_log_level level, const char *module, struct json_object *fields)
 {
-    if (level < min_level || level >= GW_LOG_OFF) {
+    if (!enabled(level)) {
         return;
     }
     char when[40];
@@ -66,7 +76,7 @@ void gw_log_fields(enum gw_log_level level, const char *module, struct json_obje
 
 void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...)
 {
-    if (level < min_level || level >= GW_LOG_OFF) {
+    if (!enabled(level)) {
         return;
     }
     char msg[1024];

@@ -8,7 +8,8 @@
 
 enum gw_log_level { GW_LOG_DEBUG, GW_LOG_INFO, GW_LOG_WARN, GW_LOG_ERROR, GW_LOG_OFF };
 
-/* Sets the lowest level printed (default info). Not thread-safe: call at start. */
+/* Sets the lowest level printed (default info). Safe while other threads
+ * log (an atomic): SIGHUP sets it as the workers run. */
 void gw_log_set_level(enum gw_log_level level);
 /* Parses "debug", "info", "warn", "error", "off". */
 enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out) GW_WUR;

@@ -21,8 +21,9 @@
 #include "relay/relay.h"
 #include "replay.h"
 #include "runtime.h"
-#include "spool.h"
+#include "spool/spool.h"
 #include "server.h"
+#include "settings.h"
 
 #ifndef GW_VERSION
 #define GW_VERSION "0.0.0"
@@ -38,24 +39,12 @@ static const char usage[] =
     "                                                 map and validate one webhook body offline\n"
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
+    "       sourcegate docs --settings                the README's tables of flags and settings\n"
     "       sourcegate replay --dead-letters [--source S] [--since T]\n"
     "                                                 send refused calls and webhooks again\n"
     "       sourcegate --version | --help\n"
     "\n"
-    "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n"
-    "  --config FILE         YAML configuration (default: none, built-in defaults)\n"
-    "  --rules DIR           rules directory (default: rules)\n"
-    "  --listen ADDR:PORT    (default: 127.0.0.1:8080)\n"
-    "  --spool DIR           (default: ./spool)\n"
-    "  --endpoint URL        Segment API base (default: https://api.segment.io/v1)\n"
-    "  --region us|eu        (default: us; eu = https://events.eu1.segmentapis.com/v1)\n"
-    "  --dry-run             map and validate, never relay\n"
-    "  --max-rps N           requests per second to Segment (default: 50)\n"
-    "  --max-body SIZE       largest webhook body (default: 512KiB)\n"
-    "  --max-spool SIZE      queued bytes before webhooks get 503 (default: 1GiB)\n"
-    "  --durability os|fsync os: survives a crash of the process; fsync: power loss too\n"
-    "  --threads N           HTTP worker threads (default: one per core)\n"
-    "  --log-level LEVEL     debug, info, warn, error (default: info)\n";
+    "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
 
 /* What the command line said besides the configuration flags. */
 struct cli {
@@ -68,6 +57,7 @@ struct cli {
     const char *since; /* replay */
     const char *received_at; /* check: $received_at, unix seconds or ISO-8601 */
     bool dead_letters; /* replay */
+    bool settings;     /* docs */
     struct gw_form_pair *query_pairs;
     size_t n_query;
     const char *args[256];
@@ -112,6 +102,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         bool takes = gw_config_flag_takes_value(name, &known);
         if (strcmp(name, "dead-letters") == 0) {
             cli->dead_letters = true;
+            continue;
+        }
+        if (strcmp(name, "settings") == 0) {
+            cli->settings = true;
             continue;
         }
         bool local = strcmp(name, "config") == 0 || strcmp(name, "source") == 0 ||
@@ -205,6 +199,7 @@ static struct gw_spool *open_spool(const struct gw_config *cfg)
     so.dir = cfg->spool;
     so.fsync = cfg->spool_fsync;
     so.max_bytes = cfg->max_spool;
+    so.max_dead_bytes = cfg->max_dead_letters;
     struct gw_spool *spool = NULL;
     char err[256];
     if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {
@@ -479,8 +474,22 @@ static int lint(const struct gw_config *cfg, const struct cli *cli)
     return rc;
 }
 
+/* docs --settings: the README's blocks, from the settings table. */
+static int docs_settings(void)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 1u << 20);
+    gw_settings_markdown(&b);
+    fputs(gw_buf_str(&b), stdout);
+    gw_buf_fini(&b);
+    return 0;
+}
+
 static int docs(const struct gw_config *cfg, const struct cli *cli)
 {
+    if (cli->settings) {
+        return cli->n_args ? usage_error("docs --settings takes no file%s", "") : docs_settings();
+    }
     if (cli->n_args != 1) {
         return usage_error("docs takes one rules file%s", "");
     }
@@ -508,7 +517,12 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
                      strcmp(argv[1], "help") == 0)) {
+        struct gw_buf b;
+        gw_buf_init(&b, 1u << 20);
+        gw_settings_help(&b);
         fputs(usage, stdout);
+        fputs(gw_buf_str(&b), stdout);
+        gw_buf_fini(&b);
         return 0;
     }
     struct cli cli = {0};

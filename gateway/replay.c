@@ -13,7 +13,7 @@
 #include "mem.h"
 #include "runtime.h"
 #include "source.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 struct collected {
     struct gw_spool_dead *v;

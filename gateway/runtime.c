@@ -10,17 +10,21 @@
 #include "log.h"
 #include "mapping/mapping.h"
 #include "mem.h"
+#include "settings.h"
 
 int gw_runtime_config(struct gw_config *cfg, const struct gw_cmdline *cl, struct gw_diag *d)
 {
     gw_config_init(cfg);
-    const char *path = cl->config ? cl->config : getenv("SOURCEGATE_CONFIG");
+    char name[64];
+    GW_ASSERT(gw_setting_env_name(gw_settings_flag("config"), name, sizeof(name)));
+    const char *path = cl->config ? cl->config : getenv(name);
     if (path != NULL && gw_config_load_file(cfg, path, d) != GW_OK) {
         return 1;
     }
     const char *err = NULL, *which = NULL;
     if (gw_config_apply_env(cfg, &err, &which) != GW_OK) {
-        gw_diag_error_at(d, which, 0, 0, "%s", err);
+        GW_ASSERT(gw_setting_env_name(gw_settings_flag(which), name, sizeof(name)));
+        gw_diag_error_at(d, name, 0, 0, "%s", err);
         return 2;
     }
     for (size_t i = 0; i < cl->flagn; i += 2) {
@@ -31,11 +35,9 @@ int gw_runtime_config(struct gw_config *cfg, const struct gw_cmdline *cl, struct
             return 2;
         }
     }
-    enum gw_log_level lvl;
-    if (gw_log_parse_level(cfg->log_level, &lvl) != GW_OK) {
-        gw_diag_error_at(d, "--log-level", 0, 0, "must be debug, info, warn or error");
-        return 2;
-    }
+    enum gw_log_level lvl = GW_LOG_INFO;
+    /* the table's row took only the names gw_log_parse_level knows */
+    GW_ASSERT(gw_log_parse_level(cfg->log_level, &lvl) == GW_OK);
     gw_log_set_level(lvl);
     return 0;
 }

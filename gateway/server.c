@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "config.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
@@ -358,7 +359,7 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
     }
     size_t ulen = strlen(url);
     const char *source = ulen > 10 && memcmp(url, "/webhooks/", 10) == 0 ? url + 10 : NULL;
-    if (source != NULL && memchr(source, '/', ulen - 10) == NULL) {
+    if (source != NULL && strrchr(url, '/') == source - 1) {
         if (strcmp(method, "POST") != 0) {
             return respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");
@@ -751,14 +752,16 @@ const struct gw_ingest *gw_server_swap(struct gw_server *s, const struct gw_inge
 
 void gw_server_opts_init(struct gw_server_opts *o)
 {
+    const struct gw_config *d = gw_config_defaults();
     memset(o, 0, sizeof(*o));
-    o->listen = "127.0.0.1:8080";
-    o->max_body = 512 * 1024;
-    o->max_url = 8192;
-    o->max_headers = 64;
-    o->max_header_bytes = 32 * 1024;
-    o->max_connections = 1024;
-    o->max_connections_per_ip = 64;
-    o->idle_timeout_s = 30;
-    o->read_timeout_ms = 60000;
+    o->listen = d->listen;
+    o->threads = d->threads;
+    o->max_body = d->max_body;
+    o->max_url = d->max_url;
+    o->max_headers = d->max_headers;
+    o->max_header_bytes = d->max_header_bytes;
+    o->max_connections = d->max_connections;
+    o->max_connections_per_ip = d->max_connections_per_ip;
+    o->idle_timeout_s = d->idle_timeout_s;
+    o->read_timeout_ms = d->read_timeout_s * 1000;
 }

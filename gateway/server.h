@@ -30,8 +30,8 @@ struct gw_server_opts {
     size_t n_trusted_proxies;
 };
 
-/* Fills o with the defaults: 512 KiB body, 8 KiB URL, 64 headers, 32 KiB of
- * header memory, 1024 connections, 64 per address, 30 s idle, 60 s read. */
+/* Fills o with the defaults of the settings table (gw_config_defaults):
+ * listen, threads and the limits. */
 void gw_server_opts_init(struct gw_server_opts *o);
 
 /* Starts serving ing (borrowed; must outlive the server). On success *out is

@@ -11,7 +11,7 @@
 
 #include "../log.h"
 #include "../mem.h"
-#include "../spool.h"
+#include "../spool/spool.h"
 
 #define PAGE_CALLS 512     /* rows per read: bounds how long puts wait for it */
 #define READ_RETRY_MS 1000 /* after the spool failed a read */

@@ -9,10 +9,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "../config.h"
 #include "../log.h"
 #include "../mem.h"
 #include "../metrics.h"
-#include "../spool.h"
+#include "../spool/spool.h"
 #include "queue.h"
 
 #define WINDOW_MAX 4096
@@ -29,7 +30,7 @@ static void init_curl(void)
 
 void gw_relay_opts_init(struct gw_relay_opts *o)
 {
-    o->max_rps = 50;
+    o->max_rps = gw_config_defaults()->max_rps; /* upstream.max_rps */
     o->max_batch_bytes = 475000;
     o->max_batch_calls = 2500;
     o->flush_ms = 1000;

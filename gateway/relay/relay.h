@@ -31,7 +31,7 @@ struct gw_relay_clock {
 };
 
 struct gw_relay_opts {
-    double max_rps;           /* upstream requests per second, retries included (50) */
+    double max_rps;           /* upstream requests per second, retries included (upstream.max_rps) */
     size_t max_batch_bytes;   /* body bytes of one POST /batch (475000) */
     size_t max_batch_calls;   /* calls in one batch (2500) */
     unsigned flush_ms;        /* a batch that is not full waits at most this long (1000) */
@@ -44,7 +44,7 @@ struct gw_relay_opts {
     struct gw_relay_clock clock; /* all NULL: the real clock */
 };
 
-/* Fills o with the defaults above. */
+/* Fills o with the defaults above; max_rps is the settings table's. */
 void gw_relay_opts_init(struct gw_relay_opts *o);
 
 /* One serialized call: a complete JSON object, borrowed. */

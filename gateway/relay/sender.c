@@ -11,7 +11,7 @@
 #include "../log.h"
 #include "../mem.h"
 #include "../metrics.h"
-#include "../spool.h"
+#include "../spool/spool.h"
 
 /* What a batch's answer makes of it. */
 enum settle { SETTLE_DELIVERED, SETTLE_RETRY, SETTLE_SPLIT, SETTLE_REFUSED };

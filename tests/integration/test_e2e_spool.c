@@ -19,7 +19,7 @@
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 #define WAIT_MS 60000          /* generous: a loaded 2-core machine */
 #define RELAY_TIMEOUT_MS 10000 /* the relay's default request timeout */

@@ -9,7 +9,7 @@
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 static struct mock_upstream *up;
 static struct gwt_gateway *gw;

@@ -19,7 +19,7 @@
 #include "mem.h"
 #include "relay/relay.h"
 #include "server.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 static const char *env_or(const char *name, const char *dflt)
 {

@@ -17,7 +17,7 @@
 
 #include "mock_upstream.h"
 #include "relay/relay.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 /* The criterion 2.4.1 runner (the parent process, which runs none of our
  * code) loses a few 48-byte blocks when it runs these tests two at a time,

@@ -9,15 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rc.h"
+#include "../rc.h"
 
 struct gw_spool;
 
 struct gw_spool_opts {
     const char *dir;    /* created if missing; holds spool.db */
     bool fsync;         /* durability: fsync (power loss) instead of os (process crash) */
-    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_FULL (1 GiB) */
+    uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_FULL (limits.max_spool) */
     uint64_t max_dead;  /* dead letters kept, oldest dropped first (100000) */
+    uint64_t max_dead_bytes; /* their bytes kept, oldest dropped first (limits.max_dead_letters) */
 };
 
 void gw_spool_opts_init(struct gw_spool_opts *o);
@@ -128,6 +129,14 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d) 
 enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t since_ms,
                               bool (*fn)(void *arg, const struct gw_spool_dead *d),
                               void *arg) GW_WUR;
+
+/* What the dead letters hold, and what their bounds evicted since open. A
+ * dead letter's bytes are its body's, headers' and reason's. */
+struct gw_spool_dead_stats {
+    uint64_t dead, dead_bytes;
+    uint64_t evicted, evicted_bytes;
+};
+void gw_spool_dead_stats(struct gw_spool *s, struct gw_spool_dead_stats *out);
 
 /* Removes one dead letter (after a successful replay). GW_ERR_NOT_FOUND
  * when there is none with that id. */

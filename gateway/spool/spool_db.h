@@ -26,7 +26,9 @@ enum gw_spool_stmt {
     GW_SPOOL_ST_QUEUE_ADD,
     GW_SPOOL_ST_BURY,
     GW_SPOOL_ST_DEAD_PUT,
-    GW_SPOOL_ST_DEAD_TRIM,
+    GW_SPOOL_ST_DEAD_OLDEST,
+    GW_SPOOL_ST_DEAD_DROP_TO,
+    GW_SPOOL_ST_DEAD_SIZE,
     GW_SPOOL_ST_DEAD_EACH,
     GW_SPOOL_ST_DEAD_REMOVE,
     GW_SPOOL_ST_COUNT
@@ -74,6 +76,8 @@ struct gw_spool {
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
     int64_t next_id;
     uint64_t dead;
+    uint64_t dead_bytes;               /* GW_SPOOL_DEAD_BYTES of every dead letter */
+    uint64_t evicted, evicted_bytes;   /* by max_dead and max_dead_bytes */
     struct gw_spool_qkey *by_name[GW_SPOOL_KEY_BUCKETS];
     struct gw_spool_qkey *by_id[GW_SPOOL_KEY_BUCKETS];
     /* The checkpointer: a thread with its own connection copies the WAL
@@ -98,6 +102,11 @@ struct gw_spool {
     uint64_t bytes;
     uint64_t reserved; /* bytes of puts not yet committed */
 };
+
+/* The bytes of a dead letter, as counted against max_dead_bytes. */
+#define GW_SPOOL_DEAD_BYTES                                                                        \
+    "(length(body) + coalesce(length(CAST(headers AS BLOB)), 0) +"                                 \
+    " coalesce(length(CAST(reason AS BLOB)), 0))"
 
 /* The SQL of each statement, for error messages. */
 extern const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT];

@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "mem.h"
+#include "../config.h"
+#include "../log.h"
+#include "../mem.h"
 
 #define SCHEMA_VERSION 1
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
@@ -57,8 +58,9 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
         "INSERT INTO dead (kind, source, write_key, endpoint, content_type, headers,"
         " body, status, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
         " ?10)",
-    [GW_SPOOL_ST_DEAD_TRIM] =
-        "DELETE FROM dead WHERE id IN (SELECT id FROM dead ORDER BY id LIMIT ?1)",
+    [GW_SPOOL_ST_DEAD_OLDEST] = "SELECT id, " GW_SPOOL_DEAD_BYTES " FROM dead ORDER BY id",
+    [GW_SPOOL_ST_DEAD_DROP_TO] = "DELETE FROM dead WHERE id <= ?1",
+    [GW_SPOOL_ST_DEAD_SIZE] = "SELECT " GW_SPOOL_DEAD_BYTES " FROM dead WHERE id = ?1",
     [GW_SPOOL_ST_DEAD_EACH] =
         "SELECT id, kind, source, write_key, endpoint, content_type, headers, body,"
         " status, reason, at_ms FROM dead WHERE (?1 IS NULL OR source = ?1)"
@@ -81,10 +83,12 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 
 void gw_spool_opts_init(struct gw_spool_opts *o)
 {
+    const struct gw_config *d = gw_config_defaults();
     o->dir = NULL;
-    o->fsync = false;
-    o->max_bytes = (uint64_t)1 << 30;
+    o->fsync = d->spool_fsync;
+    o->max_bytes = d->max_spool;
     o->max_dead = 100000;
+    o->max_dead_bytes = d->max_dead_letters;
 }
 
 /* ---- SQLite helpers: every failure is logged once, here ---- */
@@ -521,6 +525,8 @@ static enum gw_rc load_state(struct gw_spool *s)
     }
     long dead = pragma(s, "SELECT count(*) FROM dead", NULL, 0);
     s->dead = dead > 0 ? (uint64_t)dead : 0;
+    long bytes = pragma(s, "SELECT coalesce(sum(" GW_SPOOL_DEAD_BYTES "), 0) FROM dead", NULL, 0);
+    s->dead_bytes = bytes > 0 ? (uint64_t)bytes : 0;
     return rc;
 }
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "mem.h"
-#include "spool.h"
+#include "spool/spool.h"
 
 /* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
 extern void __lsan_disable(void) __attribute__((weak));

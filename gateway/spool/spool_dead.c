@@ -6,21 +6,76 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "../log.h"
+#include "../mem.h"
 
-/* Drops the oldest dead letters past max_dead, inside the transaction. */
-static enum gw_rc trim_dead(struct gw_spool *s)
+/* The dead letters' counters before a transaction, to restore on failure;
+ * and what its trim evicted. */
+struct dead_txn {
+    uint64_t dead, dead_bytes;
+    uint64_t evicted, evicted_bytes;
+};
+
+static bool over(const struct gw_spool *s, uint64_t n, uint64_t bytes)
 {
-    if (s->dead <= s->o.max_dead) {
+    return s->dead - n > s->o.max_dead ||
+           (bytes < s->dead_bytes && s->dead_bytes - bytes > s->o.max_dead_bytes);
+}
+
+/* Drops the oldest dead letters past max_dead or max_dead_bytes, inside
+ * the transaction. */
+static enum gw_rc trim_dead(struct gw_spool *s, struct dead_txn *t)
+{
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_DEAD_OLDEST];
+    uint64_t n = 0, bytes = 0;
+    int64_t last = 0;
+    int e = SQLITE_ROW;
+    while (e == SQLITE_ROW && n < s->dead && over(s, n, bytes)) {
+        e = sqlite3_step(st);
+        if (e == SQLITE_ROW) {
+            last = sqlite3_column_int64(st, 0);
+            bytes += (uint64_t)sqlite3_column_int64(st, 1);
+            n++;
+        }
+    }
+    sqlite3_reset(st);
+    if (e != SQLITE_ROW && e != SQLITE_DONE) {
+        return gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_DEAD_OLDEST]);
+    }
+    if (n == 0) {
         return GW_OK;
     }
-    uint64_t excess = s->dead - s->o.max_dead;
-    sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_TRIM], 1, (int64_t)excess);
-    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_TRIM);
+    sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_DROP_TO], 1, last);
+    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_DROP_TO);
     if (rc == GW_OK) {
-        s->dead -= (uint64_t)sqlite3_changes(s->db);
+        s->dead -= n;
+        s->dead_bytes -= bytes < s->dead_bytes ? bytes : s->dead_bytes;
+        t->evicted = n;
+        t->evicted_bytes = bytes;
     }
     return rc;
+}
+
+static void txn_begin(const struct gw_spool *s, struct dead_txn *t)
+{
+    *t = (struct dead_txn){.dead = s->dead, .dead_bytes = s->dead_bytes};
+}
+
+/* After the transaction: the counters back on failure, else the eviction
+ * counted and logged (numbers only: dead letters hold write keys). */
+static void txn_end(struct gw_spool *s, const struct dead_txn *t, enum gw_rc rc)
+{
+    if (rc != GW_OK) {
+        s->dead = t->dead;
+        s->dead_bytes = t->dead_bytes;
+    } else if (t->evicted > 0) {
+        s->evicted += t->evicted;
+        s->evicted_bytes += t->evicted_bytes;
+        gw_warn("spool", "dead letters over their bound (%llu bytes, %llu letters): evicted the "
+                "%llu oldest, %llu bytes",
+                (unsigned long long)s->o.max_dead_bytes, (unsigned long long)s->o.max_dead,
+                (unsigned long long)t->evicted, (unsigned long long)t->evicted_bytes);
+    }
 }
 
 static size_t reason_len(const char *reason)
@@ -42,11 +97,13 @@ static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const cha
     sqlite3_bind_int64(st, 4, gw_spool_db_now_ms());
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
     int copied = rc == GW_OK ? sqlite3_changes(s->db) : 0;
+    uint64_t before = *bytes;
     if (rc == GW_OK) {
         rc = gw_spool_db_delete_range(s, id, id, calls, bytes);
     }
-    if (rc == GW_OK) {
+    if (rc == GW_OK && copied > 0) {
         s->dead += (uint64_t)copied;
+        s->dead_bytes += *bytes - before + reason_len(reason);
     }
     return rc;
 }
@@ -60,18 +117,17 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
     uint64_t calls = 0;
     uint64_t bytes = 0;
     gw_spool_db_lock(s);
-    uint64_t dead = s->dead;
+    struct dead_txn t;
+    txn_begin(s, &t);
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
         rc = bury_one(s, ids[i], status, reason, &calls, &bytes);
     }
     if (rc == GW_OK) {
-        rc = trim_dead(s);
+        rc = trim_dead(s, &t);
     }
     rc = gw_spool_db_finish(s, rc);
-    if (rc != GW_OK) {
-        s->dead = dead;
-    }
+    txn_end(s, &t, rc);
     gw_spool_db_unlock(s);
     if (rc == GW_OK) {
         gw_spool_db_uncount(s, calls, bytes);
@@ -112,7 +168,8 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
         return GW_ERR_INVALID;
     }
     gw_spool_db_lock(s);
-    uint64_t dead = s->dead;
+    struct dead_txn t;
+    txn_begin(s, &t);
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
     if (rc == GW_OK) {
         bind_dead(s->st[GW_SPOOL_ST_DEAD_PUT], d);
@@ -120,12 +177,11 @@ enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
     }
     if (rc == GW_OK) {
         s->dead++;
-        rc = trim_dead(s);
+        s->dead_bytes += d->len + (d->headers ? strlen(d->headers) : 0) + reason_len(d->reason);
+        rc = trim_dead(s, &t);
     }
     rc = gw_spool_db_finish(s, rc);
-    if (rc != GW_OK) {
-        s->dead = dead;
-    }
+    txn_end(s, &t, rc);
     gw_spool_db_unlock(s);
     return rc;
 }
@@ -181,15 +237,29 @@ enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id)
         return GW_ERR_INVALID;
     }
     gw_spool_db_lock(s);
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_DEAD_SIZE];
+    sqlite3_bind_int64(st, 1, id);
+    uint64_t size = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
     sqlite3_bind_int64(s->st[GW_SPOOL_ST_DEAD_REMOVE], 1, id);
     enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_DEAD_REMOVE);
     if (rc == GW_OK && sqlite3_changes(s->db) == 0) {
         rc = GW_ERR_NOT_FOUND;
     } else if (rc == GW_OK) {
         s->dead--;
+        s->dead_bytes -= size < s->dead_bytes ? size : s->dead_bytes;
     }
     gw_spool_db_unlock(s);
     return rc;
+}
+
+void gw_spool_dead_stats(struct gw_spool *s, struct gw_spool_dead_stats *out)
+{
+    gw_spool_db_lock(s);
+    *out = (struct gw_spool_dead_stats){.dead = s->dead, .dead_bytes = s->dead_bytes,
+                                        .evicted = s->evicted,
+                                        .evicted_bytes = s->evicted_bytes};
+    gw_spool_db_unlock(s);
 }
 
 static char *dup_or_null(const char *s)
