@@ -1,6 +1,7 @@
 /* main.c -- sourcegate: argv, subcommands, signals, start/stop order.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,11 +65,16 @@ struct cli {
     size_t n_args;
 };
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) GW_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "sourcegate: ");
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n(see sourcegate --help)\n");
+    va_end(ap);
     return 2;
 }
 

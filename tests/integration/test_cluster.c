@@ -241,7 +241,7 @@ Test(cluster, kill_drain_and_budget_behind_haproxy, .init = setup, .fini = teard
     int64_t until = mock_now_ms() + 90000;
     size_t left = missing();
     while (left > 0 && mock_now_ms() < until) {
-        mock_upstream_wait_calls(mock, json_object_object_length(acked) + 1, 500);
+        mock_upstream_wait_calls(mock, (size_t)json_object_object_length(acked) + 1, 500);
         left = missing();
     }
     cr_expect_eq(left, 0, "%zu of %d acknowledged events never reached Segment", left,
