@@ -424,7 +424,7 @@ for srv in "${SERVER_LIST[@]}"; do
 done
 if [ -n "$plot_ev" ]; then
     gnuplot <<EOF
-set terminal pngcairo size 1200,520 font ",10" noenhanced
+set terminal pngcairo size 1200,600 font ",10" noenhanced
 set output '$OUT/results.png'
 set multiplot layout 1,2 title "SendGrid Event Webhook, one core per server, $(date -u +%Y-%m-%d) ($TREE_REV)"
 set logscale x
