@@ -306,7 +306,7 @@ run_cell() {
     mkdir -p "$dir"
     local url body=$TMP/bodies/${W_BODY[$w]} hdr=()
     [ -n "${W_HEADER[$w]}" ] && hdr=("${W_HEADER[$w]}")
-    start_server "$srv" "$dir" || return 1
+    start_server "$srv" "$dir" || { stop_server; return 1; }
     url="http://127.0.0.1:$PORT${W_PATH[$w]}"
     local curl_h=(-H 'Content-Type: application/json')
     [ ${#hdr[@]} -gt 0 ] && curl_h+=(-H "${hdr[0]}")
