@@ -112,6 +112,7 @@ const server = app.listen(port, '127.0.0.1', () => {
 });
 
 async function stop() {
+  setTimeout(() => process.exit(1), 8000).unref(); // however the flush goes
   server.close();
   await analytics.closeAndFlush({ timeout: 5000 });
   process.exit(0);
