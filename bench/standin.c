@@ -1,6 +1,8 @@
 /* standin.c -- the fastest Segment stand-in for the benchmark: answers
- * every POST with 200 {"success":true} at once, counts requests and calls.
- * Prints "port N" when listening; on SIGINT/SIGTERM prints its counts.
+ * every POST with 200 {"success":true} at once, counts requests, calls and
+ * body bytes. GET /stats answers "requests N calls N bytes N" (the counts so
+ * far, for a caller that takes differences around a run). Prints "port N"
+ * when listening; on SIGINT/SIGTERM prints its counts.
  * SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -45,6 +47,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *size, void **state)
 {
     static const char ok[] = "{\"success\":true}";
+    if (strcmp(method, "GET") == 0) {
+        char text[128];
+        int n = snprintf(text, sizeof(text), "requests %lu calls %lu bytes %lu\n",
+                         atomic_load(&requests), atomic_load(&calls), atomic_load(&bytes));
+        if (n < 0 || (size_t)n >= sizeof(text) || strcmp(url, "/stats") != 0) {
+            n = 0;
+        }
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer((size_t)n, text, MHD_RESPMEM_MUST_COPY);
+        MHD_add_response_header(r, "Content-Type", "text/plain");
+        enum MHD_Result ret = MHD_queue_response(c, n > 0 ? 200 : 404, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     if (*state == NULL) {
         *state = c;
         return MHD_YES;
