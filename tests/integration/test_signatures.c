@@ -619,3 +619,179 @@ Test(signatures, lint_refuses_unusable_secrets, .timeout = 60)
     free(rules);
     free(cfg);
 }
+
+/* ---- the real daemon: a proxy it trusts, a spool that fills ---------------- */
+
+#include <ftw.h>
+#include <signal.h>
+
+static struct gwt_proc proc;
+static char spool_dir[64];
+
+static void start_daemon(const char *max_spool)
+{
+    up = mock_upstream_start();
+    cr_assert_not_null(up);
+    snprintf(spool_dir, sizeof(spool_dir), "/tmp/gwtest-sigspool-XXXXXX");
+    cr_assert_not_null(mkdtemp(spool_dir));
+    char *cfg = gwt_data_path("config/ok/signed_daemon.yaml");
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve",       "--config", cfg,       "--rules",    rules,
+                          "--listen",    "127.0.0.1:0",         "--endpoint", mock_upstream_endpoint(up),
+                          "--spool",     spool_dir,  "--max-spool", max_spool, NULL};
+    bool ok = gwt_proc_start(&proc, argv);
+    char *log = gwt_proc_log(&proc);
+    cr_assert(ok, "the daemon did not start:\n%s", log);
+    free(log);
+    free(rules);
+    free(cfg);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void stop_daemon(void)
+{
+    gwt_proc_stop(&proc, SIGTERM, 15000);
+    mock_upstream_stop(up);
+    nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static long post_daemon(const char *user, const char *path, const char *const *hdrs,
+                        const char *body, size_t len, struct http_resp *r)
+{
+    char *url = gw_asprintf("http://%s%s127.0.0.1:%u%s", user ? user : "", user ? "@" : "",
+                            proc.port, path);
+    long st = http_request("POST", url, hdrs, body, len, r);
+    free(url);
+    return st;
+}
+
+/* Through a trusted proxy (127.0.0.1 here), the signed URL is the one its
+ * X-Forwarded-Proto and X-Forwarded-Host name. */
+Test(signatures, trusted_proxy_names_the_url, .timeout = 60)
+{
+    start_daemon("1GiB");
+    size_t len = 0;
+    char *twilio = gwt_read("golden/twilio/sms.status.delivered.body", &len);
+    char sig[128], line[256];
+    sign_form("twilio-test-auth-token", "https://hooks.proxied.test/webhooks/twilio", twilio, len,
+              sig, sizeof(sig));
+    snprintf(line, sizeof(line), "X-Twilio-Signature: %s", sig);
+    const char *other[] = {"Content-Type: application/x-www-form-urlencoded",
+                           "X-Forwarded-Proto: https", "X-Forwarded-Host: another.test", line,
+                           NULL};
+    struct http_resp r;
+    cr_expect_eq(post_daemon(NULL, "/webhooks/twilio", other, twilio, len, &r), 401, "%s", r.body);
+    http_resp_fini(&r);
+    cr_expect_eq(mock_upstream_count(up), 0);
+    const char *good[] = {"Content-Type: application/x-www-form-urlencoded",
+                          "X-Forwarded-Proto: https", "X-Forwarded-Host: hooks.proxied.test",
+                          line, NULL};
+    cr_expect_eq(post_daemon(NULL, "/webhooks/twilio", good, twilio, len, &r), 200, "%s", r.body);
+    http_resp_fini(&r);
+    cr_expect(mock_upstream_wait_calls(up, 1, 30000));
+    free(twilio);
+    stop_daemon();
+}
+
+/* Returns new: a Mailgun body signed now with token. */
+static char *mailgun_body(const char *token)
+{
+    char *tmpl = gwt_read("golden/mailgun/delivered.user_id.body", NULL);
+    json_object *o = json_tokener_parse(tmpl);
+    free(tmpl);
+    cr_assert_not_null(o);
+    json_object *s = json_object_object_get(o, "signature");
+    char ts[32], sig[128];
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    char *msg = gw_asprintf("%s%s", ts, token);
+    mac_of(EVP_sha256(), "key-0p6mqbf74lb20gzq9f4dhpn9rg3zyk26", msg, strlen(msg), 0, sig,
+           sizeof(sig));
+    free(msg);
+    json_object_object_add(s, "timestamp", json_object_new_string(ts));
+    json_object_object_add(s, "token", json_object_new_string(token));
+    json_object_object_add(s, "signature", json_object_new_string(sig));
+    char *body = gw_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return body;
+}
+
+/* Returns new: a SendGrid body of n open events, ids tag-i. */
+static char *sendgrid_events(int tag, int n)
+{
+    char *tmpl = gwt_read("sendgrid/open.user_id.json", NULL);
+    json_object *arr = json_tokener_parse(tmpl);
+    free(tmpl);
+    cr_assert_not_null(arr);
+    json_object *ev = json_object_array_get_idx(arr, 0);
+    json_object *out = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *copy = NULL;
+        cr_assert_eq(json_object_deep_copy(ev, &copy, NULL), 0);
+        char id[64];
+        snprintf(id, sizeof(id), "fill-%d-%d", tag, i);
+        json_object_object_add(copy, "sg_event_id", json_object_new_string(id));
+        json_object_array_add(out, copy);
+    }
+    char *body = gw_strdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+    json_object_put(out);
+    json_object_put(arr);
+    return body;
+}
+
+/* A Mailgun request answered 503 (spool full) must pass on Mailgun's retry:
+ * its token is spent only once the calls are durable. */
+Test(signatures, mailgun_token_survives_a_503, .timeout = 120)
+{
+    start_daemon("1MiB");
+    /* Segment answers slowly (within the relay's timeout): what is spooled
+     * stays until it does */
+    mock_upstream_set_default(up, (struct mock_reply){.status = 200, .delay_ms = 8000});
+    const char *json[] = {"Content-Type: application/json", NULL};
+    long st = 200;
+    int tag = 0;
+    /* big bodies, then smaller ones, until even one event does not fit */
+    static const int sizes[] = {200, 20, 1};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        st = 200;
+        for (int i = 0; i < 200 && st == 200; i++) {
+            char *fill = sendgrid_events(tag++, sizes[k]);
+            struct http_resp fr;
+            st = post_daemon("wk_fill", "/webhooks/sendgrid", json, fill, strlen(fill), &fr);
+            http_resp_fini(&fr);
+            free(fill);
+        }
+        cr_assert_eq(st, 503, "the spool never filled");
+    }
+    char token[64];
+    snprintf(token, sizeof(token), "tok-%ld-%lld", (long)getpid(), (long long)time(NULL));
+    char *body = mailgun_body(token);
+    struct http_resp r;
+    cr_assert_eq(post_daemon(NULL, "/webhooks/mailgun", json, body, strlen(body), &r), 503, "%s",
+                 r.body);
+    http_resp_fini(&r);
+    mock_upstream_set_default(up, (struct mock_reply){.status = 200});
+    /* Mailgun retries the same request until the spool drained */
+    int64_t until = mock_now_ms() + 60000;
+    do {
+        st = post_daemon(NULL, "/webhooks/mailgun", json, body, strlen(body), &r);
+        if (st == 503) {
+            http_resp_fini(&r);
+            cr_assert_lt(mock_now_ms(), until, "the spool never drained");
+            usleep(200 * 1000);
+        }
+    } while (st == 503);
+    cr_expect_eq(st, 200, "the retry after a 503 was refused: %s", r.body);
+    http_resp_fini(&r);
+    /* accepted now: the token is spent */
+    cr_expect_eq(post_daemon(NULL, "/webhooks/mailgun", json, body, strlen(body), &r), 401, "%s",
+                 r.body);
+    cr_expect_neq(strstr(r.body, "token was already used"), NULL, "%s", r.body);
+    http_resp_fini(&r);
+    free(body);
+    stop_daemon();
+}
