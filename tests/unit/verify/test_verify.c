@@ -1391,3 +1391,42 @@ Test(verify, tolerance_overrides_the_default)
     cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s", why);
     req_fini(&r);
 }
+
+/* ---- README's "Security" table is the verify table ------------------------ */
+
+Test(verify, readme_security_table_matches_the_table)
+{
+    const char *root = getenv("GW_SOURCE_ROOT");
+    cr_assert_not_null(root, "GW_SOURCE_ROOT is not set");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/README.md", root);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    const char *sec = strstr(readme, "\n## Security\n");
+    cr_assert_not_null(sec, "README.md has no Security section");
+    const char *end = strstr(sec + 1, "\n## ");
+    size_t rows = 0;
+    for (const char *at = strstr(sec, "\n| `"); at != NULL && (end == NULL || at < end);
+         at = strstr(at + 1, "\n| `")) {
+        rows++;
+    }
+    for (size_t i = 0; gw_verify_at(i) != NULL; i++) {
+        const struct gw_verify_scheme *s = gw_verify_at(i);
+        char window[32] = "none";
+        if (gw_verify_tolerance(s) != 0) {
+            snprintf(window, sizeof(window), "%u s", gw_verify_tolerance(s));
+        }
+        const char *legacy = gw_verify_legacy(s);
+        char row[512];
+        snprintf(row, sizeof(row), "\n| `%s` | %s | %s | %s | %s%s%s |\n", gw_verify_name(s),
+                 gw_verify_headers(s), window, gw_verify_signs_url(s) ? "yes" : "no",
+                 legacy ? "off unless allowed: " : "none", legacy ? legacy : "", "");
+        cr_expect_neq(strstr(sec, row), NULL, "README.md's Security table lacks the row:%s", row);
+        rows--;
+    }
+    cr_expect_eq(rows, 0, "README.md's Security table has rows the verify table does not");
+}
