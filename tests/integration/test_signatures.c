@@ -553,6 +553,24 @@ Test(signatures, fresh_unsigned_id_keeps_the_messageid, .init = setup_url, .fini
     free(body);
 }
 
+/* The signature is checked before anything else reads the body: a forged
+ * request that would be malformed or break the Spec is a 401, and is not
+ * kept as a dead letter for replay. */
+Test(signatures, forged_bodies_are_not_kept, .init = setup_url, .fini = teardown, .timeout = 30)
+{
+    static const char *const bodies[] = {"{\"action\": \"created\", \"truncated", "[1, 2, 3]",
+                                         "{\"action\": \"created\", \"starred_at\": 1}"};
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        const char *h[] = {"Content-Type: application/json", "X-GitHub-Event: star",
+                           "X-Hub-Signature-256: sha256=00", NULL};
+        struct http_resp r;
+        cr_expect_eq(post("/webhooks/github", h, bodies[i], strlen(bodies[i]), &r), 401, "%s",
+                     r.body);
+        http_resp_fini(&r);
+    }
+    nothing_kept("forged bodies");
+}
+
 /* sources.stripe.tolerance_s (60 here, 300 by default) is the window. */
 Test(signatures, tolerance_s_is_the_window, .init = setup_url, .fini = teardown, .timeout = 30)
 {
