@@ -29,6 +29,8 @@ struct gw_source_conf {
     char *verify_key; /* public verification key (ECDSA schemes) */
     char *public_url; /* the URL as the partner calls it (Twilio, Mandrill, HubSpot sign it) */
     char *region;     /* "us", "eu" or NULL; it gave endpoint unless one was given */
+    unsigned tolerance_s; /* window of signed timestamps; 0: the scheme's default */
+    bool allow_legacy_signatures; /* accept the partner's weaker legacy signature form */
 };
 
 struct gw_config {

@@ -208,17 +208,36 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_sour
     free(origin);
 }
 
-/* The URL the partner called, as it signed it: the configured public_url,
- * else rebuilt from the request (scheme from X-Forwarded-Proto). */
+/* A host as a proxy forwards it: no path, query, user or blanks in it. */
+static bool plain_host(const char *h)
+{
+    return h != NULL && h[0] != '\0' && strlen(h) <= 255 && strcspn(h, "/?#@ \t,\\") == strlen(h);
+}
+
+/* The URL the partner called, as it signed it: sources.NAME.public_url (with
+ * the request's query string unless it holds one); else, only when the peer
+ * is a trusted proxy, rebuilt from its X-Forwarded-Proto and
+ * X-Forwarded-Host. Never from the client's own Host or forwarded headers:
+ * a signature made for another URL would verify. New, or NULL when the URL
+ * cannot be known. */
 static char *public_url(const struct gw_bound_source *bs, const struct gw_ingest_req *req)
 {
+    const char *uri = req->uri != NULL && req->uri[0] == '/' ? req->uri : "/";
+    const char *query = strchr(uri, '?');
     if (bs->public_url != NULL) {
-        return gw_strdup(bs->public_url);
+        bool own_query = strchr(bs->public_url, '?') != NULL;
+        return gw_asprintf("%s%s", bs->public_url, own_query || query == NULL ? "" : query);
     }
-    const char *proto = req->header ? req->header(req->arg, "X-Forwarded-Proto") : NULL;
-    const char *host = req->header ? req->header(req->arg, "Host") : NULL;
-    return gw_asprintf("%s://%s%s", proto && strcmp(proto, "https") == 0 ? "https" : "http",
-                       host ? host : "localhost", req->uri ? req->uri : "/");
+    if (!req->peer_trusted || req->header == NULL) {
+        return NULL;
+    }
+    const char *proto = req->header(req->arg, "X-Forwarded-Proto");
+    const char *host = req->header(req->arg, "X-Forwarded-Host");
+    if (proto == NULL || (strcmp(proto, "https") != 0 && strcmp(proto, "http") != 0) ||
+        !plain_host(host)) {
+        return NULL;
+    }
+    return gw_asprintf("%s://%s%s", proto, host, uri);
 }
 
 /* The request's form fields for schemes that sign them (Twilio, Mandrill,
@@ -245,20 +264,33 @@ static struct gw_verify_param *form_params(const struct gw_ingest *ing, const st
  * on the raw body: nothing is decoded as events before it passed. Returns
  * false after failing res. */
 static bool verify_signature(const struct gw_ingest *ing, const struct gw_bound_source *bs,
-                             const struct gw_ingest_req *req, struct gw_ingest_res *res)
+                             const struct gw_ingest_req *req, struct gw_verify_replay *hold,
+                             struct gw_ingest_res *res)
 {
     if (req->skip_signature || bs->scheme == NULL) {
         return true; /* said once at start-up when a secret is missing */
     }
+    char *url = NULL;
+    if (gw_verify_signs_url(bs->scheme)) {
+        url = public_url(bs, req);
+        if (url == NULL) {
+            gw_ingest_fail(res, GW_CAUSE_SIGNATURE, GW_ERR_UNAUTHORIZED,
+                           "%s signature: the URL it was made for cannot be known (set "
+                           "sources.%s.public_url, or come through a trusted proxy that sends "
+                           "X-Forwarded-Proto and X-Forwarded-Host)",
+                           gw_verify_name(bs->scheme), bs->name);
+            return false;
+        }
+    }
     struct gw_form_pair *pairs = NULL;
     size_t n_pairs = 0;
     struct gw_verify_param *params = form_params(ing, bs->rules, req, &pairs, &n_pairs);
-    char *url = public_url(bs, req);
     struct gw_verify_input in = {
         .method = "POST", .url = url, .body = req->body, .len = req->len,
         .header = req->header, .arg = req->arg, .params = params,
         .n_params = n_pairs, .basic_user = req->write_key,
-        .basic_password = req->basic_password, .now = req->now ? req->now : (int64_t)time(NULL)};
+        .basic_password = req->basic_password, .now = req->now ? req->now : (int64_t)time(NULL),
+        .tolerance_s = bs->tolerance_s, .allow_legacy = bs->allow_legacy, .replay = hold};
     char why[256] = "";
     enum gw_rc rc = gw_verify_check(bs->scheme, bs->secret, &in, why, sizeof(why));
     free(url);
@@ -353,7 +385,7 @@ enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res)
 }
 
 static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
-                struct gw_ingest_res *res)
+                struct gw_verify_replay *hold, struct gw_ingest_res *res)
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
@@ -371,7 +403,7 @@ static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                        req->content_type);
         return;
     }
-    if (!verify_signature(ing, bs, req, res)) {
+    if (!verify_signature(ing, bs, req, hold, res)) {
         return;
     }
     json_object *body = NULL, *events = NULL;
@@ -395,7 +427,17 @@ static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
 enum gw_rc gw_ingest_run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                          struct gw_ingest_res *res)
 {
-    run(ing, req, res);
+    struct gw_verify_replay hold = {0};
+    run(ing, req, &hold, res);
+    /* A one-use token (Mailgun) stays spent only when the calls are durable
+     * (or there were none to send): a refusal, a 503 or a dry run leaves the
+     * partner's retry usable. */
+    if (!res->dry_run &&
+        (res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED)) {
+        gw_verify_commit(&hold);
+    } else {
+        gw_verify_release(&hold);
+    }
     return gw_ingest_rc(res);
 }
 

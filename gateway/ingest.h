@@ -47,6 +47,8 @@ struct gw_ingest_req {
     const char *write_key; /* from the request's Basic auth, or NULL */
     const char *basic_password; /* the Basic auth password, or NULL */
     const char *uri;       /* path and query exactly as received, or NULL */
+    bool peer_trusted;     /* the peer is one of trusted_proxies: its X-Forwarded-Proto and
+                              X-Forwarded-Host say which URL the partner called */
     bool dry_run;
     bool skip_signature;   /* a replay: the signature was checked when it arrived */
     bool replay;           /* a replay: a refusal is not stored again */

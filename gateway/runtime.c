@@ -11,6 +11,7 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 #include "settings.h"
+#include "source.h"
 
 int gw_runtime_config(struct gw_config *cfg, const struct gw_cmdline *cl, struct gw_diag *d)
 {
@@ -60,6 +61,12 @@ struct gw_ruleset *gw_runtime_rules(const struct gw_config *cfg, const char *con
             gw_ruleset_destroy(rs);
             return NULL;
         }
+    }
+    /* Signature settings the rules cannot use are errors: lint fails and
+     * serve refuses to start rather than accept what it cannot check. */
+    if (gw_sources_lint(cfg, rs, d) > 0) {
+        gw_ruleset_destroy(rs);
+        return NULL;
     }
     return rs;
 }

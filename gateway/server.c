@@ -64,6 +64,7 @@ struct conn {
     size_t ignored;
     bool dry_run;
     char client[64];
+    bool peer_trusted; /* the peer is a trusted proxy */
 };
 
 /* What a 503 asks the partner to wait before it retries. */
@@ -263,6 +264,7 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .write_key = user,
         .basic_password = pass,
         .uri = cn->uri,
+        .peer_trusted = cn->peer_trusted,
         .dry_run = truthy(query_cb(c, "dry_run")) || truthy(header_cb(c, "X-Sourcegate-Dry-Run")),
         .header = header_cb,
         .query = query_cb,
@@ -423,8 +425,9 @@ static bool trusted(const struct gw_server *s, const char *addr)
  * untrusted address of X-Forwarded-For (a client can write that header, so
  * it is believed only as far as the trusted proxies vouch for it). */
 static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
-                           size_t len)
+                           size_t len, bool *peer_trusted)
 {
+    *peer_trusted = false;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     snprintf(out, len, "?");
@@ -436,6 +439,7 @@ static void client_address(const struct gw_server *s, struct MHD_Connection *c, 
                           ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
                           : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
     inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
+    *peer_trusted = trusted(s, out);
     const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
     if (xff == NULL) {
         return;
@@ -507,7 +511,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cn->started = true;
         request_id(c, cn->id, sizeof(cn->id));
         snprintf(cn->method, sizeof(cn->method), "%s", method);
-        client_address(s, c, cn->client, sizeof(cn->client));
+        client_address(s, c, cn->client, sizeof(cn->client), &cn->peer_trusted);
         enum MHD_Result early = MHD_NO;
         if (over_limits(s, c, cn, &early)) {
             return early;

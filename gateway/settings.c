@@ -149,6 +149,12 @@ const struct gw_setting gw_source_settings[] = {
     {"public_url", GW_SET_STRING, NULL, NULL, "URL",
      "the URL as the partner calls it, where the scheme signs it (Twilio, Mandrill, HubSpot)",
      SRC(public_url)},
+    {"tolerance_s", GW_SET_UINT, "0", NULL, NULL,
+     "seconds a signed timestamp may be off, either way (0: the scheme's default, see Security)",
+     SRC(tolerance_s), .max = 604800},
+    {"allow_legacy_signatures", GW_SET_BOOL, "false", NULL, NULL,
+     "also accept the partner's weaker legacy signature (GitHub SHA-1, HubSpot v1/v2)",
+     SRC(allow_legacy_signatures)},
 };
 const size_t gw_source_settings_count = sizeof(gw_source_settings) / sizeof(gw_source_settings[0]);
 

@@ -27,6 +27,8 @@ struct gw_bound_source {
     const char *endpoint;                 /* the source's own, else the upstream one */
     bool basic_auth;                      /* the scheme spends the request's Basic auth
                                              on the partner's credentials */
+    unsigned tolerance_s;                 /* signed timestamps' window; 0: the scheme's */
+    bool allow_legacy;                    /* the partner's weaker legacy form is accepted */
 };
 
 struct gw_sources;
@@ -36,6 +38,18 @@ struct gw_sources;
 struct gw_sources *gw_sources_bind(const struct gw_config *cfg, const struct gw_ruleset *rs);
 /* NULL is a no-op. */
 void gw_sources_destroy(struct gw_sources *set);
+
+struct gw_diag;
+
+/* Checks cfg's signature settings against the rules of rs (both borrowed)
+ * and reports each mistake in d at its place in the file: a secret on a
+ * source whose rules name no scheme (it would be silently ignored), an empty
+ * secret, a URL-signing scheme (Twilio, Mandrill, HubSpot) with a secret but
+ * neither public_url nor trusted_proxies, tolerance_s on a scheme that signs
+ * no timestamp, allow_legacy_signatures on one without a legacy form.
+ * Returns the number of errors added. */
+size_t gw_sources_lint(const struct gw_config *cfg, const struct gw_ruleset *rs,
+                       struct gw_diag *d);
 
 /* Returns the source called name (a binary search), or NULL. Borrowed. */
 const struct gw_bound_source *gw_sources_find(const struct gw_sources *set, const char *name);

@@ -11,8 +11,6 @@
 
 #define HDR "Calendly-Webhook-Signature"
 #define MAX_V1 8
-/* Calendly's verification example refuses a t older than three minutes. */
-#define DEFAULT_TOLERANCE_S 180
 
 struct parts {
     const char *t;
@@ -92,6 +90,5 @@ enum gw_rc gw_verify_calendly(const char *secret, const struct gw_verify_input *
     if (!any_matches(&p, mac, maclen)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "signature does not match");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(t, in->now, tol, why, whylen);
+    return gw_hmac_window(t, in->now, in->tolerance_s, why, whylen);
 }

@@ -10,7 +10,6 @@
 #define HSIG "X-CIO-Signature"
 #define HTS "X-CIO-Timestamp"
 #define VERSION "v0"
-#define DEFAULT_TOLERANCE_S 300
 
 enum gw_rc gw_verify_customerio(const char *secret, const struct gw_verify_input *in, char *why,
                                 size_t whylen)
@@ -45,6 +44,5 @@ enum gw_rc gw_verify_customerio(const char *secret, const struct gw_verify_input
     if (rc != GW_OK) {
         return rc;
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(ts, in->now, tol, why, whylen);
+    return gw_hmac_window(ts, in->now, in->tolerance_s, why, whylen);
 }

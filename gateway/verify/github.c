@@ -1,5 +1,7 @@
 /* github.c -- GitHub: X-Hub-Signature-256 = "sha256=" hex HMAC-SHA256 of the
- * raw body (legacy X-Hub-Signature "sha1=" only when the first is absent).
+ * raw body. The legacy X-Hub-Signature "sha1=" is read only when the source
+ * allows legacy signatures and the first is absent: otherwise stripping the
+ * SHA-256 header would downgrade the check to SHA-1.
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 
@@ -14,7 +16,7 @@ enum gw_rc gw_verify_github(const char *secret, const struct gw_verify_input *in
     const char *name = H256;
     const char *prefix = "sha256=";
     enum gw_hmac_alg alg = GW_HMAC_SHA256;
-    if (in->header != NULL && in->header(in->arg, H256) == NULL &&
+    if (in->allow_legacy && in->header != NULL && in->header(in->arg, H256) == NULL &&
         in->header(in->arg, H1) != NULL) {
         name = H1;
         prefix = "sha1=";

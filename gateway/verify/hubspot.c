@@ -2,7 +2,9 @@
  * secret, method + URI + body + X-HubSpot-Request-Timestamp), timestamp in
  * milliseconds. Older apps send X-HubSpot-Signature with
  * X-HubSpot-Signature-Version v1 (hex SHA-256 of secret + body) or v2 (hex
- * SHA-256 of secret + method + URI + body); those carry no timestamp.
+ * SHA-256 of secret + method + URI + body); those carry no timestamp, so
+ * they are read only when the source allows legacy signatures and no v3
+ * header came: otherwise stripping the v3 headers would be a downgrade.
  * SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,6 @@
 #define HTS "X-HubSpot-Request-Timestamp"
 #define HSIG "X-HubSpot-Signature"
 #define HVER "X-HubSpot-Signature-Version"
-#define DEFAULT_TOLERANCE_S 300
 
 static int hex_digit(char c)
 {
@@ -106,8 +107,7 @@ static enum gw_rc check_v3(const char *secret, const struct gw_verify_input *in,
     if (!ok) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "signature does not match");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(ms / 1000, in->now, tol, why, whylen);
+    return gw_hmac_window(ms / 1000, in->now, in->tolerance_s, why, whylen);
 }
 
 static enum gw_rc check_v12(const char *secret, const struct gw_verify_input *in, const char *v,
@@ -148,7 +148,7 @@ enum gw_rc gw_verify_hubspot(const char *secret, const struct gw_verify_input *i
 {
     size_t n = 0;
     const char *v = NULL;
-    if (in->header != NULL && in->header(in->arg, HV3) == NULL &&
+    if (in->allow_legacy && in->header != NULL && in->header(in->arg, HV3) == NULL &&
         in->header(in->arg, HSIG) != NULL) {
         v = gw_hmac_header(in, HSIG, GW_VERIFY_MAX_HEADER, &n, why, whylen);
         return v == NULL ? GW_ERR_UNAUTHORIZED : check_v12(secret, in, v, n, why, whylen);

@@ -1,7 +1,9 @@
 /* mailgun.c -- Mailgun: the signature sits in the body, signature.{timestamp,
  * token, signature} (legacy form posts: top-level fields), hex
  * HMAC-SHA256(signing key, timestamp + token). The event data itself is not
- * covered, so the window and a cache of used tokens are what stop replays.
+ * covered, so the window and a cache of used tokens are what stop replays;
+ * a token is held while its request is in flight and kept only once the
+ * request was accepted (gw_verify_commit / gw_verify_release).
  * SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 #include <pthread.h>
@@ -11,7 +13,6 @@
 #include "../json.h"
 #include "hmac.h"
 
-#define DEFAULT_TOLERANCE_S 900
 #define MAX_FIELD 256
 #define BODY_DEPTH 32 /* as the decoder's default nesting limit */
 #define CACHE_MAX 10000
@@ -58,7 +59,39 @@ static void evict(size_t idx)
     }
 }
 
-/* Returns false when id was seen already; else remembers it. */
+/* Unlinks a remembered id (its ring slot stays until overwritten). */
+static void forget(const unsigned char *id)
+{
+    pthread_mutex_lock(&cache_lock);
+    uint32_t *link = &bucket[bucket_of(id)];
+    while (*link != 0 && memcmp(ring[*link - 1].id, id, ID_LEN) != 0) {
+        link = &ring[*link - 1].next;
+    }
+    if (*link != 0) {
+        uint32_t idx = *link - 1;
+        *link = ring[idx].next;
+        ring[idx].next = 0;
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void gw_verify_commit(struct gw_verify_replay *r)
+{
+    if (r != NULL) {
+        r->held = false; /* stays remembered */
+    }
+}
+
+void gw_verify_release(struct gw_verify_replay *r)
+{
+    if (r != NULL && r->held) {
+        forget(r->id);
+        r->held = false;
+    }
+}
+
+/* Returns false when id was seen already (or is held by a request in
+ * flight); else remembers it. */
 static bool remember(const unsigned char *id)
 {
     bool fresh = true;
@@ -170,7 +203,8 @@ static enum gw_rc get_fields(const struct gw_verify_input *in, struct fields *f,
     return GW_OK;
 }
 
-static enum gw_rc check_replay(const char *token, char *why, size_t whylen)
+static enum gw_rc check_replay(const char *token, struct gw_verify_replay *hold, char *why,
+                               size_t whylen)
 {
     unsigned char id[GW_HMAC_SHA256_LEN];
     if (gw_hmac_sha256(token, strlen(token), id) != GW_OK) {
@@ -178,6 +212,10 @@ static enum gw_rc check_replay(const char *token, char *why, size_t whylen)
     }
     if (!remember(id)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "token was already used");
+    }
+    if (hold != NULL) {
+        memcpy(hold->id, id, ID_LEN);
+        hold->held = true;
     }
     return GW_OK;
 }
@@ -203,13 +241,14 @@ static enum gw_rc check_fields(const char *secret, const struct gw_verify_input 
     } else {
         gw_hmac_why(rc, why, whylen, "signature could not be computed");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
     if (rc == GW_OK) {
-        rc = gw_hmac_window(t, in->now, tol, why, whylen);
+        rc = gw_hmac_window(t, in->now, in->tolerance_s, why, whylen);
     }
-    /* Only a genuine, in-window token is cached: forged ones cannot fill it. */
+    /* Only a genuine, in-window token is cached: forged ones cannot fill it.
+     * With in->replay it is held, and the caller commits it once the calls
+     * are durable or releases it: a 503 must not burn Mailgun's retry. */
     if (rc == GW_OK) {
-        rc = check_replay(f->token, why, whylen);
+        rc = check_replay(f->token, in->replay, why, whylen);
     }
     return rc;
 }

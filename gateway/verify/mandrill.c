@@ -22,6 +22,10 @@ enum gw_rc gw_verify_mandrill(const char *secret, const struct gw_verify_input *
     if (strnlen(in->url, GW_VERIFY_MAX_URL + 1) > GW_VERIFY_MAX_URL) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "request URL is too long");
     }
+    if (in->params == NULL && in->len != 0) {
+        /* only form fields are signed: any other body would go unchecked */
+        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "the body is not a signed form");
+    }
     if (in->n_params > GW_VERIFY_MAX_PARAMS) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "the form has too many fields");
     }

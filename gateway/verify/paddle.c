@@ -11,10 +11,6 @@
 
 #define HDR "Paddle-Signature"
 #define MAX_H1 8
-/* The verification functions of Paddle's SDKs (paddle-node-sdk,
- * paddle-python-sdk) refuse a ts more than five seconds away; a deployment
- * with a looser clock raises it. */
-#define DEFAULT_TOLERANCE_S 5
 
 struct parts {
     const char *ts;
@@ -94,6 +90,5 @@ enum gw_rc gw_verify_paddle(const char *secret, const struct gw_verify_input *in
     if (!any_matches(&p, mac, maclen)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "signature does not match");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(ts, in->now, tol, why, whylen);
+    return gw_hmac_window(ts, in->now, in->tolerance_s, why, whylen);
 }

@@ -12,7 +12,6 @@
 
 #define HSIG "X-Twilio-Email-Event-Webhook-Signature"
 #define HTS "X-Twilio-Email-Event-Webhook-Timestamp"
-#define DEFAULT_TOLERANCE_S 86400
 #define MAX_KEY_B64 1024
 
 /* Returns the P-256 public key in secret (base64 SPKI DER), or NULL. */
@@ -82,6 +81,5 @@ enum gw_rc gw_verify_sendgrid(const char *secret, const struct gw_verify_input *
     if (!ok) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "signature does not match");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(t, in->now, tol, why, whylen);
+    return gw_hmac_window(t, in->now, in->tolerance_s, why, whylen);
 }

@@ -9,7 +9,6 @@
 
 #define HDR "Stripe-Signature"
 #define MAX_V1 8
-#define DEFAULT_TOLERANCE_S 300
 
 struct parts {
     const char *t;
@@ -88,6 +87,5 @@ enum gw_rc gw_verify_stripe(const char *secret, const struct gw_verify_input *in
     if (!any_matches(&p, mac, maclen)) {
         return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen, "signature does not match");
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(t, in->now, tol, why, whylen);
+    return gw_hmac_window(t, in->now, in->tolerance_s, why, whylen);
 }

@@ -141,6 +141,11 @@ enum gw_rc gw_verify_twilio(const char *secret, const struct gw_verify_input *in
         if (rc != GW_OK) {
             return rc;
         }
+    } else if (in->params == NULL && in->len != 0) {
+        /* Not a form, so its fields are not signed, and no bodySHA256 covers
+         * it: the signature would cover the URL only, not what is used. */
+        return gw_hmac_why(GW_ERR_UNAUTHORIZED, why, whylen,
+                           "a body that is not a form must be covered by bodySHA256");
     }
     if (signed_by(secret, in->url, in, hash != NULL, sig, siglen)) {
         return GW_OK;

@@ -6,6 +6,7 @@
 #define GW_VERIFY_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,8 +34,25 @@ struct gw_verify_input {
     const char *basic_user;     /* the request's Basic auth, for the "basic" scheme, or NULL */
     const char *basic_password;
     int64_t now;        /* unix seconds, for timestamp windows */
-    unsigned tolerance_s; /* 0: the scheme's default window */
+    unsigned tolerance_s; /* 0: the scheme's default window (gw_verify_tolerance) */
+    bool allow_legacy;  /* accept the partner's weaker legacy form (GitHub SHA-1,
+                           HubSpot v1/v2); off unless the source's configuration says so */
+    struct gw_verify_replay *replay; /* NULL: a one-use token (Mailgun) is spent at once;
+                                        else it is held here until the caller commits or
+                                        releases it */
 };
+
+/* A one-use token a scheme held for the request (Mailgun): while held, the
+ * same token is refused; gw_verify_commit keeps it spent once the request's
+ * calls are durable, gw_verify_release forgets it (a refused or failed
+ * request must not burn the partner's retry). Zero it before use. */
+struct gw_verify_replay {
+    unsigned char id[16];
+    bool held;
+};
+
+void gw_verify_commit(struct gw_verify_replay *r);
+void gw_verify_release(struct gw_verify_replay *r);
 
 struct gw_verify_scheme;
 
@@ -47,6 +65,14 @@ const struct gw_verify_scheme *gw_verify_at(size_t i);
 const char *gw_verify_name(const struct gw_verify_scheme *s);
 /* The header(s) the scheme reads, for documentation ("X-Hub-Signature-256"). */
 const char *gw_verify_headers(const struct gw_verify_scheme *s);
+/* True when the scheme signs the URL the partner called (Twilio, Mandrill,
+ * HubSpot): it needs sources.NAME.public_url or a trusted proxy. */
+bool gw_verify_signs_url(const struct gw_verify_scheme *s);
+/* The scheme's default window in seconds for its signed timestamp; 0 when
+ * it signs none (tolerance_s then has no effect). */
+unsigned gw_verify_tolerance(const struct gw_verify_scheme *s);
+/* The weaker form allow_legacy turns on, in words, or NULL when none. */
+const char *gw_verify_legacy(const struct gw_verify_scheme *s);
 
 /* Checks in against secret (for "sendgrid", the base64 SPKI public key; for
  * "basic", "user:password"). GW_OK when valid; GW_ERR_UNAUTHORIZED with why

@@ -12,7 +12,6 @@
 
 #define HSIG "X-Zendesk-Webhook-Signature"
 #define HTS "X-Zendesk-Webhook-Signature-Timestamp"
-#define DEFAULT_TOLERANCE_S 300
 /* "YYYY-MM-DDTHH:MM:SSZ" */
 #define TS_LEN 20
 
@@ -90,6 +89,5 @@ enum gw_rc gw_verify_zendesk(const char *secret, const struct gw_verify_input *i
     if (rc != GW_OK) {
         return rc;
     }
-    unsigned tol = in->tolerance_s != 0 ? in->tolerance_s : DEFAULT_TOLERANCE_S;
-    return gw_hmac_window(ts, in->now, tol, why, whylen);
+    return gw_hmac_window(ts, in->now, in->tolerance_s, why, whylen);
 }

@@ -7,6 +7,13 @@
  *   :url :method :user :password  the request's URL, method, Basic auth
  *   :now :tolerance               unix seconds, window (decimal)
  *   :secret                       replaces the scheme's test secret
+ *   :legacy                       present: the source allows legacy forms
+ *   :hold                         present: a one-use token is held, then
+ *                                 released and checked again, then committed
+ * Beside not crashing, it checks the downgrade rules: without :legacy, no
+ * GitHub SHA-1 or HubSpot v1/v2 request verifies; no Twilio or Mandrill
+ * request verifies a non-empty body its signature does not cover; a held
+ * Mailgun token passes again once released and never once committed.
  * The body is also given as form fields when it decodes as a form, and as
  * JSON when it parses (Mailgun reads its fields there). The secrets are the
  * ones of tests/data/signing, so the seeds built from those vectors verify.
@@ -82,7 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .basic_password = fuzz_header_cb(&h, ":password"),
         .now = number(fuzz_header_cb(&h, ":now"), 1700000000),
         .tolerance_s = (unsigned)number(fuzz_header_cb(&h, ":tolerance"), 0),
+        .allow_legacy = fuzz_header_cb(&h, ":legacy") != NULL,
     };
+    struct gw_verify_replay hold = {0};
+    if (fuzz_header_cb(&h, ":hold") != NULL) {
+        in.replay = &hold;
+    }
     if (strcmp(gw_verify_name(s), "mailgun") == 0) {
         gw_verify_reset_replay_cache(); /* no state across inputs */
     }
@@ -98,6 +110,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (rc != GW_OK && rc != GW_ERR_UNAUTHORIZED && rc != GW_ERR_INVALID && rc != GW_ERR_NOMEM) {
         abort();
+    }
+    const char *name = gw_verify_name(s);
+    if (rc == GW_OK && !in.allow_legacy &&
+        ((strcmp(name, "github") == 0 && fuzz_header_cb(&h, "X-Hub-Signature-256") == NULL) ||
+         (strcmp(name, "hubspot") == 0 && fuzz_header_cb(&h, "X-HubSpot-Signature-v3") == NULL))) {
+        abort(); /* a downgrade to the legacy form */
+    }
+    if (rc == GW_OK && gw_verify_signs_url(s) && strcmp(name, "hubspot") != 0 && in.params == NULL &&
+        in.len != 0 && strstr(in.url, "bodySHA256=") == NULL) {
+        abort(); /* a body the signature does not cover */
+    }
+    if (hold.held) {
+        const char *secret2 = secret != NULL ? secret : fuzz_test_secret(name);
+        struct gw_verify_replay again = {0};
+        in.replay = &again;
+        gw_verify_release(&hold);
+        if (gw_verify_check(s, secret2, &in, why, sizeof(why)) != GW_OK || !again.held) {
+            abort(); /* a released token must pass again */
+        }
+        gw_verify_commit(&again);
+        struct gw_verify_replay third = {0};
+        in.replay = &third;
+        if (gw_verify_check(s, secret2, &in, why, sizeof(why)) != GW_ERR_UNAUTHORIZED) {
+            abort(); /* a committed token is spent */
+        }
+        gw_verify_reset_replay_cache();
     }
     json_object_put(json);
     free(params);

@@ -197,11 +197,10 @@ Test(golden, mailgun_signature_checked_on_the_raw_body, .timeout = 30)
     cr_expect_neq(res.cause, GW_CAUSE_SIGNATURE, "%s", res.message);
     cr_expect_neq(res.outcome, GW_OUTCOME_FAILED, "%s", res.message);
     gw_ingest_res_fini(&res);
-    /* the same token again, and a forged signature: refused, nothing decoded */
+    /* a dry run spends no token: the same one passes again; a forged
+     * signature is refused, nothing decoded */
     gw_ingest_run(&ing, &req, &res);
-    cr_expect_eq(res.cause, GW_CAUSE_SIGNATURE);
-    cr_expect_str_eq(res.message, "mailgun signature: token was already used");
-    cr_expect_null(res.events);
+    cr_expect_neq(res.cause, GW_CAUSE_SIGNATURE, "%s", res.message);
     gw_ingest_res_fini(&res);
     char *forged = gw_strdup(body);
     char *sig = strstr(forged, "1aed11dc");

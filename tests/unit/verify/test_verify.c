@@ -127,6 +127,7 @@ struct vcase {
     unsigned window; /* the scheme's default window (s), 0: none */
     enum tamper tamper;
     const char *tamper_why; /* NULL: "signature does not match" */
+    bool legacy;            /* a legacy form: verified only with allow_legacy */
 };
 
 struct req {
@@ -224,6 +225,7 @@ static void build(struct req *r, const struct vcase *c, int skip)
     r->in.header = find_hdr;
     r->in.arg = r;
     r->in.now = c->ts != 0 ? c->ts + 10 : 1700000000;
+    r->in.allow_legacy = c->legacy;
     if (c->kind == FORM) {
         parse_form(r);
     } else if (c->kind == JSON) {
@@ -294,6 +296,7 @@ static const struct vcase cases[] = {
      .body_file = "github/star.created.json",
      .hdr = {{"X-Hub-Signature-256", "@computed_here_for_payload_file/X-Hub-Signature-256", NULL}}},
     {.label = "github legacy sha1",
+     .legacy = true,
      .scheme = "github",
      .vector = "github",
      .secret = "@documented_vector/secret",
@@ -400,6 +403,7 @@ static const struct vcase cases[] = {
      .ts = 15000,
      .window = 300},
     {.label = "hubspot v1",
+     .legacy = true,
      .scheme = "hubspot",
      .vector = "hubspot",
      .secret = "@client_secret",
@@ -409,6 +413,7 @@ static const struct vcase cases[] = {
      .hdr = {{"X-HubSpot-Signature", "@v1/signature", HS_V3_MISSING},
              {"X-HubSpot-Signature-Version", "v1", NULL}}},
     {.label = "hubspot v2",
+     .legacy = true,
      .scheme = "hubspot",
      .vector = "hubspot",
      .secret = "@client_secret",
@@ -418,6 +423,7 @@ static const struct vcase cases[] = {
      .hdr = {{"X-HubSpot-Signature", "@v2/signature", HS_V3_MISSING},
              {"X-HubSpot-Signature-Version", "v2", NULL}}},
     {.label = "hubspot v2 GET",
+     .legacy = true,
      .scheme = "hubspot",
      .vector = "hubspot",
      .secret = "@client_secret",
@@ -961,8 +967,13 @@ Test(verify, table_and_dispatch)
     cr_expect_null(gw_verify_find("GitHub"));
     cr_expect_null(gw_verify_find(NULL));
     cr_expect_null(gw_verify_name(NULL));
-    cr_expect_str_eq(gw_verify_headers(gw_verify_find("github")),
-                     "X-Hub-Signature-256 (legacy X-Hub-Signature)");
+    cr_expect_str_eq(gw_verify_headers(gw_verify_find("github")), "X-Hub-Signature-256");
+    cr_expect_str_eq(gw_verify_legacy(gw_verify_find("github")), "X-Hub-Signature (HMAC-SHA1)");
+    cr_expect_null(gw_verify_legacy(gw_verify_find("stripe")));
+    cr_expect(gw_verify_signs_url(gw_verify_find("twilio")));
+    cr_expect(!gw_verify_signs_url(gw_verify_find("github")));
+    cr_expect_eq(gw_verify_tolerance(gw_verify_find("paddle")), 5);
+    cr_expect_eq(gw_verify_tolerance(gw_verify_find("shopify")), 0);
 
     struct gw_verify_input in = {.body = "", .now = 1};
     char why[WHYLEN];
@@ -1286,4 +1297,136 @@ Test(verify, partner_why_never_holds_the_secret)
         cr_expect_null(strstr(why, secret), "%s", c->label);
         req_fini(&r);
     }
+}
+
+/* ---- downgrades: the weak forms are off unless the source allows them ----- */
+
+Test(verify, legacy_forms_refused_unless_allowed)
+{
+    static const char *const labels[] = {"github legacy sha1", "hubspot v1", "hubspot v2"};
+    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+        const struct vcase *c = find_case(labels[i]);
+        struct req r;
+        char why[WHYLEN];
+        build(&r, c, -1);
+        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s: %s",
+                     c->label, why);
+        r.in.allow_legacy = false; /* the v3 / SHA-256 header stripped: no fallback */
+        cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_ERR_UNAUTHORIZED,
+                     "%s", c->label);
+        cr_expect_neq(strstr(why, "is missing"), NULL, "%s: %s", c->label, why);
+        req_fini(&r);
+    }
+}
+
+/* Twilio and Mandrill sign form fields: any other body would go unsigned. */
+Test(verify, url_schemes_refuse_an_unsigned_body)
+{
+    static const char *const schemes[] = {"twilio", "mandrill"};
+    for (size_t i = 0; i < 2; i++) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+        const char *url = "https://hooks.example.com/webhooks/x";
+        cr_assert_not_null(HMAC(EVP_sha1(), "k", 1, (const unsigned char *)url, strlen(url), mac,
+                                &maclen));
+        char sig[64];
+        EVP_EncodeBlock((unsigned char *)sig, mac, (int)maclen);
+        struct req r;
+        memset(&r, 0, sizeof(r));
+        r.hdr_name[0] = i == 0 ? "X-Twilio-Signature" : "X-Mandrill-Signature";
+        r.hdr_value[0] = sig;
+        r.in.url = url;
+        r.in.body = "{\"MessageStatus\":\"delivered\"}";
+        r.in.len = strlen(r.in.body);
+        r.in.header = find_hdr;
+        r.in.arg = &r;
+        char why[WHYLEN];
+        cr_expect_eq(run(schemes[i], "k", &r, why), GW_ERR_UNAUTHORIZED, "%s", schemes[i]);
+        r.in.len = 0; /* the URL alone, no body: the signature covers all there is */
+        r.in.body = "";
+        cr_expect_eq(run(schemes[i], "k", &r, why), GW_OK, "%s: %s", schemes[i], why);
+    }
+}
+
+/* A held Mailgun token is refused while held, forgotten when released,
+ * kept when committed. */
+Test(verify, mailgun_token_held_then_released_or_committed)
+{
+    char sig[2 * EVP_MAX_MD_SIZE + 1];
+    mailgun_sign("k", "1700000000", "tok", sig);
+    struct gw_verify_param p[] = {{"timestamp", "1700000000"}, {"token", "tok"}, {"signature", sig}};
+    struct gw_verify_replay hold = {0};
+    struct gw_verify_input in = {.body = "", .params = p, .n_params = 3, .now = 1700000000,
+                                 .replay = &hold};
+    const struct gw_verify_scheme *s = gw_verify_find("mailgun");
+    char why[WHYLEN];
+    gw_verify_reset_replay_cache();
+    cr_assert_eq(gw_verify_check(s, "k", &in, why, WHYLEN), GW_OK, "%s", why);
+    cr_expect(hold.held);
+    struct gw_verify_replay other = {0};
+    in.replay = &other;
+    cr_expect_eq(gw_verify_check(s, "k", &in, why, WHYLEN), GW_ERR_UNAUTHORIZED);
+    cr_expect_str_eq(why, "token was already used");
+    gw_verify_release(&hold); /* the request failed (a 503): the retry must pass */
+    cr_expect_eq(gw_verify_check(s, "k", &in, why, WHYLEN), GW_OK, "%s", why);
+    gw_verify_commit(&other); /* accepted: spent for good */
+    gw_verify_release(&other);
+    cr_expect_eq(gw_verify_check(s, "k", &in, why, WHYLEN), GW_ERR_UNAUTHORIZED);
+}
+
+/* tolerance_s narrows or widens a scheme's window. */
+Test(verify, tolerance_overrides_the_default)
+{
+    const struct vcase *c = find_case("stripe");
+    struct req r;
+    char why[WHYLEN];
+    build(&r, c, -1);
+    r.in.now = c->ts + 200;
+    cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s", why);
+    r.in.tolerance_s = 100;
+    cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_ERR_UNAUTHORIZED);
+    cr_expect_str_eq(why, "timestamp is 200 s old, over the 100 s window");
+    r.in.now = c->ts + 1000;
+    r.in.tolerance_s = 3600;
+    cr_expect_eq(run(c->scheme, val(c->vector, c->secret), &r, why), GW_OK, "%s", why);
+    req_fini(&r);
+}
+
+/* ---- README's "Security" table is the verify table ------------------------ */
+
+Test(verify, readme_security_table_matches_the_table)
+{
+    const char *root = getenv("GW_SOURCE_ROOT");
+    cr_assert_not_null(root, "GW_SOURCE_ROOT is not set");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/README.md", root);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    const char *sec = strstr(readme, "\n## Security\n");
+    cr_assert_not_null(sec, "README.md has no Security section");
+    const char *end = strstr(sec + 1, "\n## ");
+    size_t rows = 0;
+    for (const char *at = strstr(sec, "\n| `"); at != NULL && (end == NULL || at < end);
+         at = strstr(at + 1, "\n| `")) {
+        rows++;
+    }
+    for (size_t i = 0; gw_verify_at(i) != NULL; i++) {
+        const struct gw_verify_scheme *s = gw_verify_at(i);
+        char window[32] = "none";
+        if (gw_verify_tolerance(s) != 0) {
+            snprintf(window, sizeof(window), "%u s", gw_verify_tolerance(s));
+        }
+        const char *legacy = gw_verify_legacy(s);
+        char row[512];
+        snprintf(row, sizeof(row), "\n| `%s` | %s | %s | %s | %s%s%s |\n", gw_verify_name(s),
+                 gw_verify_headers(s), window, gw_verify_signs_url(s) ? "yes" : "no",
+                 legacy ? "off unless allowed: " : "none", legacy ? legacy : "", "");
+        cr_expect_neq(strstr(sec, row), NULL, "README.md's Security table lacks the row:%s", row);
+        rows--;
+    }
+    cr_expect_eq(rows, 0, "README.md's Security table has rows the verify table does not");
 }
