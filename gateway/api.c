@@ -142,7 +142,7 @@ static void deliver(const struct gw_ingest *ing, json_object *calls, const char 
         if (json_object_is_type(call, json_type_object) && gw_json_get(call, "messageId") == NULL) {
             /* Segment would add one; adding it here keeps it stable across
              * the relay's retries, so Segment deduplicates them */
-            json_object_object_add(call, "messageId", gw_json_digest_id("sourcegate", call));
+            json_object_object_add(call, "messageId", gw_json_digest_id("sourcegate", call, NULL));
         }
         const char *name = source_of(ing, call);
         const struct gw_bound_source *bs = gw_sources_find(ing->sources, name);

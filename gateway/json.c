@@ -112,15 +112,21 @@ const char *gw_json_scalar_text(json_object *v)
     }
 }
 
-json_object *gw_json_digest_id(const char *prefix, json_object *obj)
+json_object *gw_json_digest_id(const char *prefix, json_object *obj, const char *salt)
 {
     size_t len = 0;
     const char *s = gw_json_compact(obj, &len);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL)) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, s, len) ||
+        (salt != NULL && (!EVP_DigestUpdate(ctx, "\n", 1) ||
+                          !EVP_DigestUpdate(ctx, salt, strlen(salt)))) ||
+        !EVP_DigestFinal_ex(ctx, md, &mdlen)) {
         gw_fatal("sha256 failed");
     }
+    EVP_MD_CTX_free(ctx);
     char hex[33];
     for (size_t i = 0; i < 16; i++) {
         snprintf(hex + 2 * i, 3, "%02x", md[i]);

@@ -38,9 +38,10 @@ enum gw_rc gw_json_parse(const char *buf, size_t len, int max_depth, json_object
                          char *err, size_t errlen) GW_WUR;
 
 /* Returns a new string "<prefix>-<32 hex>": the first 128 bits of the
- * SHA-256 of obj's compact serialization, so that the same content always
- * gives the same id (a stable messageId across retries). */
-json_object *gw_json_digest_id(const char *prefix, json_object *obj);
+ * SHA-256 of obj's compact serialization (then a newline and salt, when salt
+ * is not NULL), so that the same content always gives the same id (a stable
+ * messageId across retries). */
+json_object *gw_json_digest_id(const char *prefix, json_object *obj, const char *salt);
 
 /* Textual form of a scalar for matching and templates: strings as they are,
  * numbers and booleans as JSON writes them. Returns borrowed text or NULL for

@@ -276,7 +276,11 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
                                                       : NULL;
     json_object *mid = mv ? gw_value_eval(mv, b->in, b->event, &why) : NULL;
     const char *text = gw_json_scalar_text(mid);
-    json_object *base = text ? json_object_new_string(text) : gw_json_digest_id(src->name, b->event);
+    /* no template: a digest of the event as signed, salted with the call's
+     * name, so that two events from one body (orders/updated and
+     * orders/cancelled sent with the same order) never share an id */
+    json_object *base = text ? json_object_new_string(text)
+                             : gw_json_digest_id(src->name, b->event, b->label);
     json_object_put(mid);
     if (r->n_calls == 1) {
         return base;

@@ -265,6 +265,29 @@ Test(apply, message_id_falls_back_to_a_stable_hash)
     json_object_put(b);
 }
 
+/* The fallback hash is salted with the call's name: one body that two
+ * rules map to two different events (a partner sending one order as
+ * orders/updated and orders/cancelled) gives two ids, never one. */
+Test(apply, message_id_hash_differs_per_event_of_one_body)
+{
+    static const char upd[] = "source: acme\nintegration: {name: acme, version: 1.0.0}\n"
+                              "events:\n  - track: Order Updated\n";
+    static const char can[] = "source: acme\nintegration: {name: acme, version: 1.0.0}\n"
+                              "events:\n  - track: Order Cancelled\n";
+    enum gw_rc rc;
+    json_object *viol;
+    bool ignored;
+    json_object *a = apply_one(upd, "{\"id\":7}", &rc, &viol, &ignored);
+    json_object_put(viol);
+    json_object *b = apply_one(can, "{\"id\":7}", &rc, &viol, &ignored);
+    json_object_put(viol);
+    char *ida = gw_strdup(str_at(json_object_array_get_idx(a, 0), "messageId"));
+    cr_expect_str_neq(ida, str_at(json_object_array_get_idx(b, 0), "messageId"));
+    free(ida);
+    json_object_put(a);
+    json_object_put(b);
+}
+
 Test(apply, omitted_values_count_as_absent)
 {
     static const char y[] = "source: acme\nintegration: {name: acme, version: 1.0.0}\n"
