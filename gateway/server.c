@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "buf.h"
+#include "climit.h"
 #include "config.h"
+#include "framing.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
@@ -44,6 +47,23 @@ struct gw_server {
     uint16_t port;
     atomic_uint in_flight;
     atomic_bool draining;
+    struct gw_climit *peers;   /* open connections per untrusted TCP peer */
+    struct gw_climit *clients; /* requests in progress per resolved client */
+    /* every open connection, for the sweeper that ends slow reads */
+    pthread_mutex_t conns_mu;
+    pthread_cond_t conns_cv;
+    struct peer *conns;
+    bool sweeping;
+    pthread_t sweeper;
+};
+
+/* Per-connection state (MHD's socket context), from accept to close. */
+struct peer {
+    struct peer *prev, *next;
+    int fd;
+    bool counted;      /* in s->peers (an untrusted peer) */
+    int64_t deadline;  /* monotonic ms by which the request in reading must be whole; 0: none */
+    char addr[64];
 };
 
 /* Per-request state, from the first callback to the completion callback. */
@@ -64,6 +84,11 @@ struct conn {
     size_t ignored;
     bool dry_run;
     char client[64];
+    bool close;          /* answer with Connection: close */
+    bool client_counted; /* in s->clients */
+    bool lingering;      /* a refused body being read and discarded */
+    uint64_t discarded;
+    struct timespec linger_start;
 };
 
 /* What a 503 asks the partner to wait before it retries. */
@@ -109,6 +134,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     }
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "X-Request-Id", cn->id);
+    if (cn->close) MHD_add_response_header(r, "Connection", "close"); /* framing, limits */
     if (retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%u", retry_after);
@@ -459,15 +485,138 @@ static void client_address(const struct gw_server *s, struct MHD_Connection *c, 
     }
 }
 
-static bool declared_too_large(struct gw_server *s, struct MHD_Connection *c)
+static int64_t now_ms(void)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (cl == NULL) {
-        return false;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct peer *peer_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The request in reading on c must be whole by now + read_timeout (0: it
+ * is, stop the clock). */
+static void set_deadline(struct gw_server *s, struct MHD_Connection *c, bool reading)
+{
+    struct peer *p = peer_of(c);
+    if (p != NULL) {
+        pthread_mutex_lock(&s->conns_mu);
+        p->deadline = reading ? now_ms() + s->opts.read_timeout_ms : 0;
+        pthread_mutex_unlock(&s->conns_mu);
     }
-    char *end = NULL;
-    unsigned long long v = strtoull(cl, &end, 10);
-    return end != cl && v > s->opts.max_body;
+}
+
+/* MHD's idle timeout restarts with every byte, so a client sending one
+ * byte a second (headers or body) would hold its connection for ever:
+ * once a second, every connection whose request is not whole by its
+ * deadline is shut down, and MHD closes it on the end of file it reads. */
+static void *sweep(void *arg)
+{
+    struct gw_server *s = arg;
+    pthread_mutex_lock(&s->conns_mu);
+    while (s->sweeping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &until);
+        int64_t now = now_ms();
+        for (struct peer *p = s->conns; p != NULL; p = p->next) {
+            if (p->deadline != 0 && now > p->deadline) {
+                p->deadline = 0;
+                gw_warn("server", "a request from %s was not read whole within %u ms; closing",
+                        p->addr, s->opts.read_timeout_ms);
+                shutdown(p->fd, SHUT_RDWR); /* the fd stays MHD's: it is closed after CLOSED */
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    return NULL;
+}
+
+static void peer_text(const struct sockaddr *sa, char *out, size_t len)
+{
+    snprintf(out, len, "?");
+    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
+        return;
+    }
+    const void *bin = sa->sa_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+    inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
+}
+
+/* Before MHD accepts a connection: a TCP peer at its cap is refused,
+ * unless it is a trusted proxy (its clients are capped per request). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct gw_server *s = cls;
+    char text[64];
+    peer_text(addr, text, sizeof(text));
+    if (trusted(s, text) || gw_climit_room(s->peers, text)) {
+        return MHD_YES;
+    }
+    gw_warn("server", "peer %s is at its limit of %u connections; refused", text,
+            s->opts.max_connections_per_ip);
+    return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct gw_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct peer *p = gw_calloc(1, sizeof(*p));
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        peer_text(ci != NULL ? ci->client_addr : NULL, p->addr, sizeof(p->addr));
+        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        p->fd = ci != NULL ? ci->connect_fd : -1;
+        p->counted = !trusted(s, p->addr);
+        if (p->counted) {
+            /* on_accept saw room; two accepts at once may pass it by one */
+            gw_climit_add(s->peers, p->addr);
+        }
+        pthread_mutex_lock(&s->conns_mu);
+        p->deadline = p->fd >= 0 ? now_ms() + s->opts.read_timeout_ms : 0;
+        p->next = s->conns;
+        if (s->conns != NULL) {
+            s->conns->prev = p;
+        }
+        s->conns = p;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = p;
+        return;
+    }
+    struct peer *p = *socket_context;
+    if (p == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&s->conns_mu);
+    if (p->prev != NULL) {
+        p->prev->next = p->next;
+    } else {
+        s->conns = p->next;
+    }
+    if (p->next != NULL) {
+        p->next->prev = p->prev;
+    }
+    pthread_mutex_unlock(&s->conns_mu);
+    if (p->counted) {
+        gw_climit_give(s->peers, p->addr);
+    }
+    free(p);
+    *socket_context = NULL;
+}
+
+/* A declared body over max_body. */
+static bool declared_too_large(struct gw_server *s, const struct gw_framing *f)
+{
+    return f->has_length && f->length > s->opts.max_body;
 }
 
 static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -478,7 +627,7 @@ static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, con
 
 /* URL length (414) and header count (431), answered before any body is read. */
 static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
-                        enum MHD_Result *ret)
+                        unsigned *headers, enum MHD_Result *ret)
 {
     char msg[128];
     if (strlen(cn->uri) > s->opts.max_url) {
@@ -486,15 +635,153 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
         *ret = respond_error(c, cn, 414, "uri_too_long", msg, NULL);
         return true;
     }
-    unsigned headers = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &headers);
-    if (headers > s->opts.max_headers) {
-        snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", headers,
+    *headers = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, headers);
+    if (*headers > s->opts.max_headers) {
+        snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", *headers,
                  s->opts.max_headers);
         *ret = respond_error(c, cn, 431, "header_fields_too_large", msg, NULL);
         return true;
     }
     return false;
+}
+
+struct header_list {
+    const char **name;
+    const char **value;
+    size_t n, cap;
+    bool folded;
+};
+
+/* libmicrohttpd 0.9.75 joins an obs-fold continuation line to the header's
+ * NAME ("Transfer-Encoding:" CRLF " chunked" becomes a header named
+ * "Transfer-Encodingchunked"), in memory of its own. A header MHD left in
+ * place is "name" NUL blanks "value" in its read buffer; one it moved was
+ * folded, which RFC 9112 lets a server refuse (nginx does: 400). */
+static bool line_intact(const char *key, const char *value)
+{
+    uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, end = k + strlen(key) + 1;
+    if (v < end || v - end > 64) {
+        return false;
+    }
+    for (const char *p = key + (end - k); p < value; p++) {
+        if (*p != ' ' && *p != '\t') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int list_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct header_list *l = cls;
+    if (value != NULL && !line_intact(key, value)) {
+        l->folded = true;
+    }
+    if (l->n < l->cap) {
+        l->name[l->n] = key;
+        l->value[l->n++] = value != NULL ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* The message framing (gateway/framing.c) of the request whose n headers
+ * MHD holds. */
+static void check_framing(struct MHD_Connection *c, const char *version, unsigned n,
+                          struct gw_framing *f)
+{
+    struct header_list l = {.name = gw_calloc(n + 1, sizeof(char *)),
+                            .value = gw_calloc(n + 1, sizeof(char *)), .cap = n};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)list_header, &l);
+    gw_framing_check(version, l.name, l.value, l.n, f);
+    if (f->status == 0 && l.folded) {
+        f->status = 400;
+        f->message = "a header line is folded (obs-fold)";
+    }
+    free(l.name);
+    free(l.value);
+}
+
+/* An answer that ends the connection (its body is left unread), with a
+ * Retry-After when retry_after > 0. */
+static enum MHD_Result refuse(struct MHD_Connection *c, struct conn *cn, int status,
+                              const char *code, const char *message, unsigned retry_after)
+{
+    cn->close = true;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(0));
+    json_object_object_add(o, "error", json_object_new_string(code));
+    json_object_object_add(o, "message", json_object_new_string(message));
+    return send_json(c, cn, status, o, retry_after, NULL);
+}
+
+/* The first call: headers complete, no body read yet. Everything that can
+ * be refused from the headers is refused here, with Connection: close. */
+static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                                  const char *url, const char *method, const char *version)
+{
+    cn->started = true;
+    request_id(c, cn->id, sizeof(cn->id));
+    snprintf(cn->method, sizeof(cn->method), "%s", method);
+    client_address(s, c, cn->client, sizeof(cn->client));
+    enum MHD_Result early = MHD_NO;
+    unsigned headers = 0;
+    if (over_limits(s, c, cn, &headers, &early)) {
+        cn->close = true;
+        set_deadline(s, c, false);
+        return early;
+    }
+    struct gw_framing f;
+    check_framing(c, version, headers, &f);
+    if (f.status != 0) {
+        gw_warn("server", "request %s from %s: %s", cn->id, cn->client, f.message);
+        set_deadline(s, c, false);
+        return refuse(c, cn, f.status, f.status == 501 ? "not_implemented" : "bad_request",
+                      f.message, 0);
+    }
+    /* a chunked body is the one place a second request can hide */
+    cn->close = f.chunked;
+    if (!gw_climit_take(s->clients, cn->client)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "more than %u requests in progress from this client",
+                 s->opts.max_requests_per_client);
+        set_deadline(s, c, false);
+        return refuse(c, cn, 429, "too_many_requests", msg, 1);
+    }
+    cn->client_counted = true;
+    if (declared_too_large(s, &f)) {
+        cn->too_large = true;
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+            /* the client waits for a word before it sends: answer now */
+            cn->close = true;
+            set_deadline(s, c, false);
+            return dispatch(s, c, cn, url, method);
+        }
+        /* a client that writes its body first reads the 413 only once
+         * its write is done: read and discard it (lingering) */
+    }
+    return MHD_YES;
+}
+
+/* Reads and discards a refused body up to lingering_bytes and
+ * lingering_time, then answers 413. */
+static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                              const char *url, const char *method, size_t *upload_size)
+{
+    if (!cn->lingering) {
+        cn->lingering = true;
+        clock_gettime(CLOCK_MONOTONIC, &cn->linger_start);
+    }
+    cn->discarded += *upload_size;
+    *upload_size = 0;
+    if (cn->discarded <= s->opts.lingering_bytes &&
+        elapsed_ms(&cn->linger_start) <= s->opts.lingering_time_ms) {
+        return MHD_YES;
+    }
+    cn->close = true;
+    set_deadline(s, c, false);
+    return dispatch(s, c, cn, url, method);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -504,20 +791,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct gw_server *s = cls;
     struct conn *cn = *con_cls;
     if (!cn->started) {
-        cn->started = true;
-        request_id(c, cn->id, sizeof(cn->id));
-        snprintf(cn->method, sizeof(cn->method), "%s", method);
-        client_address(s, c, cn->client, sizeof(cn->client));
-        enum MHD_Result early = MHD_NO;
-        if (over_limits(s, c, cn, &early)) {
-            return early;
-        }
-        if (declared_too_large(s, c)) {
-            /* answer before reading a body we would refuse anyway */
-            cn->too_large = true;
-            return dispatch(s, c, cn, url, method);
-        }
-        return MHD_YES;
+        return first_call(s, c, cn, url, method, version);
     }
     if (*upload_size > 0 && elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
         /* a body dribbled in slowly: each byte resets MHD's idle timeout,
@@ -525,6 +799,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         gw_warn("server", "request %s: body not complete after %u ms; closing", cn->id,
                 s->opts.read_timeout_ms);
         return MHD_NO;
+    }
+    if (*upload_size > 0 && cn->too_large) {
+        return linger(s, c, cn, url, method, upload_size);
     }
     if (*upload_size > 0) {
         if (!cn->too_large && gw_buf_add(&cn->body, upload, *upload_size) != GW_OK) {
@@ -534,6 +811,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    cn->close = cn->close || cn->too_large;
+    set_deadline(s, c, false);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -600,6 +879,12 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
         return;
     }
     access_log(cn, toe);
+    if (cn->client_counted) {
+        gw_climit_give(s->clients, cn->client);
+    }
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !cn->close) {
+        set_deadline(s, c, true); /* the next request on this connection */
+    }
     gw_buf_fini(&cn->body);
     free(cn->uri);
     free(cn);
@@ -648,6 +933,10 @@ static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, 
 
 static void free_server(struct gw_server *s)
 {
+    gw_climit_destroy(s->peers);
+    gw_climit_destroy(s->clients);
+    pthread_cond_destroy(&s->conns_cv);
+    pthread_mutex_destroy(&s->conns_mu);
     free(s->trusted);
     pthread_rwlock_destroy(&s->lock);
     free(s);
@@ -683,18 +972,25 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&s->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&s->conns_mu, NULL);
+    pthread_cond_init(&s->conns_cv, NULL);
+    s->peers = gw_climit_create(opts->max_connections_per_ip);
+    s->clients = gw_climit_create(opts->max_requests_per_client);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    /* connections are capped per untrusted TCP peer by on_accept, not by
+     * MHD_OPTION_PER_IP_CONNECTION_LIMIT: behind a load balancer, the peer
+     * is the balancer */
     s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed,
-        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->max_header_bytes, MHD_OPTION_END);
+        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        s, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        opts->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)opts->max_header_bytes, MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_error("server", "cannot listen on %s (address in use or not permitted?)",
                  opts->listen);
@@ -703,6 +999,10 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
+    s->sweeping = true;
+    if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
+        gw_fatal("cannot start the read-deadline thread");
+    }
     *out = s;
     return GW_OK;
 }
@@ -737,6 +1037,11 @@ void gw_server_stop(struct gw_server *s)
     if (s == NULL) {
         return;
     }
+    pthread_mutex_lock(&s->conns_mu);
+    s->sweeping = false;
+    pthread_cond_signal(&s->conns_cv);
+    pthread_mutex_unlock(&s->conns_mu);
+    pthread_join(s->sweeper, NULL);
     MHD_stop_daemon(s->mhd);
     free_server(s);
 }
@@ -764,4 +1069,7 @@ void gw_server_opts_init(struct gw_server_opts *o)
     o->max_connections_per_ip = d->max_connections_per_ip;
     o->idle_timeout_s = d->idle_timeout_s;
     o->read_timeout_ms = d->read_timeout_s * 1000;
+    o->max_requests_per_client = d->max_requests_per_client;
+    o->lingering_bytes = d->lingering_bytes;
+    o->lingering_time_ms = d->lingering_time_s * 1000;
 }
