@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/rand.h>
@@ -499,14 +500,15 @@ static struct peer *peer_of(struct MHD_Connection *c)
     return ci != NULL ? ci->socket_context : NULL;
 }
 
-/* The request in reading on c must be whole by now + read_timeout (0: it
- * is, stop the clock). */
-static void set_deadline(struct gw_server *s, struct MHD_Connection *c, bool reading)
+/* The request in reading on c must be whole by now + grace_ms +
+ * read_timeout; grace_ms UINT_MAX: it is, stop the clock. */
+#define READ_DONE UINT_MAX
+static void set_deadline(struct gw_server *s, struct MHD_Connection *c, unsigned grace_ms)
 {
     struct peer *p = peer_of(c);
     if (p != NULL) {
         pthread_mutex_lock(&s->conns_mu);
-        p->deadline = reading ? now_ms() + s->opts.read_timeout_ms : 0;
+        p->deadline = grace_ms == READ_DONE ? 0 : now_ms() + grace_ms + s->opts.read_timeout_ms;
         pthread_mutex_unlock(&s->conns_mu);
     }
 }
@@ -728,14 +730,14 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
     unsigned headers = 0;
     if (over_limits(s, c, cn, &headers, &early)) {
         cn->close = true;
-        set_deadline(s, c, false);
+        set_deadline(s, c, READ_DONE);
         return early;
     }
     struct gw_framing f;
     check_framing(c, version, headers, &f);
     if (f.status != 0) {
         gw_warn("server", "request %s from %s: %s", cn->id, cn->client, f.message);
-        set_deadline(s, c, false);
+        set_deadline(s, c, READ_DONE);
         return refuse(c, cn, f.status, f.status == 501 ? "not_implemented" : "bad_request",
                       f.message, 0);
     }
@@ -745,7 +747,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
         char msg[128];
         snprintf(msg, sizeof(msg), "more than %u requests in progress from this client",
                  s->opts.max_requests_per_client);
-        set_deadline(s, c, false);
+        set_deadline(s, c, READ_DONE);
         return refuse(c, cn, 429, "too_many_requests", msg, 1);
     }
     cn->client_counted = true;
@@ -755,7 +757,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
         if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
             /* the client waits for a word before it sends: answer now */
             cn->close = true;
-            set_deadline(s, c, false);
+            set_deadline(s, c, READ_DONE);
             return dispatch(s, c, cn, url, method);
         }
         /* a client that writes its body first reads the 413 only once
@@ -780,7 +782,7 @@ static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, str
         return MHD_YES;
     }
     cn->close = true;
-    set_deadline(s, c, false);
+    set_deadline(s, c, READ_DONE);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -812,7 +814,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     cn->close = cn->close || cn->too_large;
-    set_deadline(s, c, false);
+    set_deadline(s, c, READ_DONE);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -883,7 +885,9 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
         gw_climit_give(s->clients, cn->client);
     }
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !cn->close) {
-        set_deadline(s, c, true); /* the next request on this connection */
+        /* the next request on this connection: idle_timeout to start it,
+         * read_timeout to send it */
+        set_deadline(s, c, s->opts.idle_timeout_s * 1000u);
     }
     gw_buf_fini(&cn->body);
     free(cn->uri);
