@@ -3,7 +3,6 @@
 #include "server.h"
 
 #include <arpa/inet.h>
-#include <limits.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/rand.h>
@@ -21,6 +20,7 @@
 #include "buf.h"
 #include "climit.h"
 #include "config.h"
+#include "conns.h"
 #include "framing.h"
 #include "ingest.h"
 #include "json.h"
@@ -29,13 +29,6 @@
 #include "metrics.h"
 #include "relay/relay.h"
 
-/* An address prefix: "10.0.0.0/8", or one address ("::1": all its bits). */
-struct prefix {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    unsigned bits;
-};
-
 struct gw_server {
     struct MHD_Daemon *mhd;
     /* Requests hold it shared while they use ing; a reload takes it
@@ -43,28 +36,11 @@ struct gw_server {
     pthread_rwlock_t lock;
     const struct gw_ingest *ing;
     struct gw_server_opts opts;
-    struct prefix *trusted; /* trusted proxies, parsed at start */
-    size_t n_trusted;
+    struct gw_conns *conns; /* trusted proxies, per-peer caps, read deadlines */
     uint16_t port;
     atomic_uint in_flight;
     atomic_bool draining;
-    struct gw_climit *peers;   /* open connections per untrusted TCP peer */
     struct gw_climit *clients; /* requests in progress per resolved client */
-    /* every open connection, for the sweeper that ends slow reads */
-    pthread_mutex_t conns_mu;
-    pthread_cond_t conns_cv;
-    struct peer *conns;
-    bool sweeping;
-    pthread_t sweeper;
-};
-
-/* Per-connection state (MHD's socket context), from accept to close. */
-struct peer {
-    struct peer *prev, *next;
-    int fd;
-    bool counted;      /* in s->peers (an untrusted peer) */
-    int64_t deadline;  /* monotonic ms by which the request in reading must be whole; 0: none */
-    char addr[64];
 };
 
 /* Per-request state, from the first callback to the completion callback. */
@@ -404,215 +380,21 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
-/* Parses "10.0.0.0/8", "127.0.0.1" or "::1" into p. */
-static enum gw_rc parse_prefix(const char *text, struct prefix *p)
-{
-    char net[64];
-    if (snprintf(net, sizeof(net), "%s", text) >= (int)sizeof(net)) {
-        return GW_ERR_INVALID;
-    }
-    p->family = strchr(net, ':') ? AF_INET6 : AF_INET;
-    unsigned max = p->family == AF_INET ? 32 : 128;
-    p->bits = max;
-    char *slash = strchr(net, '/');
-    if (slash != NULL) {
-        char *end = NULL;
-        *slash = '\0';
-        unsigned long bits = strtoul(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || bits > max) {
-            return GW_ERR_INVALID;
-        }
-        p->bits = (unsigned)bits;
-    }
-    return inet_pton(p->family, net, p->addr) == 1 ? GW_OK : GW_ERR_INVALID;
-}
-
-/* True when addr (text) is in one of the trusted prefixes. */
-static bool trusted(const struct gw_server *s, const char *addr)
-{
-    unsigned char a[16];
-    int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
-    if (s->n_trusted == 0 || inet_pton(fam, addr, a) != 1) {
-        return false;
-    }
-    for (size_t i = 0; i < s->n_trusted; i++) {
-        const struct prefix *p = &s->trusted[i];
-        unsigned full = p->bits / 8, rest = p->bits % 8;
-        if (p->family == fam && memcmp(a, p->addr, full) == 0 &&
-            (rest == 0 || ((a[full] ^ p->addr[full]) & (0xff << (8 - rest))) == 0)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The client: the peer, or, when the peer is a trusted proxy, the nearest
- * untrusted address of X-Forwarded-For (a client can write that header, so
- * it is believed only as far as the trusted proxies vouch for it). */
+/* The client: the TCP peer, or the client a trusted proxy vouches for. */
 static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
                            size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, len, "?");
-    if (ci == NULL || ci->client_addr == NULL) {
-        return;
-    }
-    const struct sockaddr *sa = ci->client_addr;
-    const void *bin = sa->sa_family == AF_INET6
-                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
-    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL) {
-        return;
-    }
-    /* walk the hops right to left, cutting a private copy at each comma */
-    char hops[1024];
-    snprintf(hops, sizeof(hops), "%s", xff);
-    while (trusted(s, out)) {
-        char *comma = strrchr(hops, ',');
-        char *last = comma ? comma + 1 : hops;
-        last += strspn(last, " ");
-        last[strcspn(last, " ")] = '\0';
-        if (last[0] == '\0') {
-            break;
-        }
-        snprintf(out, len, "%s", last);
-        if (comma == NULL) {
-            break;
-        }
-        *comma = '\0';
-    }
+    char peer[64];
+    gw_conns_addr_text(ci != NULL ? ci->client_addr : NULL, peer, sizeof(peer));
+    gw_conns_client(s->conns, peer,
+                    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out, len);
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct peer *peer_of(struct MHD_Connection *c)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    return ci != NULL ? ci->socket_context : NULL;
-}
-
-/* The request in reading on c must be whole by now + grace_ms +
- * read_timeout; grace_ms UINT_MAX: it is, stop the clock. */
-#define READ_DONE UINT_MAX
 static void set_deadline(struct gw_server *s, struct MHD_Connection *c, unsigned grace_ms)
 {
-    struct peer *p = peer_of(c);
-    if (p != NULL) {
-        pthread_mutex_lock(&s->conns_mu);
-        p->deadline = grace_ms == READ_DONE ? 0 : now_ms() + grace_ms + s->opts.read_timeout_ms;
-        pthread_mutex_unlock(&s->conns_mu);
-    }
-}
-
-/* MHD's idle timeout restarts with every byte, so a client sending one
- * byte a second (headers or body) would hold its connection for ever:
- * once a second, every connection whose request is not whole by its
- * deadline is shut down, and MHD closes it on the end of file it reads. */
-static void *sweep(void *arg)
-{
-    struct gw_server *s = arg;
-    pthread_mutex_lock(&s->conns_mu);
-    while (s->sweeping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
-        pthread_cond_timedwait(&s->conns_cv, &s->conns_mu, &until);
-        int64_t now = now_ms();
-        for (struct peer *p = s->conns; p != NULL; p = p->next) {
-            if (p->deadline != 0 && now > p->deadline) {
-                p->deadline = 0;
-                gw_warn("server", "a request from %s was not read whole within %u ms; closing",
-                        p->addr, s->opts.read_timeout_ms);
-                shutdown(p->fd, SHUT_RDWR); /* the fd stays MHD's: it is closed after CLOSED */
-            }
-        }
-    }
-    pthread_mutex_unlock(&s->conns_mu);
-    return NULL;
-}
-
-static void peer_text(const struct sockaddr *sa, char *out, size_t len)
-{
-    snprintf(out, len, "?");
-    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)) {
-        return;
-    }
-    const void *bin = sa->sa_family == AF_INET6
-                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
-}
-
-/* Before MHD accepts a connection: a TCP peer at its cap is refused,
- * unless it is a trusted proxy (its clients are capped per request). */
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-    struct gw_server *s = cls;
-    char text[64];
-    peer_text(addr, text, sizeof(text));
-    if (trusted(s, text) || gw_climit_room(s->peers, text)) {
-        return MHD_YES;
-    }
-    gw_warn("server", "peer %s is at its limit of %u connections; refused", text,
-            s->opts.max_connections_per_ip);
-    return MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
-{
-    struct gw_server *s = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct peer *p = gw_calloc(1, sizeof(*p));
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        peer_text(ci != NULL ? ci->client_addr : NULL, p->addr, sizeof(p->addr));
-        ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        p->fd = ci != NULL ? ci->connect_fd : -1;
-        p->counted = !trusted(s, p->addr);
-        if (p->counted) {
-            /* on_accept saw room; two accepts at once may pass it by one */
-            gw_climit_add(s->peers, p->addr);
-        }
-        pthread_mutex_lock(&s->conns_mu);
-        p->deadline = p->fd >= 0 ? now_ms() + s->opts.read_timeout_ms : 0;
-        p->next = s->conns;
-        if (s->conns != NULL) {
-            s->conns->prev = p;
-        }
-        s->conns = p;
-        pthread_mutex_unlock(&s->conns_mu);
-        *socket_context = p;
-        return;
-    }
-    struct peer *p = *socket_context;
-    if (p == NULL) {
-        return;
-    }
-    pthread_mutex_lock(&s->conns_mu);
-    if (p->prev != NULL) {
-        p->prev->next = p->next;
-    } else {
-        s->conns = p->next;
-    }
-    if (p->next != NULL) {
-        p->next->prev = p->prev;
-    }
-    pthread_mutex_unlock(&s->conns_mu);
-    if (p->counted) {
-        gw_climit_give(s->peers, p->addr);
-    }
-    free(p);
-    *socket_context = NULL;
+    gw_conns_deadline(s->conns, c, grace_ms);
 }
 
 /* A declared body over max_body. */
@@ -730,14 +512,14 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
     unsigned headers = 0;
     if (over_limits(s, c, cn, &headers, &early)) {
         cn->close = true;
-        set_deadline(s, c, READ_DONE);
+        set_deadline(s, c, GW_CONNS_READ_DONE);
         return early;
     }
     struct gw_framing f;
     check_framing(c, version, headers, &f);
     if (f.status != 0) {
         gw_warn("server", "request %s from %s: %s", cn->id, cn->client, f.message);
-        set_deadline(s, c, READ_DONE);
+        set_deadline(s, c, GW_CONNS_READ_DONE);
         return refuse(c, cn, f.status, f.status == 501 ? "not_implemented" : "bad_request",
                       f.message, 0);
     }
@@ -747,7 +529,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
         char msg[128];
         snprintf(msg, sizeof(msg), "more than %u requests in progress from this client",
                  s->opts.max_requests_per_client);
-        set_deadline(s, c, READ_DONE);
+        set_deadline(s, c, GW_CONNS_READ_DONE);
         return refuse(c, cn, 429, "too_many_requests", msg, 1);
     }
     cn->client_counted = true;
@@ -757,7 +539,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
         if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
             /* the client waits for a word before it sends: answer now */
             cn->close = true;
-            set_deadline(s, c, READ_DONE);
+            set_deadline(s, c, GW_CONNS_READ_DONE);
             return dispatch(s, c, cn, url, method);
         }
         /* a client that writes its body first reads the 413 only once
@@ -782,7 +564,7 @@ static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, str
         return MHD_YES;
     }
     cn->close = true;
-    set_deadline(s, c, READ_DONE);
+    set_deadline(s, c, GW_CONNS_READ_DONE);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -814,7 +596,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     cn->close = cn->close || cn->too_large;
-    set_deadline(s, c, READ_DONE);
+    set_deadline(s, c, GW_CONNS_READ_DONE);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -937,11 +719,8 @@ static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, 
 
 static void free_server(struct gw_server *s)
 {
-    gw_climit_destroy(s->peers);
+    gw_conns_destroy(s->conns);
     gw_climit_destroy(s->clients);
-    pthread_cond_destroy(&s->conns_cv);
-    pthread_mutex_destroy(&s->conns_mu);
-    free(s->trusted);
     pthread_rwlock_destroy(&s->lock);
     free(s);
 }
@@ -960,25 +739,17 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     s->opts = *opts;
     s->opts.listen = NULL;
     s->opts.trusted_proxies = NULL;
-    s->trusted = gw_calloc(opts->n_trusted_proxies ? opts->n_trusted_proxies : 1,
-                           sizeof(*s->trusted));
-    for (size_t i = 0; i < opts->n_trusted_proxies; i++) {
-        if (parse_prefix(opts->trusted_proxies[i], &s->trusted[s->n_trusted]) == GW_OK) {
-            s->n_trusted++;
-        } else {
-            gw_warn("server", "trusted proxy '%s' is not an address or prefix; ignored",
-                    opts->trusted_proxies[i]);
-        }
-    }
+    struct gw_conns_opts co = {.trusted_proxies = opts->trusted_proxies,
+                               .n_trusted_proxies = opts->n_trusted_proxies,
+                               .max_per_peer = opts->max_connections_per_ip,
+                               .read_timeout_ms = opts->read_timeout_ms};
+    s->conns = gw_conns_create(&co);
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     /* a reload must not wait behind an endless stream of readers */
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&s->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
-    pthread_mutex_init(&s->conns_mu, NULL);
-    pthread_cond_init(&s->conns_cv, NULL);
-    s->peers = gw_climit_create(opts->max_connections_per_ip);
     s->clients = gw_climit_create(opts->max_requests_per_client);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
@@ -988,10 +759,10 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
      * MHD_OPTION_PER_IP_CONNECTION_LIMIT: behind a load balancer, the peer
      * is the balancer */
     s->mhd = MHD_start_daemon(
-        flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        flags, 0, gw_conns_accept, s->conns, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed,
-        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        s, MHD_OPTION_NOTIFY_CONNECTION, gw_conns_notify, s->conns, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
         s, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
         opts->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)opts->max_header_bytes, MHD_OPTION_END);
@@ -1003,10 +774,6 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
-    s->sweeping = true;
-    if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
-        gw_fatal("cannot start the read-deadline thread");
-    }
     *out = s;
     return GW_OK;
 }
@@ -1041,11 +808,6 @@ void gw_server_stop(struct gw_server *s)
     if (s == NULL) {
         return;
     }
-    pthread_mutex_lock(&s->conns_mu);
-    s->sweeping = false;
-    pthread_cond_signal(&s->conns_cv);
-    pthread_mutex_unlock(&s->conns_mu);
-    pthread_join(s->sweeper, NULL);
     MHD_stop_daemon(s->mhd);
     free_server(s);
 }
