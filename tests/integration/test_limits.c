@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -596,4 +598,77 @@ Test(limits, two_thousand_idle_connections_cost_under_64mib, .init = setup_daemo
         raw_answer_fini(&b);
         close(fds[i]);
     }
+}
+
+/* Behind a real HAProxy (as deploy/haproxy: option forwardfor, 512
+ * connections per server), connecting from 127.0.0.3, the daemon's trusted
+ * proxy: 100 clients dribbling from 127.0.0.2 are capped as one client
+ * (4 requests, the rest 429), none is reset for the proxy's sake, and a
+ * webhook from 127.0.0.1 through the proxy is answered. */
+#define HAPROXY "/usr/sbin/haproxy"
+
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    socklen_t len = sizeof(sa);
+    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+Test(limits, behind_haproxy_dribblers_are_capped_per_client, .init = setup_daemon,
+     .fini = teardown_daemon, .timeout = 120)
+{
+    enum { N = 100 };
+    unsigned lb = free_port();
+    char cfg[] = "/tmp/gwtest-lb-XXXXXX";
+    int cfd = mkstemp(cfg);
+    cr_assert_geq(cfd, 0);
+    FILE *f = fdopen(cfd, "w");
+    fprintf(f,
+            "global\n  maxconn 4096\n"
+            "defaults\n  mode http\n  option forwardfor\n  timeout connect 2s\n"
+            "  timeout client 30s\n  timeout server 30s\n  timeout http-request 30s\n"
+            "frontend webhooks\n  bind 127.0.0.1:%u\n  default_backend sourcegate\n"
+            "backend sourcegate\n  server s1 127.0.0.1:%u source 127.0.0.3 maxconn 512\n",
+            lb, proc.port);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(HAPROXY, HAPROXY, "-db", "-f", cfg, (char *)NULL);
+        _exit(127);
+    }
+    char *url = gw_asprintf("http://127.0.0.1:%u/healthz", lb);
+    bool ready = false;
+    for (int i = 0; i < 200 && !ready; i++) {
+        struct http_resp r;
+        ready = http_request("GET", url, NULL, NULL, 0, &r) == 200;
+        http_resp_fini(&r);
+        usleep(50000);
+    }
+    free(url);
+    cr_assert(ready, "haproxy did not come up (is %s installed?)", HAPROXY);
+    unsigned daemon_port = proc.port;
+    proc.port = lb; /* webhook() and open_dribblers() now go through the proxy */
+    int fds[N];
+    open_dribblers(fds, N, "127.0.0.2", NULL);
+    usleep(500000); /* let the proxy pass every request on */
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+    int n429 = 0;
+    closed_by_daemon(fds, N, &n429);
+    cr_expect_eq(n429, N - 4, "%d of %d got 429 through the proxy", n429, N);
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+    for (int i = 0; i < N; i++) {
+        close(fds[i]);
+    }
+    proc.port = daemon_port;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(cfg);
 }
