@@ -4,7 +4,7 @@
 # scratch directory (OUT/<harness>/corpus), never into the committed corpus,
 # and findings (crash-*, leak-*, timeout-*, oom-*) to OUT/<harness>/.
 #
-# usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]      (default 600, all six)
+# usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]      (default 600, all seven)
 #        tests/fuzz/run.sh --merge [HARNESS...]
 #            minimises tests/fuzz/corpus/<harness> together with the scratch
 #            inputs (libFuzzer -set_cover_merge=1): the committed corpus then
