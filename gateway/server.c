@@ -380,6 +380,40 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
+/* Every X-Forwarded-For line joined in order, as one list: a proxy such
+ * as HAProxy (option forwardfor) adds a line of its own after the
+ * client's, so the first line alone is the client's word. Past the
+ * buffer, the nearest hops (the right end) are kept. */
+struct xff {
+    char text[1024];
+    size_t len;
+    bool any;
+};
+
+static int add_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct xff *x = cls;
+    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL) {
+        return MHD_YES;
+    }
+    char joined[2 * sizeof(x->text)];
+    size_t n = x->len;
+    memcpy(joined, x->text, n);
+    if (x->any) {
+        joined[n++] = ',';
+    }
+    size_t vlen = strlen(value);
+    size_t take = vlen < sizeof(joined) - n - 1 ? vlen : sizeof(joined) - n - 1;
+    memcpy(joined + n, value + (vlen - take), take);
+    n += take;
+    size_t from = n >= sizeof(x->text) ? n - (sizeof(x->text) - 1) : 0;
+    memcpy(x->text, joined + from, n - from);
+    x->len = n - from;
+    x->text[x->len] = '\0';
+    x->any = true;
+    return MHD_YES;
+}
+
 /* The client: the TCP peer, or the client a trusted proxy vouches for. */
 static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
                            size_t len)
@@ -388,8 +422,9 @@ static void client_address(const struct gw_server *s, struct MHD_Connection *c, 
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[64];
     gw_conns_addr_text(ci != NULL ? ci->client_addr : NULL, peer, sizeof(peer));
-    gw_conns_client(s->conns, peer,
-                    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), out, len);
+    struct xff x = {.len = 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)add_xff, &x);
+    gw_conns_client(s->conns, peer, x.any ? x.text : NULL, out, len);
 }
 
 static void set_deadline(struct gw_server *s, struct MHD_Connection *c, unsigned grace_ms)

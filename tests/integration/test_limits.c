@@ -602,8 +602,9 @@ Test(limits, two_thousand_idle_connections_cost_under_64mib, .init = setup_daemo
 
 /* Behind a real HAProxy (as deploy/haproxy: option forwardfor, 512
  * connections per server), connecting from 127.0.0.3, the daemon's trusted
- * proxy: 100 clients dribbling from 127.0.0.2 are capped as one client
- * (4 requests, the rest 429), none is reset for the proxy's sake, and a
+ * proxy: 100 clients dribbling from 127.0.0.2, each with a forged
+ * X-Forwarded-For, are capped as the one client they are (4 requests, the
+ * rest 429), none is reset for the proxy's sake, and a
  * webhook from 127.0.0.1 through the proxy is answered. */
 #define HAPROXY "/usr/sbin/haproxy"
 
@@ -657,7 +658,13 @@ Test(limits, behind_haproxy_dribblers_are_capped_per_client, .init = setup_daemo
     unsigned daemon_port = proc.port;
     proc.port = lb; /* webhook() and open_dribblers() now go through the proxy */
     int fds[N];
-    open_dribblers(fds, N, "127.0.0.2", NULL);
+    /* each forges an X-Forwarded-For of its own: the proxy adds its own
+     * line after it, and that is the one believed */
+    for (int i = 0; i < N; i++) {
+        char xff[32];
+        snprintf(xff, sizeof(xff), "198.51.100.%d", i);
+        open_dribblers(&fds[i], 1, "127.0.0.2", xff);
+    }
     usleep(500000); /* let the proxy pass every request on */
     cr_expect_eq(webhook("127.0.0.1", NULL), 200);
     int n429 = 0;
