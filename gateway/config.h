@@ -54,6 +54,9 @@ struct gw_config {
     unsigned max_connections_per_ip;
     unsigned idle_timeout_s;    /* limits.idle_timeout */
     unsigned read_timeout_s;    /* limits.read_timeout */
+    unsigned max_requests_per_client; /* limits.max_requests_per_client (429) */
+    uint64_t lingering_bytes;   /* limits.lingering_bytes: discarded after a 413 */
+    unsigned lingering_time_s;  /* limits.lingering_time */
     int max_depth;              /* limits.max_json_depth (400) */
     unsigned max_events;        /* limits.max_events (413) */
     unsigned max_fields;        /* limits.max_form_fields (413) */

@@ -242,6 +242,9 @@ static void server_opts(const struct gw_config *cfg, struct gw_server_opts *so)
     so->max_connections_per_ip = cfg->max_connections_per_ip;
     so->idle_timeout_s = cfg->idle_timeout_s;
     so->read_timeout_ms = cfg->read_timeout_s * 1000;
+    so->max_requests_per_client = cfg->max_requests_per_client;
+    so->lingering_bytes = cfg->lingering_bytes;
+    so->lingering_time_ms = cfg->lingering_time_s * 1000;
     so->trusted_proxies = (const char *const *)cfg->trusted_proxies;
     so->n_trusted_proxies = cfg->n_trusted_proxies;
 }

@@ -12,25 +12,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "buf.h"
+#include "climit.h"
 #include "config.h"
+#include "conns.h"
+#include "framing.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
 #include "relay/relay.h"
-
-/* An address prefix: "10.0.0.0/8", or one address ("::1": all its bits). */
-struct prefix {
-    int family; /* AF_INET or AF_INET6 */
-    unsigned char addr[16];
-    unsigned bits;
-};
 
 struct gw_server {
     struct MHD_Daemon *mhd;
@@ -39,11 +36,11 @@ struct gw_server {
     pthread_rwlock_t lock;
     const struct gw_ingest *ing;
     struct gw_server_opts opts;
-    struct prefix *trusted; /* trusted proxies, parsed at start */
-    size_t n_trusted;
+    struct gw_conns *conns; /* trusted proxies, per-peer caps, read deadlines */
     uint16_t port;
     atomic_uint in_flight;
     atomic_bool draining;
+    struct gw_climit *clients; /* requests in progress per resolved client */
 };
 
 /* Per-request state, from the first callback to the completion callback. */
@@ -65,6 +62,11 @@ struct conn {
     bool dry_run;
     char client[64];
     bool peer_trusted; /* the peer is a trusted proxy */
+    bool close;          /* answer with Connection: close */
+    bool client_counted; /* in s->clients */
+    bool lingering;      /* a refused body being read and discarded */
+    uint64_t discarded;
+    struct timespec linger_start;
 };
 
 /* What a 503 asks the partner to wait before it retries. */
@@ -110,6 +112,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     }
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "X-Request-Id", cn->id);
+    if (cn->close) MHD_add_response_header(r, "Connection", "close"); /* framing, limits */
     if (retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%u", retry_after);
@@ -379,99 +382,64 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
-/* Parses "10.0.0.0/8", "127.0.0.1" or "::1" into p. */
-static enum gw_rc parse_prefix(const char *text, struct prefix *p)
+/* Every X-Forwarded-For line joined in order, as one list: a proxy such
+ * as HAProxy (option forwardfor) adds a line of its own after the
+ * client's, so the first line alone is the client's word. Past the
+ * buffer, the nearest hops (the right end) are kept. */
+struct xff {
+    char text[1024];
+    size_t len;
+    bool any;
+};
+
+static int add_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    char net[64];
-    if (snprintf(net, sizeof(net), "%s", text) >= (int)sizeof(net)) {
-        return GW_ERR_INVALID;
+    struct xff *x = cls;
+    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL) {
+        return MHD_YES;
     }
-    p->family = strchr(net, ':') ? AF_INET6 : AF_INET;
-    unsigned max = p->family == AF_INET ? 32 : 128;
-    p->bits = max;
-    char *slash = strchr(net, '/');
-    if (slash != NULL) {
-        char *end = NULL;
-        *slash = '\0';
-        unsigned long bits = strtoul(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || bits > max) {
-            return GW_ERR_INVALID;
-        }
-        p->bits = (unsigned)bits;
+    char joined[2 * sizeof(x->text)];
+    size_t n = x->len;
+    memcpy(joined, x->text, n);
+    if (x->any) {
+        joined[n++] = ',';
     }
-    return inet_pton(p->family, net, p->addr) == 1 ? GW_OK : GW_ERR_INVALID;
+    size_t vlen = strlen(value);
+    size_t take = vlen < sizeof(joined) - n - 1 ? vlen : sizeof(joined) - n - 1;
+    memcpy(joined + n, value + (vlen - take), take);
+    n += take;
+    size_t from = n >= sizeof(x->text) ? n - (sizeof(x->text) - 1) : 0;
+    memcpy(x->text, joined + from, n - from);
+    x->len = n - from;
+    x->text[x->len] = '\0';
+    x->any = true;
+    return MHD_YES;
 }
 
-/* True when addr (text) is in one of the trusted prefixes. */
-static bool trusted(const struct gw_server *s, const char *addr)
-{
-    unsigned char a[16];
-    int fam = strchr(addr, ':') ? AF_INET6 : AF_INET;
-    if (s->n_trusted == 0 || inet_pton(fam, addr, a) != 1) {
-        return false;
-    }
-    for (size_t i = 0; i < s->n_trusted; i++) {
-        const struct prefix *p = &s->trusted[i];
-        unsigned full = p->bits / 8, rest = p->bits % 8;
-        if (p->family == fam && memcmp(a, p->addr, full) == 0 &&
-            (rest == 0 || ((a[full] ^ p->addr[full]) & (0xff << (8 - rest))) == 0)) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The client: the peer, or, when the peer is a trusted proxy, the nearest
- * untrusted address of X-Forwarded-For (a client can write that header, so
- * it is believed only as far as the trusted proxies vouch for it). */
+/* The client: the TCP peer, or the client a trusted proxy vouches for. */
 static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
                            size_t len, bool *peer_trusted)
 {
     *peer_trusted = false;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, len, "?");
-    if (ci == NULL || ci->client_addr == NULL) {
-        return;
-    }
-    const struct sockaddr *sa = ci->client_addr;
-    const void *bin = sa->sa_family == AF_INET6
-                          ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-                          : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
-    inet_ntop(sa->sa_family, bin, out, (socklen_t)len);
-    *peer_trusted = trusted(s, out);
-    const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL) {
-        return;
-    }
-    /* walk the hops right to left, cutting a private copy at each comma */
-    char hops[1024];
-    snprintf(hops, sizeof(hops), "%s", xff);
-    while (trusted(s, out)) {
-        char *comma = strrchr(hops, ',');
-        char *last = comma ? comma + 1 : hops;
-        last += strspn(last, " ");
-        last[strcspn(last, " ")] = '\0';
-        if (last[0] == '\0') {
-            break;
-        }
-        snprintf(out, len, "%s", last);
-        if (comma == NULL) {
-            break;
-        }
-        *comma = '\0';
-    }
+    char peer[64];
+    gw_conns_addr_text(ci != NULL ? ci->client_addr : NULL, peer, sizeof(peer));
+    struct xff x = {.len = 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)add_xff, &x);
+    *peer_trusted = gw_conns_trusted(s->conns, peer);
+    gw_conns_client(s->conns, peer, x.any ? x.text : NULL, out, len);
 }
 
-static bool declared_too_large(struct gw_server *s, struct MHD_Connection *c)
+static void set_deadline(struct gw_server *s, struct MHD_Connection *c, unsigned grace_ms)
 {
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-    if (cl == NULL) {
-        return false;
-    }
-    char *end = NULL;
-    unsigned long long v = strtoull(cl, &end, 10);
-    return end != cl && v > s->opts.max_body;
+    gw_conns_deadline(s->conns, c, grace_ms);
+}
+
+/* A declared body over max_body. */
+static bool declared_too_large(struct gw_server *s, const struct gw_framing *f)
+{
+    return f->has_length && f->length > s->opts.max_body;
 }
 
 static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -482,7 +450,7 @@ static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, con
 
 /* URL length (414) and header count (431), answered before any body is read. */
 static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
-                        enum MHD_Result *ret)
+                        unsigned *headers, enum MHD_Result *ret)
 {
     char msg[128];
     if (strlen(cn->uri) > s->opts.max_url) {
@@ -490,15 +458,153 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
         *ret = respond_error(c, cn, 414, "uri_too_long", msg, NULL);
         return true;
     }
-    unsigned headers = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &headers);
-    if (headers > s->opts.max_headers) {
-        snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", headers,
+    *headers = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, headers);
+    if (*headers > s->opts.max_headers) {
+        snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", *headers,
                  s->opts.max_headers);
         *ret = respond_error(c, cn, 431, "header_fields_too_large", msg, NULL);
         return true;
     }
     return false;
+}
+
+struct header_list {
+    const char **name;
+    const char **value;
+    size_t n, cap;
+    bool folded;
+};
+
+/* libmicrohttpd 0.9.75 joins an obs-fold continuation line to the header's
+ * NAME ("Transfer-Encoding:" CRLF " chunked" becomes a header named
+ * "Transfer-Encodingchunked"), in memory of its own. A header MHD left in
+ * place is "name" NUL blanks "value" in its read buffer; one it moved was
+ * folded, which RFC 9112 lets a server refuse (nginx does: 400). */
+static bool line_intact(const char *key, const char *value)
+{
+    uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, end = k + strlen(key) + 1;
+    if (v < end || v - end > 64) {
+        return false;
+    }
+    for (const char *p = key + (end - k); p < value; p++) {
+        if (*p != ' ' && *p != '\t') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int list_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct header_list *l = cls;
+    if (value != NULL && !line_intact(key, value)) {
+        l->folded = true;
+    }
+    if (l->n < l->cap) {
+        l->name[l->n] = key;
+        l->value[l->n++] = value != NULL ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* The message framing (gateway/framing.c) of the request whose n headers
+ * MHD holds. */
+static void check_framing(struct MHD_Connection *c, const char *version, unsigned n,
+                          struct gw_framing *f)
+{
+    struct header_list l = {.name = gw_calloc(n + 1, sizeof(char *)),
+                            .value = gw_calloc(n + 1, sizeof(char *)), .cap = n};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)list_header, &l);
+    gw_framing_check(version, l.name, l.value, l.n, f);
+    if (f->status == 0 && l.folded) {
+        f->status = 400;
+        f->message = "a header line is folded (obs-fold)";
+    }
+    free(l.name);
+    free(l.value);
+}
+
+/* An answer that ends the connection (its body is left unread), with a
+ * Retry-After when retry_after > 0. */
+static enum MHD_Result refuse(struct MHD_Connection *c, struct conn *cn, int status,
+                              const char *code, const char *message, unsigned retry_after)
+{
+    cn->close = true;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "success", json_object_new_boolean(0));
+    json_object_object_add(o, "error", json_object_new_string(code));
+    json_object_object_add(o, "message", json_object_new_string(message));
+    return send_json(c, cn, status, o, retry_after, NULL);
+}
+
+/* The first call: headers complete, no body read yet. Everything that can
+ * be refused from the headers is refused here, with Connection: close. */
+static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                                  const char *url, const char *method, const char *version)
+{
+    cn->started = true;
+    request_id(c, cn->id, sizeof(cn->id));
+    snprintf(cn->method, sizeof(cn->method), "%s", method);
+    client_address(s, c, cn->client, sizeof(cn->client), &cn->peer_trusted);
+    enum MHD_Result early = MHD_NO;
+    unsigned headers = 0;
+    if (over_limits(s, c, cn, &headers, &early)) {
+        cn->close = true;
+        set_deadline(s, c, GW_CONNS_READ_DONE);
+        return early;
+    }
+    struct gw_framing f;
+    check_framing(c, version, headers, &f);
+    if (f.status != 0) {
+        gw_warn("server", "request %s from %s: %s", cn->id, cn->client, f.message);
+        set_deadline(s, c, GW_CONNS_READ_DONE);
+        return refuse(c, cn, f.status, f.status == 501 ? "not_implemented" : "bad_request",
+                      f.message, 0);
+    }
+    /* a chunked body is the one place a second request can hide */
+    cn->close = f.chunked;
+    if (!gw_climit_take(s->clients, cn->client)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "more than %u requests in progress from this client",
+                 s->opts.max_requests_per_client);
+        set_deadline(s, c, GW_CONNS_READ_DONE);
+        return refuse(c, cn, 429, "too_many_requests", msg, 1);
+    }
+    cn->client_counted = true;
+    if (declared_too_large(s, &f)) {
+        cn->too_large = true;
+        const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+        if (expect != NULL && strcasecmp(expect, "100-continue") == 0) {
+            /* the client waits for a word before it sends: answer now */
+            cn->close = true;
+            set_deadline(s, c, GW_CONNS_READ_DONE);
+            return dispatch(s, c, cn, url, method);
+        }
+        /* a client that writes its body first reads the 413 only once
+         * its write is done: read and discard it (lingering) */
+    }
+    return MHD_YES;
+}
+
+/* Reads and discards a refused body up to lingering_bytes and
+ * lingering_time, then answers 413. */
+static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                              const char *url, const char *method, size_t *upload_size)
+{
+    if (!cn->lingering) {
+        cn->lingering = true;
+        clock_gettime(CLOCK_MONOTONIC, &cn->linger_start);
+    }
+    cn->discarded += *upload_size;
+    *upload_size = 0;
+    if (cn->discarded <= s->opts.lingering_bytes &&
+        elapsed_ms(&cn->linger_start) <= s->opts.lingering_time_ms) {
+        return MHD_YES;
+    }
+    cn->close = true;
+    set_deadline(s, c, GW_CONNS_READ_DONE);
+    return dispatch(s, c, cn, url, method);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -508,20 +614,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct gw_server *s = cls;
     struct conn *cn = *con_cls;
     if (!cn->started) {
-        cn->started = true;
-        request_id(c, cn->id, sizeof(cn->id));
-        snprintf(cn->method, sizeof(cn->method), "%s", method);
-        client_address(s, c, cn->client, sizeof(cn->client), &cn->peer_trusted);
-        enum MHD_Result early = MHD_NO;
-        if (over_limits(s, c, cn, &early)) {
-            return early;
-        }
-        if (declared_too_large(s, c)) {
-            /* answer before reading a body we would refuse anyway */
-            cn->too_large = true;
-            return dispatch(s, c, cn, url, method);
-        }
-        return MHD_YES;
+        return first_call(s, c, cn, url, method, version);
     }
     if (*upload_size > 0 && elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
         /* a body dribbled in slowly: each byte resets MHD's idle timeout,
@@ -529,6 +622,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         gw_warn("server", "request %s: body not complete after %u ms; closing", cn->id,
                 s->opts.read_timeout_ms);
         return MHD_NO;
+    }
+    if (*upload_size > 0 && cn->too_large) {
+        return linger(s, c, cn, url, method, upload_size);
     }
     if (*upload_size > 0) {
         if (!cn->too_large && gw_buf_add(&cn->body, upload, *upload_size) != GW_OK) {
@@ -538,6 +634,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    cn->close = cn->close || cn->too_large;
+    set_deadline(s, c, GW_CONNS_READ_DONE);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -604,6 +702,14 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
         return;
     }
     access_log(cn, toe);
+    if (cn->client_counted) {
+        gw_climit_give(s->clients, cn->client);
+    }
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && !cn->close) {
+        /* the next request on this connection: idle_timeout to start it,
+         * read_timeout to send it */
+        set_deadline(s, c, s->opts.idle_timeout_s * 1000u);
+    }
     gw_buf_fini(&cn->body);
     free(cn->uri);
     free(cn);
@@ -652,7 +758,8 @@ static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, 
 
 static void free_server(struct gw_server *s)
 {
-    free(s->trusted);
+    gw_conns_destroy(s->conns);
+    gw_climit_destroy(s->clients);
     pthread_rwlock_destroy(&s->lock);
     free(s);
 }
@@ -671,34 +778,33 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     s->opts = *opts;
     s->opts.listen = NULL;
     s->opts.trusted_proxies = NULL;
-    s->trusted = gw_calloc(opts->n_trusted_proxies ? opts->n_trusted_proxies : 1,
-                           sizeof(*s->trusted));
-    for (size_t i = 0; i < opts->n_trusted_proxies; i++) {
-        if (parse_prefix(opts->trusted_proxies[i], &s->trusted[s->n_trusted]) == GW_OK) {
-            s->n_trusted++;
-        } else {
-            gw_warn("server", "trusted proxy '%s' is not an address or prefix; ignored",
-                    opts->trusted_proxies[i]);
-        }
-    }
+    struct gw_conns_opts co = {.trusted_proxies = opts->trusted_proxies,
+                               .n_trusted_proxies = opts->n_trusted_proxies,
+                               .max_per_peer = opts->max_connections_per_ip,
+                               .read_timeout_ms = opts->read_timeout_ms};
+    s->conns = gw_conns_create(&co);
     pthread_rwlockattr_t attr;
     pthread_rwlockattr_init(&attr);
     /* a reload must not wait behind an endless stream of readers */
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     pthread_rwlock_init(&s->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
+    s->clients = gw_climit_create(opts->max_requests_per_client);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    /* connections are capped per untrusted TCP peer by on_accept, not by
+     * MHD_OPTION_PER_IP_CONNECTION_LIMIT: behind a load balancer, the peer
+     * is the balancer */
     s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        flags, 0, gw_conns_accept, s->conns, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed,
-        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)opts->max_header_bytes, MHD_OPTION_END);
+        s, MHD_OPTION_NOTIFY_CONNECTION, gw_conns_notify, s->conns, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        s, MHD_OPTION_CONNECTION_TIMEOUT, opts->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        opts->max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)opts->max_header_bytes, MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_error("server", "cannot listen on %s (address in use or not permitted?)",
                  opts->listen);
@@ -768,4 +874,7 @@ void gw_server_opts_init(struct gw_server_opts *o)
     o->max_connections_per_ip = d->max_connections_per_ip;
     o->idle_timeout_s = d->idle_timeout_s;
     o->read_timeout_ms = d->read_timeout_s * 1000;
+    o->max_requests_per_client = d->max_requests_per_client;
+    o->lingering_bytes = d->lingering_bytes;
+    o->lingering_time_ms = d->lingering_time_s * 1000;
 }

@@ -25,7 +25,10 @@ struct gw_server_opts {
     unsigned max_connections;   /* open connections in all */
     unsigned max_connections_per_ip;
     unsigned idle_timeout_s;    /* a connection silent this long is closed */
-    unsigned read_timeout_ms;   /* a request whose body is not complete by then is closed */
+    unsigned read_timeout_ms;   /* a request not read whole by then (headers, body) is closed */
+    unsigned max_requests_per_client; /* in progress per client (after trusted_proxies): 429 */
+    uint64_t lingering_bytes;   /* body read and discarded after a 413 before answering */
+    unsigned lingering_time_ms; /* and for at most this long */
     const char *const *trusted_proxies; /* addresses or CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
 };

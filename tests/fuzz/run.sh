@@ -4,7 +4,7 @@
 # scratch directory (OUT/<harness>/corpus), never into the committed corpus,
 # and findings (crash-*, leak-*, timeout-*, oom-*) to OUT/<harness>/.
 #
-# usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]      (default 600, all six)
+# usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]      (default 600, all seven)
 #        tests/fuzz/run.sh --merge [HARNESS...]
 #            minimises tests/fuzz/corpus/<harness> together with the scratch
 #            inputs (libFuzzer -set_cover_merge=1): the committed corpus then
@@ -20,7 +20,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build-fuzz}
 OUT=${OUT:-/tmp/sourcegate-fuzz}
 JOBS=${JOBS:-2}
-ALL="decode mapping spec rules config verify"
+ALL="decode mapping spec rules config verify framing"
 
 export GW_SOURCE_ROOT="$ROOT"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}"
@@ -32,6 +32,7 @@ dicts_of() {
         spec) echo "json.dict" ;;
         rules) echo "yaml.dict json.dict form.dict" ;;
         config) echo "yaml.dict" ;;
+        framing) echo "http.dict" ;;
     esac
 }
 

@@ -4,11 +4,16 @@
  * SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +21,7 @@
 #include "gw_test.h"
 #include "mem.h"
 #include "mock_upstream.h"
+#include "raw.h"
 
 static struct mock_upstream *up;
 static struct gwt_gateway *gw;
@@ -275,4 +281,401 @@ Test(limits, slow_clients_do_not_starve_a_webhook, .init = setup, .fini = teardo
     for (int i = 0; i < N; i++) {
         close(fds[i]);
     }
+}
+
+static unsigned gw_port(void)
+{
+    return (unsigned)strtoul(strrchr(gw->base, ':') + 1, NULL, 10);
+}
+
+/* 413 read by a client that writes its whole body before it reads (as
+ * Python's http.client does): the daemon reads and discards the body
+ * (lingering) and then answers, instead of closing on unread data (a TCP
+ * reset that loses the answer). */
+Test(limits, a_413_is_read_by_a_client_that_writes_first, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    enum { BODY = 2 << 20 }; /* over max_body (512KiB), under lingering_bytes (4MiB) */
+    int fd = raw_connect(gw_port(), NULL);
+    cr_assert_geq(fd, 0);
+    char head[256];
+    int n = snprintf(head, sizeof(head),
+                     "POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+                     BODY);
+    cr_assert(raw_write(fd, head, (size_t)n));
+    char *body = gw_malloc(BODY);
+    memset(body, ' ', BODY);
+    body[0] = '[';
+    body[BODY - 1] = ']';
+    cr_assert(raw_write(fd, body, BODY), "the daemon stopped reading the body");
+    struct raw_answer a;
+    cr_assert(raw_read_answer(fd, 20000, &a), "no whole answer: %s", a.text);
+    cr_expect_eq(a.status, 413, "%s", a.text);
+    cr_expect_neq(strstr(a.text, "\"payload_too_large\""), NULL, "%s", a.text);
+    raw_answer_fini(&a);
+    close(fd);
+    free(body);
+    expect_served_and_nothing_relayed();
+}
+
+/* The same with Python's own client: it reads the 413, no broken pipe. */
+Test(limits, python_http_client_reads_the_413, .init = setup, .fini = teardown, .timeout = 60)
+{
+    char *cmd = gw_asprintf(
+        "python3 -c 'import http.client, json\n"
+        "c = http.client.HTTPConnection(\"127.0.0.1\", %u, timeout=20)\n"
+        "c.request(\"POST\", \"/webhooks/sendgrid\", body=b\"[\" + b\" \" * (2 << 20) + b\"]\",\n"
+        "          headers={\"Content-Type\": \"application/json\"})\n"
+        "r = c.getresponse()\n"
+        "print(r.status, json.loads(r.read())[\"error\"])' 2>&1",
+        gw_port());
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char out[512] = "";
+    size_t got = fread(out, 1, sizeof(out) - 1, p);
+    out[got] = '\0';
+    pclose(p);
+    cr_expect_str_eq(out, "413 payload_too_large\n");
+    free(cmd);
+    expect_served_and_nothing_relayed();
+}
+
+/* A client that says Expect: 100-continue gets its 413 before it sends. */
+Test(limits, a_413_before_100_continue, .init = setup, .fini = teardown, .timeout = 30)
+{
+    static const char req[] = "POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\n"
+                              "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                              "Content-Length: 99999999\r\n\r\n";
+    struct raw_answer a;
+    raw_exchange(gw_port(), req, sizeof(req) - 1, 10000, &a);
+    cr_expect_eq(a.status, 413, "%s", a.text);
+    cr_expect(a.eof);
+    raw_answer_fini(&a);
+    expect_served_and_nothing_relayed();
+}
+
+/* The real binary behind a "load balancer": 127.0.0.3 is a trusted proxy,
+ * 127.0.0.2 an untrusted peer; small caps and a 3 s read deadline. */
+static struct gwt_proc proc;
+static char spool_dir[64];
+static char conf_path[96];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static const char *read_timeout = "3";
+
+static void setup_daemon(void)
+{
+    up = mock_upstream_start();
+    cr_assert_not_null(up);
+    snprintf(spool_dir, sizeof(spool_dir), "/tmp/gwtest-limits-XXXXXX");
+    cr_assert_not_null(mkdtemp(spool_dir));
+    snprintf(conf_path, sizeof(conf_path), "%s.yaml", spool_dir);
+    FILE *f = fopen(conf_path, "wb");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "trusted_proxies: [127.0.0.3]\n"
+            "limits:\n  max_connections: 5000\n  max_connections_per_ip: 8\n"
+            "  max_requests_per_client: 4\n  read_timeout: %s\n"
+            "sources:\n  sendgrid:\n    write_key: wk_lim\n",
+            read_timeout);
+    fclose(f);
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve", "--listen", "127.0.0.1:0", "--endpoint",
+                          mock_upstream_endpoint(up), "--spool", spool_dir, "--rules", rules,
+                          "--config", conf_path, NULL};
+    cr_assert(gwt_proc_start(&proc, argv), "daemon did not start");
+    free(rules);
+}
+
+static void teardown_daemon(void)
+{
+    gwt_proc_stop(&proc, SIGTERM, 10000);
+    unlink(proc.log);
+    unlink(conf_path);
+    nftw(spool_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    mock_upstream_stop(up);
+}
+
+/* A normal webhook from `from` (with X-Forwarded-For xff unless NULL): its
+ * status, read within the 2 s the acceptance gives it (0: none came). */
+static int webhook(const char *from, const char *xff)
+{
+    const char *ev = gwt_read("sendgrid/open.user_id.json", NULL);
+    char *req = gw_asprintf("POST /webhooks/sendgrid?dry_run=1 HTTP/1.1\r\nHost: x\r\n"
+                            "Content-Type: application/json\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+                            xff ? "X-Forwarded-For: " : "", xff ? xff : "", xff ? "\r\n" : "",
+                            strlen(ev), ev);
+    int fd = raw_connect(proc.port, from);
+    cr_assert_geq(fd, 0);
+    cr_assert(raw_write(fd, req, strlen(req)));
+    struct raw_answer a;
+    raw_read_answer(fd, 2000, &a);
+    int status = a.status;
+    raw_answer_fini(&a);
+    close(fd);
+    free(req);
+    free((void *)ev);
+    return status;
+}
+
+/* Opens n connections from `from`, each sending headers (and xff) and the
+ * first byte of a 100,000-byte body, to dribble the rest. */
+static void open_dribblers(int *fds, int n, const char *from, const char *xff)
+{
+    char *head = gw_asprintf("POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\n%s%s%s"
+                             "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n[",
+                             xff ? "X-Forwarded-For: " : "", xff ? xff : "", xff ? "\r\n" : "");
+    for (int i = 0; i < n; i++) {
+        fds[i] = raw_connect(proc.port, from);
+        cr_assert_geq(fds[i], 0, "connect %d", i);
+        raw_write(fds[i], head, strlen(head)); /* a refused one may fail: allowed */
+    }
+    free(head);
+}
+
+/* How many of fds the daemon has closed (end of file or reset), and how
+ * many answered 429 first. */
+static int closed_by_daemon(const int *fds, int n, int *n429)
+{
+    int closed = 0;
+    *n429 = 0;
+    for (int i = 0; i < n; i++) {
+        struct raw_answer a;
+        raw_read(fds[i], 50, &a);
+        closed += a.eof;
+        *n429 += a.status == 429;
+        raw_answer_fini(&a);
+    }
+    return closed;
+}
+
+/* 200 connections dribbling from one untrusted address: it keeps
+ * max_connections_per_ip (8) of them, the rest are closed at once, and a
+ * webhook from another address is answered. */
+Test(limits, dribblers_from_one_peer_are_capped, .init = setup_daemon, .fini = teardown_daemon,
+     .timeout = 120)
+{
+    enum { N = 200 };
+    int fds[N];
+    open_dribblers(fds, N, "127.0.0.2", NULL);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            send(fds[i], " ", 1, MSG_NOSIGNAL);
+        }
+        cr_expect_eq(webhook("127.0.0.1", NULL), 200, "round %d", round);
+    }
+    int n429 = 0;
+    int closed = closed_by_daemon(fds, N, &n429);
+    cr_expect_geq(closed, N - 8 - 2, "only %d of %d connections were refused", closed, N);
+    for (int i = 0; i < N; i++) {
+        close(fds[i]);
+    }
+}
+
+/* Behind a trusted proxy all 200 connections come from the proxy's address:
+ * none is refused for that (the proxy is not capped per peer); requests are
+ * capped per client as X-Forwarded-For resolves it: 4 dribble on, the 196
+ * others get 429 with Retry-After, and another client is served. */
+Test(limits, behind_a_trusted_proxy_requests_are_capped_per_client, .init = setup_daemon,
+     .fini = teardown_daemon, .timeout = 120)
+{
+    enum { N = 200 };
+    int fds[N];
+    open_dribblers(fds, N, "127.0.0.3", "203.0.113.9");
+    cr_expect_eq(webhook("127.0.0.3", "203.0.113.1"), 200);
+    int n429 = 0;
+    int closed = closed_by_daemon(fds, N, &n429);
+    cr_expect_eq(n429, N - 4, "%d of %d got 429", n429, N);
+    cr_expect_eq(closed, N - 4, "%d closed", closed);
+    cr_expect_eq(webhook("127.0.0.3", "203.0.113.9"), 429, "the client at its cap");
+    struct raw_answer a;
+    int fd = raw_connect(proc.port, "127.0.0.3");
+    static const char req[] = "POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\n"
+                              "X-Forwarded-For: 203.0.113.9\r\nContent-Length: 2\r\n\r\n[]";
+    raw_write(fd, req, sizeof(req) - 1);
+    raw_read_answer(fd, 5000, &a);
+    char *ra = raw_header(&a, "Retry-After");
+    cr_expect_not_null(ra, "%s", a.text);
+    free(ra);
+    raw_answer_fini(&a);
+    close(fd);
+    for (int i = 0; i < N; i++) {
+        close(fds[i]);
+    }
+    /* the slots come back with the connections */
+    int status = 0;
+    for (int i = 0; i < 50 && status != 200; i++) {
+        status = webhook("127.0.0.3", "203.0.113.9");
+    }
+    cr_expect_eq(status, 200);
+}
+
+/* A slowloris sends its headers one byte every 500 ms: MHD's idle timeout
+ * restarts with each byte, the read deadline (3 s here) does not. */
+Test(limits, headers_dribbled_are_cut_at_the_read_deadline, .init = setup_daemon,
+     .fini = teardown_daemon, .timeout = 60)
+{
+    static const char head[] = "POST /webhooks/sendgrid HTTP/1.1\r\nHost: x\r\nX-Slow: "
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    int fd = raw_connect(proc.port, "127.0.0.1");
+    cr_assert_geq(fd, 0);
+    bool cut = false;
+    for (size_t i = 0; i < sizeof(head) - 1 && !cut; i++) {
+        if (send(fd, head + i, 1, MSG_NOSIGNAL) != 1) {
+            cut = true;
+            break;
+        }
+        struct raw_answer a;
+        raw_read(fd, 500, &a);
+        cut = a.eof;
+        raw_answer_fini(&a);
+    }
+    cr_expect(cut, "a request dribbled for %zu s was not cut", (sizeof(head) - 1) / 2);
+    close(fd);
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+}
+
+static long proc_rss_kb(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    char line[256];
+    long kb = -1;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kb;
+}
+
+/* the 2,000 connections below must stay open while they are counted */
+static void setup_daemon_patient(void)
+{
+    read_timeout = "60";
+    setup_daemon();
+}
+
+/* 2,000 idle connections (open, nothing sent yet) cost the daemon less
+ * than 64 MiB, and it still serves. */
+Test(limits, two_thousand_idle_connections_cost_under_64mib, .init = setup_daemon_patient,
+     .fini = teardown_daemon, .timeout = 180)
+{
+    enum { N = 2000 };
+    static int fds[N];
+    cr_assert_eq(webhook("127.0.0.1", NULL), 200); /* warm */
+    long before = proc_rss_kb(proc.pid);
+    for (int i = 0; i < N; i++) {
+        fds[i] = raw_connect(proc.port, "127.0.0.3");
+        cr_assert_geq(fds[i], 0, "connect %d", i);
+    }
+    /* a request on the last one: the daemon has taken every connection */
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert(raw_write(fds[N - 1], req, sizeof(req) - 1));
+    struct raw_answer a;
+    cr_assert(raw_read_answer(fds[N - 1], 10000, &a), "%s", a.text);
+    cr_assert_eq(a.status, 200);
+    raw_answer_fini(&a);
+    long after = proc_rss_kb(proc.pid);
+    cr_log_info("RSS %ld KiB before, %ld KiB with %d idle connections", before, after, N);
+    cr_expect_gt(before, 0);
+    cr_expect_lt(after - before, 64 * 1024, "%d idle connections cost %ld KiB", N,
+                 after - before);
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+    for (int i = 0; i < N; i++) {
+        struct raw_answer b;
+        raw_read(fds[i], 0, &b);
+        cr_expect(!b.eof, "connection %d was closed", i);
+        raw_answer_fini(&b);
+        close(fds[i]);
+    }
+}
+
+/* Behind a real HAProxy (as deploy/haproxy: option forwardfor, 512
+ * connections per server), connecting from 127.0.0.3, the daemon's trusted
+ * proxy: 100 clients dribbling from 127.0.0.2, each with a forged
+ * X-Forwarded-For, are capped as the one client they are (4 requests, the
+ * rest 429), none is reset for the proxy's sake, and a
+ * webhook from 127.0.0.1 through the proxy is answered. */
+#define HAPROXY "/usr/sbin/haproxy"
+
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    socklen_t len = sizeof(sa);
+    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+Test(limits, behind_haproxy_dribblers_are_capped_per_client, .init = setup_daemon,
+     .fini = teardown_daemon, .timeout = 120)
+{
+    enum { N = 100 };
+    unsigned lb = free_port();
+    char cfg[] = "/tmp/gwtest-lb-XXXXXX";
+    int cfd = mkstemp(cfg);
+    cr_assert_geq(cfd, 0);
+    FILE *f = fdopen(cfd, "w");
+    fprintf(f,
+            "global\n  maxconn 4096\n"
+            "defaults\n  mode http\n  option forwardfor\n  timeout connect 2s\n"
+            "  timeout client 30s\n  timeout server 30s\n  timeout http-request 30s\n"
+            "frontend webhooks\n  bind 127.0.0.1:%u\n  default_backend sourcegate\n"
+            "backend sourcegate\n  server s1 127.0.0.1:%u source 127.0.0.3 maxconn 512\n",
+            lb, proc.port);
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execl(HAPROXY, HAPROXY, "-db", "-f", cfg, (char *)NULL);
+        _exit(127);
+    }
+    char *url = gw_asprintf("http://127.0.0.1:%u/healthz", lb);
+    bool ready = false;
+    for (int i = 0; i < 200 && !ready; i++) {
+        struct http_resp r;
+        ready = http_request("GET", url, NULL, NULL, 0, &r) == 200;
+        http_resp_fini(&r);
+        usleep(50000);
+    }
+    free(url);
+    cr_assert(ready, "haproxy did not come up (is %s installed?)", HAPROXY);
+    unsigned daemon_port = proc.port;
+    proc.port = lb; /* webhook() and open_dribblers() now go through the proxy */
+    int fds[N];
+    /* each forges an X-Forwarded-For of its own: the proxy adds its own
+     * line after it, and that is the one believed */
+    for (int i = 0; i < N; i++) {
+        char xff[32];
+        snprintf(xff, sizeof(xff), "198.51.100.%d", i);
+        open_dribblers(&fds[i], 1, "127.0.0.2", xff);
+    }
+    usleep(500000); /* let the proxy pass every request on */
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+    int n429 = 0;
+    closed_by_daemon(fds, N, &n429);
+    cr_expect_eq(n429, N - 4, "%d of %d got 429 through the proxy", n429, N);
+    cr_expect_eq(webhook("127.0.0.1", NULL), 200);
+    for (int i = 0; i < N; i++) {
+        close(fds[i]);
+    }
+    proc.port = daemon_port;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(cfg);
 }
