@@ -42,6 +42,7 @@ struct gw_config {
     char *region;      /* "us" or "eu" */
     bool dry_run;
     double max_rps;
+    unsigned upstream_timeout_s; /* upstream.timeout */
     bool spool_fsync;   /* durability: fsync (survives power loss) rather than os */
     uint64_t max_spool; /* queued bytes before webhooks get 503 (1 GiB) */
     uint64_t max_body;

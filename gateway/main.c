@@ -221,6 +221,7 @@ static struct gw_relay *start_relay(const struct gw_config *cfg, struct gw_spool
     struct gw_relay_opts ro;
     gw_relay_opts_init(&ro);
     ro.max_rps = cfg->max_rps;
+    ro.timeout_ms = cfg->upstream_timeout_s * 1000;
     struct gw_relay *relay = gw_relay_create(&ro, spool);
     if (gw_relay_start(relay) != GW_OK) {
         gw_error("main", "cannot start the relay");

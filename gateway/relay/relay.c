@@ -34,7 +34,7 @@ void gw_relay_opts_init(struct gw_relay_opts *o)
     o->max_batch_bytes = 475000;
     o->max_batch_calls = 2500;
     o->flush_ms = 1000;
-    o->timeout_ms = 10000;
+    o->timeout_ms = gw_config_defaults()->upstream_timeout_s * 1000; /* upstream.timeout */
     o->backoff_base_ms = 200;
     o->backoff_max_ms = 30000;
     o->max_retry_ms = 86400000;

@@ -35,7 +35,7 @@ struct gw_relay_opts {
     size_t max_batch_bytes;   /* body bytes of one POST /batch (475000) */
     size_t max_batch_calls;   /* calls in one batch (2500) */
     unsigned flush_ms;        /* a batch that is not full waits at most this long (1000) */
-    unsigned timeout_ms;      /* one upstream request, connect included (10000) */
+    unsigned timeout_ms;      /* one upstream request, connect included (upstream.timeout) */
     unsigned backoff_base_ms; /* first retry delay before jitter (200) */
     unsigned backoff_max_ms;  /* cap of one retry delay (30000) */
     unsigned

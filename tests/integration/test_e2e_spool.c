@@ -22,7 +22,7 @@
 #include "spool/spool.h"
 
 #define WAIT_MS 60000          /* generous: a loaded 2-core machine */
-#define RELAY_TIMEOUT_MS 10000 /* the relay's default request timeout */
+#define RELAY_TIMEOUT_MS 2000 /* the relay's request timeout: --upstream-timeout 2 */
 
 /* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
 extern void __lsan_disable(void) __attribute__((weak));
@@ -82,8 +82,8 @@ static void start_daemon(const char *const *extra)
     char *rules = gwt_root_path("rules");
     const char *argv[32] = {
         "serve",   "--listen", "127.0.0.1:0", "--endpoint", mock_upstream_endpoint(mock),
-        "--spool", spool_dir,  "--rules",     rules};
-    size_t n = 9;
+        "--spool", spool_dir,  "--rules",     rules, "--upstream-timeout", "2"};
+    size_t n = 11;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 30; i++) {
         argv[n++] = extra[i];
     }

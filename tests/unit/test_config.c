@@ -147,6 +147,7 @@ static void expect_every_key(const struct gw_config *c)
     cr_expect_str_eq(c->region, "eu");
     cr_expect_str_eq(c->endpoint, "http://127.0.0.1:9/v1", "an explicit endpoint beats the region");
     cr_expect_eq(c->max_rps, 20);
+    cr_expect_eq(c->upstream_timeout_s, 7);
     cr_expect(c->dry_run);
     cr_expect_eq(c->threads, 2);
     cr_expect_str_eq(c->log_level, "debug");
