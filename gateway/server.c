@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,8 +17,10 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "config.h"
+#include "inflate.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
@@ -60,6 +63,10 @@ struct conn {
     char source[72];   /* a known source, or empty */
     const char *cause; /* static: why a request failed, or NULL */
     char api[16];      /* a /v1 endpoint name, or empty */
+    char cors[256];    /* the request's Origin when api.cors_origins lists it, or empty */
+    bool vary_origin;  /* a /v1 answer: it depends on Origin */
+    struct gw_inflate *inflate; /* the body's Content-Encoding, from its first byte */
+    enum gw_rc body_rc; /* GW_ERR_UNSUPPORTED (415) or GW_ERR_INVALID (400) of the coding */
     size_t events;
     size_t ignored;
     bool dry_run;
@@ -95,6 +102,25 @@ static void request_id(struct MHD_Connection *c, char *out, size_t len)
     }
 }
 
+/* What a preflight allows: the methods of /v1, and the request headers of
+ * the libraries (analytics.js: Authorization, and X-Retry-Count on retries;
+ * text/plain needs no Content-Type, other clients send one). */
+#define CORS_METHODS "POST, OPTIONS"
+#define CORS_HEADERS "Authorization, Content-Type, Content-Encoding, X-Retry-Count, X-Request-Id"
+#define CORS_MAX_AGE "600"
+
+/* Access-Control-Allow-Origin for an allowed origin, and Vary: Origin on
+ * every /v1 answer (caches must not give one origin's answer to another). */
+static void add_cors(struct MHD_Response *r, const struct conn *cn)
+{
+    if (cn->cors[0] != '\0') {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", cn->cors);
+    }
+    if (cn->vary_origin) {
+        MHD_add_response_header(r, "Vary", "Origin");
+    }
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int status,
                                  json_object *body, unsigned retry_after, const char *allow)
 {
@@ -117,6 +143,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow);
     }
+    add_cors(r, cn);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -233,6 +260,12 @@ json_object *gw_server_answer(const struct gw_ingest_res *res, int *status)
     if (*status == 200) {
         json_object_object_add(o, "accepted", json_object_new_int64((int64_t)res->accepted));
         json_object_object_add(o, "ignored", json_object_new_int64((int64_t)res->ignored));
+        if (res->quarantined > 0) {
+            /* the violations below list the calls kept in the dead letters */
+            json_object_object_add(o, "refused",
+                                   json_object_new_int64((int64_t)res->quarantined));
+            json_object_object_add(o, "message", json_object_new_string(res->message));
+        }
     } else {
         json_object_object_add(o, "error", json_object_new_string(code));
         json_object_object_add(o, "message", json_object_new_string(res->message));
@@ -254,7 +287,10 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
                                    struct conn *cn, const char *source, const char *api)
 {
     char *pass = NULL;
-    char *user = MHD_basic_auth_get_username_password(c, &pass);
+    char *user = NULL;
+    if (gw_auth_basic(header_cb(c, "Authorization"), &user, &pass) != GW_OK) {
+        user = pass = NULL; /* no credentials, or none Segment would read */
+    }
     struct gw_ingest_req req = {
         .source = source,
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
@@ -278,17 +314,19 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         gw_ingest_run(s->ing, &req, &res);
     }
     json_object *answer = gw_server_answer(&res, &status);
-    gw_ingest_keep_refused(s->ing, &req, &res, status);
+    if (api == NULL || res.outcome == GW_OUTCOME_REFUSED) {
+        /* a /v1 body is kept only once its write key was checked */
+        gw_ingest_keep_refused(s->ing, &req, &res, status);
+    }
     if (res.source != NULL) {
         snprintf(cn->source, sizeof(cn->source), "%s", res.source);
     }
     pthread_rwlock_unlock(&s->lock);
-    if (user != NULL) {
-        MHD_free(user);
-    }
+    free(user);
     if (pass != NULL) {
-        MHD_free(pass);
+        OPENSSL_cleanse(pass, strlen(pass));
     }
+    free(pass);
     cn->cause = gw_ingest_cause_name(&res);
     count_events(cn, &res);
     enum MHD_Result ret =
@@ -305,6 +343,14 @@ static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c
         snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
                  (unsigned long long)s->opts.max_body);
         return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
+    }
+    if (cn->body_rc == GW_ERR_UNSUPPORTED) {
+        return respond_error(c, cn, 415, "unsupported_media_type",
+                             "Content-Encoding must be gzip, deflate or identity", NULL);
+    }
+    if (cn->body_rc != GW_OK) {
+        return respond_error(c, cn, 400, "bad_request",
+                             "the body does not inflate as its Content-Encoding says", NULL);
     }
     return handle_post(s, c, cn, source, api);
 }
@@ -340,6 +386,51 @@ static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *
     return send_json(c, cn, ok ? 200 : 503, o, 0, NULL);
 }
 
+/* Sets cn->cors to the request's Origin when api.cors_origins lists it
+ * exactly; a /v1 answer varies by Origin in any case. */
+static void cors_origin(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
+{
+    const char *origin = header_cb(c, "Origin");
+    cn->vary_origin = true;
+    pthread_rwlock_rdlock(&s->lock);
+    const struct gw_config *cfg = s->ing->cfg;
+    for (size_t i = 0; origin != NULL && i < cfg->n_api_cors_origins; i++) {
+        if (strcmp(origin, cfg->api_cors_origins[i]) == 0 && strlen(origin) < sizeof(cn->cors)) {
+            snprintf(cn->cors, sizeof(cn->cors), "%s", origin);
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+}
+
+/* OPTIONS on /v1/...: a browser's CORS preflight. A listed origin gets 204
+ * and what it may send; an origin not listed a 403 without CORS headers
+ * (the browser refuses either way; 403 says so in the access log and the
+ * metrics); no Origin (not a browser) 204 with Allow. */
+static enum MHD_Result preflight(struct MHD_Connection *c, struct conn *cn)
+{
+    if (cn->cors[0] == '\0' && header_cb(c, "Origin") != NULL) {
+        return respond_error(c, cn, 403, "forbidden",
+                             "this origin is not one of api.cors_origins", NULL);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "X-Request-Id", cn->id);
+    MHD_add_response_header(r, "Allow", CORS_METHODS);
+    if (cn->cors[0] != '\0') {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", CORS_METHODS);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", CORS_HEADERS);
+        MHD_add_response_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
+    }
+    add_cors(r, cn);
+    cn->status = 204;
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* Routes a complete request. */
 static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
                                 const char *url, const char *method)
@@ -366,12 +457,19 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         }
         return post_or_413(s, c, cn, source, NULL);
     }
-    if (strncmp(url, "/v1/", 4) == 0 && gw_api_known(url + 4)) {
-        if (strcmp(method, "POST") != 0) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST");
+    if (strncmp(url, "/v1/", 4) == 0) {
+        cors_origin(s, c, cn);
+        if (strcmp(method, "OPTIONS") == 0) {
+            return preflight(c, cn);
         }
-        snprintf(cn->api, sizeof(cn->api), "%s", url + 4);
-        return post_or_413(s, c, cn, "", url + 4);
+        const char *api = gw_api_endpoint(url + 4);
+        if (api != NULL && strcmp(method, "POST") != 0) {
+            return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST, OPTIONS");
+        }
+        if (api != NULL) {
+            snprintf(cn->api, sizeof(cn->api), "%s", api);
+            return post_or_413(s, c, cn, "", api);
+        }
     }
     return respond_error(c, cn, 404, "not_found",
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
@@ -497,6 +595,56 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
     return false;
 }
 
+/* Notes an error of the body's coding; past max_body the body is dropped. */
+static void body_failed(struct conn *cn, enum gw_rc rc)
+{
+    if (rc == GW_ERR_TOO_LARGE) {
+        cn->too_large = true;
+        gw_buf_fini(&cn->body);
+    } else {
+        cn->body_rc = rc == GW_ERR_UNSUPPORTED ? rc : GW_ERR_INVALID;
+    }
+}
+
+/* The body inflated as it arrives (Content-Encoding gzip or deflate, with
+ * inflate.c), so that max_body caps the inflated size and a bomb costs no
+ * more memory than that cap. */
+static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *data, size_t n)
+{
+    if (cn->too_large || cn->body_rc != GW_OK) {
+        return; /* read and thrown away: the answer is known */
+    }
+    enum gw_rc rc = GW_OK;
+    if (cn->inflate == NULL) {
+        rc = gw_inflate_create(header_cb(c, "Content-Encoding"), &cn->inflate);
+    }
+    if (rc == GW_OK) {
+        rc = gw_inflate_feed(cn->inflate, data, n, &cn->body);
+    }
+    if (rc != GW_OK) {
+        body_failed(cn, rc);
+    }
+}
+
+/* The whole body arrived: a truncated stream, or a coding sent with no
+ * body, is an error of the body. */
+static void finish_body(struct MHD_Connection *c, struct conn *cn)
+{
+    if (cn->too_large || cn->body_rc != GW_OK) {
+        return;
+    }
+    enum gw_rc rc = GW_OK;
+    if (cn->inflate == NULL) {
+        rc = gw_inflate_create(header_cb(c, "Content-Encoding"), &cn->inflate);
+    }
+    if (rc == GW_OK) {
+        rc = gw_inflate_finish(cn->inflate);
+    }
+    if (rc != GW_OK) {
+        body_failed(cn, rc);
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -527,13 +675,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     }
     if (*upload_size > 0) {
-        if (!cn->too_large && gw_buf_add(&cn->body, upload, *upload_size) != GW_OK) {
-            cn->too_large = true;
-            gw_buf_fini(&cn->body);
-        }
+        take_upload(c, cn, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    finish_body(c, cn);
     return dispatch(s, c, cn, url, method);
 }
 
@@ -600,6 +746,7 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
         return;
     }
     access_log(cn, toe);
+    gw_inflate_destroy(cn->inflate);
     gw_buf_fini(&cn->body);
     free(cn->uri);
     free(cn);
