@@ -303,6 +303,9 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_sour
             origin[k] = i;
         }
     }
+    /* a partner that sends no event time: the time it reached sourcegate,
+     * not the time the relay gets to send the call */
+    gw_ingest_default_timestamps(res->events, req->received_ms);
     size_t total = json_object_array_length(res->events);
     const struct gw_spec_opts **opts = gw_calloc(total ? total : 1, sizeof(*opts));
     for (size_t k = 0; k < total; k++) {
