@@ -209,6 +209,7 @@ static void count_events(struct conn *cn, const struct gw_ingest_res *res)
     const char *src = cn->source[0] ? cn->source : NULL;
     if (ok) {
         gw_metrics_events(src, res->accepted, res->ignored, 0);
+        gw_metrics_quarantined(src, res->quarantined);
     } else if (n > 0) {
         gw_metrics_events(src, 0, 0, n);
     }

@@ -241,6 +241,14 @@ Test(api, invalid_calls_are_quarantined_and_the_rest_relayed, .init = setup, .fi
     cr_expect_eq(json_object_get_int(json_object_object_get(r.json, "refused")), 3);
     cr_expect_eq(json_object_array_length(json_object_object_get(r.json, "violations")), 5);
     http_resp_fini(&r);
+    /* counted, not dropped in silence */
+    char *murl = gwt_url(gw, "/metrics");
+    cr_assert_eq(http_request("GET", murl, NULL, NULL, 0, &r), 200);
+    const char *q = strstr(r.body, "outcome=\"quarantined\"} 3\n");
+    cr_expect_not_null(q, "%s", r.body);
+    cr_expect_not_null(strstr(r.body, "sourcegate_violations_total{rule=\"casing\"} 2\n"));
+    http_resp_fini(&r);
+    free(murl);
     json_object *dead = dead_letters();
     cr_assert_eq(json_object_array_length(dead), 3, "%s", json_object_to_json_string(dead));
     for (size_t i = 0; i < 3; i++) {
