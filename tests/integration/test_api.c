@@ -12,7 +12,11 @@
 #include "buf.h"
 #include "gw_test.h"
 #include "mem.h"
+#include "diag.h"
+#include "mapping/mapping.h"
 #include "mock_upstream.h"
+#include "replay.h"
+#include "runtime.h"
 #include "spool/spool.h"
 
 static struct mock_upstream *up;
@@ -279,6 +283,45 @@ Test(api, invalid_calls_are_quarantined_and_the_rest_relayed, .init = setup, .fi
     cr_expect_str_eq(json_object_get_string(json_object_object_get(c0, "messageId")), "good");
     cr_expect_not_null(json_object_object_get(c0, "timestamp"), "timestamped on receipt");
     json_object_put(calls);
+}
+
+/* A quarantined call is replayable: after a rules fix, `replay` validates it
+ * again and relays it with the write key it came with. */
+Test(api, a_quarantined_call_is_replayed_after_a_rules_fix, .init = setup, .fini = teardown,
+     .timeout = 30)
+{
+    static const char body[] =
+        "{\"batch\":[{\"type\":\"track\",\"event\":\"signup finished\",\"userId\":\"u1\","
+        "\"messageId\":\"late\",\"context\":{\"integration\":{\"name\":\"acme\","
+        "\"version\":\"1.0.0\"}}}]}";
+    struct http_resp r;
+    cr_assert_eq(post("/v1/batch", body, &r), 200, "%s", r.body);
+    cr_expect_eq(json_object_get_int(json_object_object_get(r.json, "refused")), 1, "%s", r.body);
+    http_resp_fini(&r);
+    struct gw_runtime rt;
+    memset(&rt, 0, sizeof(rt));
+    struct gw_diag *d = gw_diag_create();
+    char *dir = gwt_data_path("rules/api-lower");
+    cr_assert_eq(gw_rules_load_dir(dir, &rt.rules, d), GW_OK, "%s", gw_diag_join(d));
+    free(dir);
+    gw_diag_destroy(d);
+    gw_ingest_init(&rt.ing, &gw->cfg, rt.rules);
+    rt.ing.relay = gw->relay;
+    rt.ing.spool = gw->spool;
+    struct gw_replay_counts counts;
+    cr_assert_eq(gw_replay_dead_letters(&rt, gw->spool, NULL, 0, &counts), GW_OK);
+    cr_expect_eq(counts.replayed, 1);
+    cr_expect_eq(counts.failed, 0);
+    gw_ingest_fini(&rt.ing);
+    gw_ruleset_destroy(rt.rules);
+    cr_assert(mock_upstream_wait_calls(up, 1, 10000));
+    struct mock_request *q = mock_upstream_request(up, 0);
+    cr_expect_str_eq(q->authorization, "Basic d2tfYXBpOg=="); /* wk_api: */
+    cr_expect_not_null(strstr(q->body, "\"late\""), "%s", q->body);
+    mock_request_free(q);
+    json_object *dead = dead_letters();
+    cr_expect_eq(json_object_array_length(dead), 0, "%s", json_object_to_json_string(dead));
+    json_object_put(dead);
 }
 
 /* The attack: with segment_source's write key configured, a /v1 call that
