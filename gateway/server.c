@@ -20,6 +20,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
+#include "cors.h"
 #include "inflate.h"
 #include "ingest.h"
 #include "json.h"
@@ -63,7 +64,7 @@ struct conn {
     char source[72];   /* a known source, or empty */
     const char *cause; /* static: why a request failed, or NULL */
     char api[16];      /* a /v1 endpoint name, or empty */
-    char cors[256];    /* the request's Origin when api.cors_origins lists it, or empty */
+    char cors[GW_CORS_ORIGIN_MAX]; /* the Origin, when api.cors_origins lists it */
     bool vary_origin;  /* a /v1 answer: it depends on Origin */
     struct gw_inflate *inflate; /* the body's Content-Encoding, from its first byte */
     enum gw_rc body_rc; /* GW_ERR_UNSUPPORTED (415) or GW_ERR_INVALID (400) of the coding */
@@ -102,22 +103,16 @@ static void request_id(struct MHD_Connection *c, char *out, size_t len)
     }
 }
 
-/* What a preflight allows: the methods of /v1, and the request headers of
- * the libraries (analytics.js: Authorization, and X-Retry-Count on retries;
- * text/plain needs no Content-Type, other clients send one). */
-#define CORS_METHODS "POST, OPTIONS"
-#define CORS_HEADERS "Authorization, Content-Type, Content-Encoding, X-Retry-Count, X-Request-Id"
-#define CORS_MAX_AGE "600"
-
-/* Access-Control-Allow-Origin for an allowed origin, and Vary: Origin on
- * every /v1 answer (caches must not give one origin's answer to another). */
-static void add_cors(struct MHD_Response *r, const struct conn *cn)
+static void add_header_cb(void *r, const char *name, const char *value)
 {
-    if (cn->cors[0] != '\0') {
-        MHD_add_response_header(r, "Access-Control-Allow-Origin", cn->cors);
-    }
+    MHD_add_response_header(r, name, value);
+}
+
+/* The CORS headers of a /v1 answer (cors.c). */
+static void add_cors(struct MHD_Response *r, const struct conn *cn, bool preflight)
+{
     if (cn->vary_origin) {
-        MHD_add_response_header(r, "Vary", "Origin");
+        gw_cors_headers(cn->cors, preflight, add_header_cb, r);
     }
 }
 
@@ -143,7 +138,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow);
     }
-    add_cors(r, cn);
+    add_cors(r, cn, false);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -387,23 +382,6 @@ static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *
     return send_json(c, cn, ok ? 200 : 503, o, 0, NULL);
 }
 
-/* Sets cn->cors to the request's Origin when api.cors_origins lists it
- * exactly; a /v1 answer varies by Origin in any case. */
-static void cors_origin(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
-{
-    const char *origin = header_cb(c, "Origin");
-    cn->vary_origin = true;
-    pthread_rwlock_rdlock(&s->lock);
-    const struct gw_config *cfg = s->ing->cfg;
-    for (size_t i = 0; origin != NULL && i < cfg->n_api_cors_origins; i++) {
-        if (strcmp(origin, cfg->api_cors_origins[i]) == 0 && strlen(origin) < sizeof(cn->cors)) {
-            snprintf(cn->cors, sizeof(cn->cors), "%s", origin);
-            break;
-        }
-    }
-    pthread_rwlock_unlock(&s->lock);
-}
-
 /* OPTIONS on /v1/...: a browser's CORS preflight. A listed origin gets 204
  * and what it may send; an origin not listed a 403 without CORS headers
  * (the browser refuses either way; 403 says so in the access log and the
@@ -419,13 +397,8 @@ static enum MHD_Result preflight(struct MHD_Connection *c, struct conn *cn)
         return MHD_NO;
     }
     MHD_add_response_header(r, "X-Request-Id", cn->id);
-    MHD_add_response_header(r, "Allow", CORS_METHODS);
-    if (cn->cors[0] != '\0') {
-        MHD_add_response_header(r, "Access-Control-Allow-Methods", CORS_METHODS);
-        MHD_add_response_header(r, "Access-Control-Allow-Headers", CORS_HEADERS);
-        MHD_add_response_header(r, "Access-Control-Max-Age", CORS_MAX_AGE);
-    }
-    add_cors(r, cn);
+    MHD_add_response_header(r, "Allow", GW_CORS_METHODS);
+    add_cors(r, cn, true);
     cn->status = 204;
     enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
     MHD_destroy_response(r);
@@ -459,13 +432,16 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         return post_or_413(s, c, cn, source, NULL);
     }
     if (strncmp(url, "/v1/", 4) == 0) {
-        cors_origin(s, c, cn);
+        cn->vary_origin = true;
+        pthread_rwlock_rdlock(&s->lock);
+        gw_cors_allowed(s->ing->cfg, header_cb(c, "Origin"), cn->cors, sizeof(cn->cors));
+        pthread_rwlock_unlock(&s->lock);
         if (strcmp(method, "OPTIONS") == 0) {
             return preflight(c, cn);
         }
         const char *api = gw_api_endpoint(url + 4);
         if (api != NULL && strcmp(method, "POST") != 0) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST, OPTIONS");
+            return respond_error(c, cn, 405, "method_not_allowed", "use POST", GW_CORS_METHODS);
         }
         if (api != NULL) {
             snprintf(cn->api, sizeof(cn->api), "%s", api);
@@ -596,53 +572,34 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
     return false;
 }
 
-/* Notes an error of the body's coding; past max_body the body is dropped. */
+/* What went wrong with the body: past max_body it is dropped (413); a coding
+ * not taken is a 415, a stream that does not inflate a 400. */
 static void body_failed(struct conn *cn, enum gw_rc rc)
 {
     if (rc == GW_ERR_TOO_LARGE) {
         cn->too_large = true;
         gw_buf_fini(&cn->body);
-    } else {
+    } else if (rc != GW_OK) {
         cn->body_rc = rc == GW_ERR_UNSUPPORTED ? rc : GW_ERR_INVALID;
     }
 }
 
-/* The body inflated as it arrives (Content-Encoding gzip or deflate, with
- * inflate.c), so that max_body caps the inflated size and a bomb costs no
- * more memory than that cap. */
+/* The body inflated as it arrives (Content-Encoding gzip or deflate), so
+ * that max_body caps the inflated size and a bomb costs no more memory than
+ * that; once the answer is known the rest is read and thrown away. */
 static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *data, size_t n)
 {
-    if (cn->too_large || cn->body_rc != GW_OK) {
-        return; /* read and thrown away: the answer is known */
-    }
-    enum gw_rc rc = GW_OK;
-    if (cn->inflate == NULL) {
-        rc = gw_inflate_create(header_cb(c, "Content-Encoding"), &cn->inflate);
-    }
-    if (rc == GW_OK) {
-        rc = gw_inflate_feed(cn->inflate, data, n, &cn->body);
-    }
-    if (rc != GW_OK) {
-        body_failed(cn, rc);
+    if (!cn->too_large && cn->body_rc == GW_OK) {
+        body_failed(cn, gw_inflate_body_feed(&cn->inflate, header_cb(c, "Content-Encoding"), data,
+                                             n, &cn->body));
     }
 }
 
-/* The whole body arrived: a truncated stream, or a coding sent with no
- * body, is an error of the body. */
+/* The whole body arrived: a truncated stream is an error of the body. */
 static void finish_body(struct MHD_Connection *c, struct conn *cn)
 {
-    if (cn->too_large || cn->body_rc != GW_OK) {
-        return;
-    }
-    enum gw_rc rc = GW_OK;
-    if (cn->inflate == NULL) {
-        rc = gw_inflate_create(header_cb(c, "Content-Encoding"), &cn->inflate);
-    }
-    if (rc == GW_OK) {
-        rc = gw_inflate_finish(cn->inflate);
-    }
-    if (rc != GW_OK) {
-        body_failed(cn, rc);
+    if (!cn->too_large && cn->body_rc == GW_OK) {
+        body_failed(cn, gw_inflate_body_finish(&cn->inflate, header_cb(c, "Content-Encoding")));
     }
 }
 
