@@ -109,10 +109,11 @@ static char *take_write_key(const struct gw_ingest_req *req, json_object *body,
                             json_object *calls)
 {
     char *key = NULL;
+    const char *in_body = gw_json_get_str(body, "writeKey");
     if (req->write_key != NULL && req->write_key[0] != '\0') {
         key = gw_strdup(req->write_key);
-    } else if (gw_json_get_str(body, "writeKey") != NULL) {
-        key = gw_strdup(gw_json_get_str(body, "writeKey"));
+    } else if (in_body != NULL && in_body[0] != '\0') {
+        key = gw_strdup(in_body);
     }
     for (size_t i = 0; i < json_object_array_length(calls); i++) {
         json_object *call = json_object_array_get_idx(calls, i);

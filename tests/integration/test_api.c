@@ -335,6 +335,10 @@ Test(api, a_configured_key_is_never_lent, .init = setup_lend, .fini = teardown, 
     cr_expect_eq(http_request("POST", url, json_ct, track, strlen(track), &r), 401, "%s", r.body);
     cr_expect_null(strstr(r.body, "wk_configured"), "%s", r.body);
     http_resp_fini(&r);
+    static const char empty[] = "{\"writeKey\":\"\",\"userId\":\"victim\",\"event\":\"Order "
+                                "Completed\",\"messageId\":\"forged-2\"}";
+    cr_expect_eq(http_request("POST", url, json_ct, empty, strlen(empty), &r), 401, "%s", r.body);
+    http_resp_fini(&r);
     cr_expect_eq(http_request("POST", url, json_ct, "{not json", 9, &r), 400);
     http_resp_fini(&r);
     free(url);
