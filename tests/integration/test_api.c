@@ -18,6 +18,7 @@
 #include "replay.h"
 #include "runtime.h"
 #include "spool/spool.h"
+#include "verify/hmac.h"
 
 static struct mock_upstream *up;
 static struct gwt_gateway *gw;
@@ -44,6 +45,14 @@ static void setup_reject(void)
 static void setup_lend(void)
 {
     start_with("api/lend.yaml");
+}
+
+static void setup_github(void)
+{
+    up = mock_upstream_start();
+    cr_assert_not_null(up);
+    struct gwt_opts o = {.endpoint = mock_upstream_endpoint(up), .config = "api/github.yaml"};
+    gw = gwt_gateway_start(&o);
 }
 
 static void setup_browser(void)
@@ -461,4 +470,51 @@ Test(api, more_than_2500_calls_is_413, .init = setup, .fini = teardown, .timeout
                      "batch holds 2501 calls, more than 2500");
     http_resp_fini(&r);
     gw_buf_fini(&b);
+}
+
+/* GitHub signs the JSON it serialized; HTTP's content coding comes after,
+ * so a gzipped delivery is checked over the inflated body. */
+Test(api, a_gzipped_webhook_is_verified_over_its_inflated_body, .init = setup_github,
+     .fini = teardown, .timeout = 30)
+{
+    size_t len = 0;
+    char *body = gwt_read("golden/github/star.deleted.body", &len);
+    struct gw_hmac h;
+    gw_hmac_begin(&h, GW_HMAC_SHA256, "gzip-signing-secret");
+    gw_hmac_add(&h, body, len);
+    unsigned char mac[GW_HMAC_SHA256_LEN];
+    size_t maclen = sizeof(mac);
+    cr_assert_eq(gw_hmac_end(&h, mac, &maclen), GW_OK);
+    char hex[2 * GW_HMAC_SHA256_LEN + 1];
+    cr_assert_eq(gw_hex_encode(mac, maclen, hex, sizeof(hex)), GW_OK);
+    char *sig = gw_asprintf("X-Hub-Signature-256: sha256=%s", hex);
+    /* gzip framing (16 + MAX_WBITS), as a partner's HTTP client sends it */
+    unsigned char packed[16384];
+    z_stream zs = {0};
+    cr_assert_eq(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (unsigned char *)body;
+    zs.avail_in = (uInt)len;
+    zs.next_out = packed;
+    zs.avail_out = sizeof(packed);
+    cr_assert_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    size_t n = sizeof(packed) - zs.avail_out;
+    deflateEnd(&zs);
+    const char *hdrs[] = {"Content-Type: application/json", "Content-Encoding: gzip",
+                          "X-GitHub-Event: star",
+                          "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0902", sig, NULL};
+    char *url = gwt_url(gw, "/webhooks/github");
+    struct http_resp r;
+    cr_expect_eq(http_request("POST", url, hdrs, (const char *)packed, n, &r), 200, "%s", r.body);
+    http_resp_fini(&r);
+    /* the same signature over other bytes is refused, gzipped or not */
+    hdrs[4] = "X-Hub-Signature-256: sha256=00";
+    cr_expect_eq(http_request("POST", url, hdrs, (const char *)packed, n, &r), 401, "%s", r.body);
+    http_resp_fini(&r);
+    free(url);
+    free(sig);
+    free(body);
+    cr_assert(mock_upstream_wait_calls(up, 1, 10000));
+    struct mock_request *q = mock_upstream_request(up, 0);
+    cr_expect_str_eq(q->authorization, "Basic d2tfZ2l0aHViOg=="); /* wk_github: */
+    mock_request_free(q);
 }
