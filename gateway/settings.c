@@ -26,8 +26,8 @@ static const struct gw_setting_value durabilities[] = {
     {NULL, NULL},
 };
 static const struct gw_setting_value on_invalid[] = {
-    {"quarantine", "the valid calls are relayed, the invalid ones dead-lettered and listed (200)"},
-    {"reject", "one invalid call refuses the request (422, all or nothing)"},
+    {"quarantine", "the valid calls relayed, the invalid ones dead-lettered and listed: 200"},
+    {"reject", "one invalid call refuses the whole request: 422"},
     {NULL, NULL},
 };
 static const struct gw_setting_value log_levels[] = {
