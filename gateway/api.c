@@ -184,6 +184,22 @@ static const char *source_of(const struct gw_ingest *ing, json_object *call)
     return ing->cfg->segment_source;
 }
 
+/* The rules call answers to, into o; returns its source's name or NULL. */
+static const char *opts_for(const struct gw_ingest *ing, json_object *call,
+                            struct gw_spec_opts *o)
+{
+    const char *name = source_of(ing, call);
+    const struct gw_bound_source *bs = gw_sources_find(ing->sources, name);
+    if (bs != NULL) {
+        *o = *gw_source_spec(bs->rules);
+    } else {
+        gw_spec_opts_init(o);
+    }
+    /* first-party traffic: an anonymousId suffices (api.allow_anonymous) */
+    o->allow_anonymous = o->allow_anonymous || ing->cfg->api_allow_anonymous;
+    return name;
+}
+
 static void deliver(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                     json_object *calls, const char *key, struct gw_ingest_res *res)
 {
@@ -196,15 +212,7 @@ static void deliver(const struct gw_ingest *ing, const struct gw_ingest_req *req
     for (size_t i = 0; i < n; i++) {
         json_object *call = json_object_array_get_idx(calls, i);
         prepare(cfg, call);
-        const char *name = source_of(ing, call);
-        const struct gw_bound_source *bs = gw_sources_find(ing->sources, name);
-        if (bs != NULL) {
-            own[i] = *gw_source_spec(bs->rules);
-        } else {
-            gw_spec_opts_init(&own[i]);
-        }
-        /* first-party traffic: an anonymousId suffices (api.allow_anonymous) */
-        own[i].allow_anonymous = own[i].allow_anonymous || cfg->api_allow_anonymous;
+        const char *name = opts_for(ing, call, &own[i]);
         opts[i] = &own[i];
         origin[i] = i;
         first = first ? first : name;
@@ -263,5 +271,26 @@ enum gw_rc gw_api_run(const struct gw_ingest *ing, const char *name,
                       const struct gw_ingest_req *req, struct gw_ingest_res *res)
 {
     run(ing, name, req, res);
+    return gw_ingest_rc(res);
+}
+
+enum gw_rc gw_api_replay(const struct gw_ingest *ing, const char *call, const char *write_key,
+                         const char *endpoint, struct gw_ingest_res *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->dry_run = ing->relay == NULL;
+    res->events = json_object_new_array();
+    json_object *c = json_tokener_parse(call);
+    if (!json_object_is_type(c, json_type_object)) {
+        gw_ingest_fail(res, GW_CAUSE_MALFORMED, GW_ERR_INVALID, "the stored call is not JSON");
+    } else {
+        struct gw_spec_opts o;
+        opts_for(ing, c, &o);
+        const struct gw_spec_opts *opts = &o;
+        size_t origin = 0;
+        json_object_array_add(res->events, json_object_get(c));
+        gw_ingest_deliver(ing, &opts, &origin, write_key, endpoint, res);
+    }
+    json_object_put(c);
     return gw_ingest_rc(res);
 }

@@ -26,4 +26,12 @@ const char *gw_api_endpoint(const char *path);
 enum gw_rc gw_api_run(const struct gw_ingest *ing, const char *name,
                       const struct gw_ingest_req *req, struct gw_ingest_res *res);
 
+/* Sends one quarantined /v1 call again (a dead letter of kind
+ * GW_INGEST_DEAD_API_CALL; call is its JSON text, all borrowed): validated as the
+ * endpoint validates it (its source's rules, api.allow_anonymous), all or
+ * nothing, then handed to the relay for write_key and endpoint. res and the
+ * result as by gw_api_run. */
+enum gw_rc gw_api_replay(const struct gw_ingest *ing, const char *call, const char *write_key,
+                         const char *endpoint, struct gw_ingest_res *res);
+
 #endif

@@ -226,9 +226,10 @@ static void bury_refused(const struct gw_ingest *ing, json_object *refused, cons
         const char *name =
             gw_json_get_str(gw_json_get(gw_json_get(call, "context"), "integration"), "name");
         struct gw_spool_dead d = {
-            .kind = "call", .source = (char *)name, .write_key = (char *)write_key,
-            .endpoint = (char *)endpoint, .content_type = "application/json",
-            .body = (char *)text, .len = len, .status = 422, .reason = reason};
+            .kind = GW_INGEST_DEAD_API_CALL, .source = (char *)name,
+            .write_key = (char *)write_key, .endpoint = (char *)endpoint,
+            .content_type = "application/json", .body = (char *)text, .len = len,
+            .status = 422, .reason = reason};
         if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
             gw_warn("ingest", "a quarantined call (batch index %zu) could not be kept in the "
                     "dead letters", orig[k]);

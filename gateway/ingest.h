@@ -117,12 +117,16 @@ void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *c
                        const size_t *origin, const char *write_key, const char *endpoint,
                        struct gw_ingest_res *res);
 
+/* The kind of the dead letter a quarantined call becomes. */
+#define GW_INGEST_DEAD_API_CALL "api_call"
+
 /* The same, but quarantining (the /v1 default, api.on_invalid): the calls
  * with violations are taken out of res->events and, once the valid ones are
- * handed to the relay, each is kept in the dead letters (kind "call", with
- * its violations as the reason, replayable) and counted in
- * res->quarantined; the outcome is ACCEPTED, the violations stay in res for
- * the answer. In a dry run nothing is kept. origin[k] must differ per call. */
+ * handed to the relay, each is kept in the dead letters (of kind
+ * GW_INGEST_DEAD_API_CALL, with its violations as the reason, replayable)
+ * and counted in res->quarantined; the outcome is ACCEPTED, the violations
+ * stay in res for the answer. In a dry run nothing is kept. origin[k] must
+ * differ per call. */
 void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
                              const size_t *origin, const char *write_key, const char *endpoint,
                              struct gw_ingest_res *res);
