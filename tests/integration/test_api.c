@@ -266,7 +266,7 @@ Test(api, invalid_calls_are_quarantined_and_the_rest_relayed, .init = setup, .fi
     cr_assert_eq(json_object_array_length(dead), 3, "%s", json_object_to_json_string(dead));
     for (size_t i = 0; i < 3; i++) {
         json_object *d = json_object_array_get_idx(dead, i);
-        cr_expect_str_eq(json_object_get_string(json_object_object_get(d, "kind")), "call");
+        cr_expect_str_eq(json_object_get_string(json_object_object_get(d, "kind")), "api_call");
         char mid[8];
         snprintf(mid, sizeof(mid), "\"m%zu\"", i + 1);
         cr_expect_not_null(strstr(json_object_get_string(json_object_object_get(d, "body")), mid));
@@ -294,19 +294,17 @@ Test(api, invalid_calls_are_quarantined_and_the_rest_relayed, .init = setup, .fi
     json_object_put(calls);
 }
 
-/* A quarantined call is replayable: after a rules fix, `replay` validates it
- * again and relays it with the write key it came with. */
-Test(api, a_quarantined_call_is_replayed_after_a_rules_fix, .init = setup, .fini = teardown,
-     .timeout = 30)
+/* Posts body (one call, messageId "late", refused by acme's Proper Case),
+ * then replays the dead letters with acme's rules fixed to lowercase names:
+ * the call arrives, sent with auth (the Basic header value). */
+static void quarantine_then_replay(const char *path, const char *body, const char *auth)
 {
-    static const char body[] =
-        "{\"batch\":[{\"type\":\"track\",\"event\":\"signup finished\",\"userId\":\"u1\","
-        "\"messageId\":\"late\",\"context\":{\"integration\":{\"name\":\"acme\","
-        "\"version\":\"1.0.0\"}}}]}";
     struct http_resp r;
-    cr_assert_eq(post("/v1/batch", body, &r), 200, "%s", r.body);
+    char *url = gw_asprintf("http://127.0.0.1:%s%s", strrchr(gw->base, ':') + 1, path);
+    cr_assert_eq(http_request("POST", url, json_ct, body, strlen(body), &r), 200, "%s", r.body);
     cr_expect_eq(json_object_get_int(json_object_object_get(r.json, "refused")), 1, "%s", r.body);
     http_resp_fini(&r);
+    free(url);
     struct gw_runtime rt;
     memset(&rt, 0, sizeof(rt));
     struct gw_diag *d = gw_diag_create();
@@ -325,12 +323,37 @@ Test(api, a_quarantined_call_is_replayed_after_a_rules_fix, .init = setup, .fini
     gw_ruleset_destroy(rt.rules);
     cr_assert(mock_upstream_wait_calls(up, 1, 10000));
     struct mock_request *q = mock_upstream_request(up, 0);
-    cr_expect_str_eq(q->authorization, "Basic d2tfYXBpOg=="); /* wk_api: */
+    cr_expect_str_eq(q->authorization, auth);
     cr_expect_not_null(strstr(q->body, "\"late\""), "%s", q->body);
     mock_request_free(q);
     json_object *dead = dead_letters();
     cr_expect_eq(json_object_array_length(dead), 0, "%s", json_object_to_json_string(dead));
     json_object_put(dead);
+}
+
+/* A quarantined call is replayable: after a rules fix, `replay` validates it
+ * again and relays it with the write key it came with. */
+Test(api, a_quarantined_call_is_replayed_after_a_rules_fix, .init = setup, .fini = teardown,
+     .timeout = 30)
+{
+    quarantine_then_replay("/v1/batch",
+                           "{\"writeKey\":\"wk_api\",\"batch\":[{\"type\":\"track\",\"event\":"
+                           "\"signup finished\",\"userId\":\"u1\",\"messageId\":\"late\","
+                           "\"context\":{\"integration\":{\"name\":\"acme\",\"version\":"
+                           "\"1.0.0\"}}}]}",
+                           "Basic d2tfYXBpOg=="); /* wk_api: */
+}
+
+/* ... validated as the endpoint validates it: an anonymous browser call
+ * (api.allow_anonymous) stays acceptable without a userId. */
+Test(api, an_anonymous_quarantined_call_is_replayed_as_the_endpoint_took_it,
+     .init = setup_browser, .fini = teardown, .timeout = 30)
+{
+    quarantine_then_replay("/v1/t",
+                           "{\"writeKey\":\"wk_site\",\"type\":\"track\",\"event\":"
+                           "\"signup finished\",\"userId\":null,\"anonymousId\":\"a-9\","
+                           "\"messageId\":\"late\"}",
+                           "Basic d2tfc2l0ZTo="); /* wk_site: */
 }
 
 /* The attack: with segment_source's write key configured, a /v1 call that
