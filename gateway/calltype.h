@@ -29,13 +29,23 @@ struct gw_calltype {
                               or NULL (identify: `identify: true`) */
     const char *bag;       /* the object every such call carries ("properties"), or NULL */
     const char *stray;     /* where a stray top-level field belongs, for messages */
+    const char *browser;   /* analytics.js's short endpoint ("t": /v1/t), an alias */
 };
+
+/* The canonical name of the batch endpoint (/v1/batch). */
+#define GW_CALLTYPE_BATCH "batch"
 
 /* Returns the entry of type t (static); t must be below GW_CALL_TYPES. */
 const struct gw_calltype *gw_calltype(enum gw_call_type t);
 
 /* Sets *out to the type called name; false when there is none. */
 bool gw_calltype_find(const char *name, enum gw_call_type *out);
+
+/* The /v1 endpoint path names (borrowed: "track", "t", "batch", "b",
+ * "import"): its canonical name, static ("track", GW_CALLTYPE_BATCH), or NULL
+ * when it is none. Aliases: each type's browser name, and "b" and "import"
+ * for the batch. */
+const char *gw_calltype_endpoint(const char *path);
 
 /* True when field (the first len bytes of name) is one of t's own fields. */
 bool gw_calltype_has_field(enum gw_call_type t, const char *name, size_t len);

@@ -65,6 +65,15 @@ struct gw_config {
     char **trusted_proxies;     /* X-Forwarded-For is believed from these (addresses, CIDRs) */
     size_t n_trusted_proxies;
     char *segment_source; /* rules for Segment-shaped calls without context.integration.name */
+    /* api: the Segment-shaped endpoints (/v1/...) */
+    char *api_integration_name;    /* stamped into context.integration of calls with none */
+    char *api_integration_version;
+    bool api_reject;               /* on_invalid: reject (422, all or nothing), not quarantine */
+    char **api_cors_origins;       /* browser origins allowed to call /v1 */
+    size_t n_api_cors_origins;
+    bool api_allow_anonymous;      /* an anonymousId suffices for /v1 calls */
+    char **api_write_keys;         /* when set, only these keys (secret) */
+    size_t n_api_write_keys;
     struct gw_source_conf *sources;
     size_t n_sources;
     struct gw_doc *doc; /* the file, kept for node positions */

@@ -194,6 +194,19 @@ void gw_inflate_destroy(struct gw_inflate *z)
     GW_FREE(z);
 }
 
+enum gw_rc gw_inflate_body_feed(struct gw_inflate **z, const char *coding, const void *in,
+                                size_t n, struct gw_buf *out)
+{
+    enum gw_rc rc = *z == NULL ? gw_inflate_create(coding, z) : GW_OK;
+    return rc == GW_OK ? gw_inflate_feed(*z, in, n, out) : rc;
+}
+
+enum gw_rc gw_inflate_body_finish(struct gw_inflate **z, const char *coding)
+{
+    enum gw_rc rc = *z == NULL ? gw_inflate_create(coding, z) : GW_OK;
+    return rc == GW_OK ? gw_inflate_finish(*z) : rc;
+}
+
 enum gw_rc gw_inflate_all(const char *coding, const void *in, size_t n, struct gw_buf *out)
 {
     struct gw_inflate *z = NULL;

@@ -38,6 +38,16 @@ enum gw_rc gw_inflate_finish(struct gw_inflate *z) GW_WUR;
 /* Frees z; NULL is a no-op. */
 void gw_inflate_destroy(struct gw_inflate *z);
 
+/* A body read piece by piece: creates *z for coding (borrowed) on the first
+ * call (*z NULL), then feeds it n bytes of in, as gw_inflate_create and
+ * gw_inflate_feed; the caller destroys *z. */
+enum gw_rc gw_inflate_body_feed(struct gw_inflate **z, const char *coding, const void *in,
+                                size_t n, struct gw_buf *out) GW_WUR;
+
+/* The body read whole: gw_inflate_finish, *z created first when no byte
+ * came (so that a coding sent with no body is refused as for any body). */
+enum gw_rc gw_inflate_body_finish(struct gw_inflate **z, const char *coding) GW_WUR;
+
 /* The whole of create, feed and finish for a body already in memory (borrows
  * coding and in): out gets the inflated body, within its max. */
 enum gw_rc gw_inflate_all(const char *coding, const void *in, size_t n, struct gw_buf *out) GW_WUR;

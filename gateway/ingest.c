@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "mapping/mapping.h"
+#include "mapping/rule.h"
 #include "mem.h"
 #include "relay/relay.h"
 #include "source.h"
@@ -171,6 +172,111 @@ void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *c
     }
 }
 
+void gw_ingest_default_timestamps(json_object *events, int64_t received_ms)
+{
+    if (received_ms <= 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        received_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    size_t n = json_object_array_length(events);
+    for (size_t k = 0; k < n; k++) {
+        json_object *call = json_object_array_get_idx(events, k);
+        if (!json_object_is_type(call, json_type_object) ||
+            json_object_object_get_ex(call, "timestamp", NULL) ||
+            json_object_object_get_ex(call, "originalTimestamp", NULL)) {
+            continue;
+        }
+        json_object *at = gw_iso8601_from_ms((long double)received_ms);
+        if (at != NULL) {
+            json_object_object_add(call, "timestamp", at);
+        }
+    }
+}
+
+/* The violations of the call from origin o, joined, as a dead letter's
+ * reason. */
+static void reason_of(const struct gw_violations *vs, size_t o, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < vs->n && used < len; i++) {
+        const struct gw_violation *v = &vs->v[i];
+        if (v->index != o) {
+            continue;
+        }
+        int w = snprintf(out + used, len - used, "%s%s (%s, %s)", used ? "; " : "", v->message,
+                         v->field, gw_violation_rule_name(v->rule));
+        used = w < 0 ? len : used + (size_t)w;
+    }
+}
+
+/* Keeps each refused call in the dead letters. A call that cannot be kept
+ * is logged, never dropped in silence. */
+static void bury_refused(const struct gw_ingest *ing, json_object *refused, const size_t *orig,
+                         const char *write_key, const char *endpoint, struct gw_ingest_res *res)
+{
+    size_t n = json_object_array_length(refused);
+    for (size_t k = 0; k < n && !res->dry_run && ing->spool != NULL; k++) {
+        json_object *call = json_object_array_get_idx(refused, k);
+        char reason[768];
+        reason_of(&res->violations, orig[k], reason, sizeof(reason));
+        size_t len = 0;
+        const char *text = gw_json_compact(call, &len);
+        const char *name =
+            gw_json_get_str(gw_json_get(gw_json_get(call, "context"), "integration"), "name");
+        struct gw_spool_dead d = {
+            .kind = GW_INGEST_DEAD_API_CALL, .source = (char *)name,
+            .write_key = (char *)write_key, .endpoint = (char *)endpoint,
+            .content_type = "application/json", .body = (char *)text, .len = len,
+            .status = 422, .reason = reason};
+        if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
+            gw_warn("ingest", "a quarantined call (batch index %zu) could not be kept in the "
+                    "dead letters", orig[k]);
+        }
+    }
+    res->quarantined = n;
+}
+
+void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
+                             const size_t *origin, const char *write_key, const char *endpoint,
+                             struct gw_ingest_res *res)
+{
+    validate_calls(opts, origin, res);
+    size_t n = json_object_array_length(res->events);
+    json_object *good = json_object_new_array(), *bad = json_object_new_array();
+    size_t *bad_origin = gw_calloc(n ? n : 1, sizeof(*bad_origin));
+    for (size_t k = 0; k < n; k++) {
+        bool refused = false;
+        for (size_t i = 0; i < res->violations.n && !refused; i++) {
+            refused = res->violations.v[i].index == origin[k];
+        }
+        if (refused) {
+            bad_origin[json_object_array_length(bad)] = origin[k];
+        }
+        json_object_array_add(refused ? bad : good,
+                              json_object_get(json_object_array_get_idx(res->events, k)));
+    }
+    json_object_put(res->events);
+    res->events = good;
+    if (!res->dry_run) {
+        relay_calls(ing, write_key, endpoint, res);
+    }
+    if (res->outcome != GW_OUTCOME_FAILED) {
+        /* kept only once the valid ones are queued: a retried request
+         * would otherwise keep them twice */
+        bury_refused(ing, bad, bad_origin, write_key, endpoint, res);
+        accept_all(res);
+        if (res->quarantined > 0) {
+            snprintf(res->message, sizeof(res->message), "%zu call%s refused and kept in the "
+                     "dead letters; the others accepted", res->quarantined,
+                     res->quarantined == 1 ? "" : "s");
+        }
+    }
+    json_object_put(bad);
+    free(bad_origin);
+}
+
 /* The part after the source is known and its events collected. */
 static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_source *bs,
                          const struct gw_ingest_req *req, const char *write_key,
@@ -198,6 +304,9 @@ static void map_and_send(const struct gw_ingest *ing, const struct gw_bound_sour
             origin[k] = i;
         }
     }
+    /* a partner that sends no event time: the time it reached sourcegate,
+     * not the time the relay gets to send the call */
+    gw_ingest_default_timestamps(res->events, req->received_ms);
     size_t total = json_object_array_length(res->events);
     const struct gw_spec_opts **opts = gw_calloc(total ? total : 1, sizeof(*opts));
     for (size_t k = 0; k < total; k++) {

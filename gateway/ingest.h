@@ -93,6 +93,7 @@ struct gw_ingest_res {
     struct gw_violations violations;
     size_t accepted;
     size_t ignored;
+    size_t quarantined;       /* invalid calls kept in the dead letters, the rest accepted */
     bool dry_run;
     const char *source;       /* the source's name, borrowed from the rules, or NULL */
     size_t source_id;         /* its id among the bound sources, when source is set */
@@ -117,6 +118,26 @@ struct gw_spec_opts;
 void gw_ingest_deliver(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
                        const size_t *origin, const char *write_key, const char *endpoint,
                        struct gw_ingest_res *res);
+
+/* The kind of the dead letter a quarantined call becomes. */
+#define GW_INGEST_DEAD_API_CALL "api_call"
+
+/* The same, but quarantining (the /v1 default, api.on_invalid): the calls
+ * with violations are taken out of res->events and, once the valid ones are
+ * handed to the relay, each is kept in the dead letters (of kind
+ * GW_INGEST_DEAD_API_CALL, with its violations as the reason, replayable)
+ * and counted in res->quarantined; the outcome is ACCEPTED, the violations
+ * stay in res for the answer. In a dry run nothing is kept. origin[k] must
+ * differ per call. */
+void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_opts *const *opts,
+                             const size_t *origin, const char *write_key, const char *endpoint,
+                             struct gw_ingest_res *res);
+
+/* Gives every call of events (borrowed) that has no timestamp (and no
+ * originalTimestamp from which Segment would correct one) the time the
+ * request was received, received_ms (unix ms; 0: now), so that a call that
+ * waits in the spool keeps its time. */
+void gw_ingest_default_timestamps(json_object *events, int64_t received_ms);
 
 /* Sets res to FAILED for cause and rc, with a message, without events. */
 void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc rc,

@@ -132,8 +132,9 @@ static const double duration_buckets[N_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005,
                                                    0.05,   0.1,   0.25,   0.5,   1,    5};
 static const double batch_buckets[N_BUCKETS] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000};
 
-enum { OUT_ACCEPTED, OUT_IGNORED, OUT_REJECTED, N_OUTCOMES };
-static const char *const outcomes[N_OUTCOMES] = {"accepted", "ignored", "rejected"};
+enum { OUT_ACCEPTED, OUT_IGNORED, OUT_REJECTED, OUT_QUARANTINED, N_OUTCOMES };
+static const char *const outcomes[N_OUTCOMES] = {"accepted", "ignored", "rejected",
+                                                 "quarantined"};
 
 /* The causes of sourcegate_spool_failures_total, by result code. */
 static const struct {
@@ -215,6 +216,12 @@ void gw_metrics_events_at(unsigned source, size_t accepted, size_t ignored, size
 void gw_metrics_events(const char *source, size_t accepted, size_t ignored, size_t rejected)
 {
     gw_metrics_events_at(gw_metrics_source(source), accepted, ignored, rejected);
+}
+
+void gw_metrics_quarantined(const char *source, size_t n)
+{
+    unsigned at = gw_metrics_source(source);
+    add(&events[at < N_ROWS ? at : GW_METRICS_UNKNOWN][OUT_QUARANTINED], n);
 }
 
 void gw_metrics_violation(const char *rule)

@@ -38,6 +38,10 @@ void gw_metrics_events(const char *source, size_t accepted, size_t ignored, size
 /* The same with the slot of gw_metrics_source. */
 void gw_metrics_events_at(unsigned source, size_t accepted, size_t ignored, size_t rejected);
 
+/* Counts n calls quarantined: refused and kept in the dead letters while the
+ * rest of their request was accepted (/v1, api.on_invalid: quarantine). */
+void gw_metrics_quarantined(const char *source, size_t n);
+
 /* Counts one violation by its rule (required, type, ...). */
 void gw_metrics_violation(const char *rule);
 

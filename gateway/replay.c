@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api.h"
 #include "ingest.h"
 #include "json.h"
 #include "mapping/mapping.h"
@@ -98,6 +99,18 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
     return ok;
 }
 
+/* A /v1 call quarantined: validated again as the endpoint would, resent. */
+static bool replay_api_call(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+{
+    struct gw_ingest_res res;
+    bool ok = gw_api_replay(&rt->ing, d->body, d->write_key, d->endpoint, &res) == GW_OK;
+    if (!ok) {
+        report(d, &res);
+    }
+    gw_ingest_res_fini(&res);
+    return ok;
+}
+
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
                                   const char *source, int64_t since_ms,
                                   struct gw_replay_counts *counts)
@@ -107,7 +120,9 @@ enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *
     enum gw_rc rc = gw_spool_dead_each(spool, source, since_ms, collect, &c);
     for (size_t i = 0; rc == GW_OK && i < c.n; i++) {
         const struct gw_spool_dead *d = &c.v[i];
-        bool ok = strcmp(d->kind, "request") == 0 ? replay_request(rt, d) : replay_call(rt, d);
+        bool ok = strcmp(d->kind, "request") == 0          ? replay_request(rt, d)
+                  : strcmp(d->kind, GW_INGEST_DEAD_API_CALL) == 0 ? replay_api_call(rt, d)
+                                                           : replay_call(rt, d);
         if (ok && gw_spool_dead_remove(spool, d->id) == GW_OK) {
             counts->replayed++;
         } else {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,11 +18,14 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "climit.h"
 #include "config.h"
 #include "conns.h"
 #include "framing.h"
+#include "cors.h"
+#include "inflate.h"
 #include "ingest.h"
 #include "json.h"
 #include "log.h"
@@ -57,6 +61,10 @@ struct conn {
     char source[72];   /* a known source, or empty */
     const char *cause; /* static: why a request failed, or NULL */
     char api[16];      /* a /v1 endpoint name, or empty */
+    char cors[GW_CORS_ORIGIN_MAX]; /* the Origin, when api.cors_origins lists it */
+    bool vary_origin;  /* a /v1 answer: it depends on Origin */
+    struct gw_inflate *inflate; /* the body's Content-Encoding, from its first byte */
+    enum gw_rc body_rc; /* GW_ERR_UNSUPPORTED (415) or GW_ERR_INVALID (400) of the coding */
     size_t events;
     size_t ignored;
     bool dry_run;
@@ -98,6 +106,19 @@ static void request_id(struct MHD_Connection *c, char *out, size_t len)
     }
 }
 
+static void add_header_cb(void *r, const char *name, const char *value)
+{
+    MHD_add_response_header(r, name, value);
+}
+
+/* The CORS headers of a /v1 answer (cors.c). */
+static void add_cors(struct MHD_Response *r, const struct conn *cn, bool preflight)
+{
+    if (cn->vary_origin) {
+        gw_cors_headers(cn->cors, preflight, add_header_cb, r);
+    }
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int status,
                                  json_object *body, unsigned retry_after, const char *allow)
 {
@@ -121,6 +142,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     if (allow != NULL) {
         MHD_add_response_header(r, "Allow", allow);
     }
+    add_cors(r, cn, false);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -186,6 +208,7 @@ static void count_events(struct conn *cn, const struct gw_ingest_res *res)
     const char *src = cn->source[0] ? cn->source : NULL;
     if (ok) {
         gw_metrics_events(src, res->accepted, res->ignored, 0);
+        gw_metrics_quarantined(src, res->quarantined);
     } else if (n > 0) {
         gw_metrics_events(src, 0, 0, n);
     }
@@ -237,6 +260,12 @@ json_object *gw_server_answer(const struct gw_ingest_res *res, int *status)
     if (*status == 200) {
         json_object_object_add(o, "accepted", json_object_new_int64((int64_t)res->accepted));
         json_object_object_add(o, "ignored", json_object_new_int64((int64_t)res->ignored));
+        if (res->quarantined > 0) {
+            /* the violations below list the calls kept in the dead letters */
+            json_object_object_add(o, "refused",
+                                   json_object_new_int64((int64_t)res->quarantined));
+            json_object_object_add(o, "message", json_object_new_string(res->message));
+        }
     } else {
         json_object_object_add(o, "error", json_object_new_string(code));
         json_object_object_add(o, "message", json_object_new_string(res->message));
@@ -258,7 +287,10 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
                                    struct conn *cn, const char *source, const char *api)
 {
     char *pass = NULL;
-    char *user = MHD_basic_auth_get_username_password(c, &pass);
+    char *user = NULL;
+    if (gw_auth_basic(header_cb(c, "Authorization"), &user, &pass) != GW_OK) {
+        user = pass = NULL; /* no credentials, or none Segment would read */
+    }
     struct gw_ingest_req req = {
         .source = source,
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
@@ -283,17 +315,19 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         gw_ingest_run(s->ing, &req, &res);
     }
     json_object *answer = gw_server_answer(&res, &status);
-    gw_ingest_keep_refused(s->ing, &req, &res, status);
+    if (api == NULL || res.outcome == GW_OUTCOME_REFUSED) {
+        /* a /v1 body is kept only once its write key was checked */
+        gw_ingest_keep_refused(s->ing, &req, &res, status);
+    }
     if (res.source != NULL) {
         snprintf(cn->source, sizeof(cn->source), "%s", res.source);
     }
     pthread_rwlock_unlock(&s->lock);
-    if (user != NULL) {
-        MHD_free(user);
-    }
+    free(user);
     if (pass != NULL) {
-        MHD_free(pass);
+        OPENSSL_cleanse(pass, strlen(pass));
     }
+    free(pass);
     cn->cause = gw_ingest_cause_name(&res);
     count_events(cn, &res);
     enum MHD_Result ret =
@@ -310,6 +344,14 @@ static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c
         snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
                  (unsigned long long)s->opts.max_body);
         return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
+    }
+    if (cn->body_rc == GW_ERR_UNSUPPORTED) {
+        return respond_error(c, cn, 415, "unsupported_media_type",
+                             "Content-Encoding must be gzip, deflate or identity", NULL);
+    }
+    if (cn->body_rc != GW_OK) {
+        return respond_error(c, cn, 400, "bad_request",
+                             "the body does not inflate as its Content-Encoding says", NULL);
     }
     return handle_post(s, c, cn, source, api);
 }
@@ -345,6 +387,29 @@ static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *
     return send_json(c, cn, ok ? 200 : 503, o, 0, NULL);
 }
 
+/* OPTIONS on /v1/...: a browser's CORS preflight. A listed origin gets 204
+ * and what it may send; an origin not listed a 403 without CORS headers
+ * (the browser refuses either way; 403 says so in the access log and the
+ * metrics); no Origin (not a browser) 204 with Allow. */
+static enum MHD_Result preflight(struct MHD_Connection *c, struct conn *cn)
+{
+    if (cn->cors[0] == '\0' && header_cb(c, "Origin") != NULL) {
+        return respond_error(c, cn, 403, "forbidden",
+                             "this origin is not one of api.cors_origins", NULL);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "X-Request-Id", cn->id);
+    MHD_add_response_header(r, "Allow", GW_CORS_METHODS);
+    add_cors(r, cn, true);
+    cn->status = 204;
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* Routes a complete request. */
 static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
                                 const char *url, const char *method)
@@ -371,12 +436,22 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
         }
         return post_or_413(s, c, cn, source, NULL);
     }
-    if (strncmp(url, "/v1/", 4) == 0 && gw_api_known(url + 4)) {
-        if (strcmp(method, "POST") != 0) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use POST", "POST");
+    if (strncmp(url, "/v1/", 4) == 0) {
+        cn->vary_origin = true;
+        pthread_rwlock_rdlock(&s->lock);
+        gw_cors_allowed(s->ing->cfg, header_cb(c, "Origin"), cn->cors, sizeof(cn->cors));
+        pthread_rwlock_unlock(&s->lock);
+        if (strcmp(method, "OPTIONS") == 0) {
+            return preflight(c, cn);
         }
-        snprintf(cn->api, sizeof(cn->api), "%s", url + 4);
-        return post_or_413(s, c, cn, "", url + 4);
+        const char *api = gw_api_endpoint(url + 4);
+        if (api != NULL && strcmp(method, "POST") != 0) {
+            return respond_error(c, cn, 405, "method_not_allowed", "use POST", GW_CORS_METHODS);
+        }
+        if (api != NULL) {
+            snprintf(cn->api, sizeof(cn->api), "%s", api);
+            return post_or_413(s, c, cn, "", api);
+        }
     }
     return respond_error(c, cn, 404, "not_found",
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
@@ -607,6 +682,37 @@ static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, str
     return dispatch(s, c, cn, url, method);
 }
 
+/* What went wrong with the body: past max_body it is dropped (413); a coding
+ * not taken is a 415, a stream that does not inflate a 400. */
+static void body_failed(struct conn *cn, enum gw_rc rc)
+{
+    if (rc == GW_ERR_TOO_LARGE) {
+        cn->too_large = true;
+        gw_buf_fini(&cn->body);
+    } else if (rc != GW_OK) {
+        cn->body_rc = rc == GW_ERR_UNSUPPORTED ? rc : GW_ERR_INVALID;
+    }
+}
+
+/* The body inflated as it arrives (Content-Encoding gzip or deflate), so
+ * that max_body caps the inflated size and a bomb costs no more memory than
+ * that; once the answer is known the rest is read and thrown away. */
+static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *data, size_t n)
+{
+    if (!cn->too_large && cn->body_rc == GW_OK) {
+        body_failed(cn, gw_inflate_body_feed(&cn->inflate, header_cb(c, "Content-Encoding"), data,
+                                             n, &cn->body));
+    }
+}
+
+/* The whole body arrived: a truncated stream is an error of the body. */
+static void finish_body(struct MHD_Connection *c, struct conn *cn)
+{
+    if (!cn->too_large && cn->body_rc == GW_OK) {
+        body_failed(cn, gw_inflate_body_finish(&cn->inflate, header_cb(c, "Content-Encoding")));
+    }
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -627,13 +733,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return linger(s, c, cn, url, method, upload_size);
     }
     if (*upload_size > 0) {
-        if (!cn->too_large && gw_buf_add(&cn->body, upload, *upload_size) != GW_OK) {
-            cn->too_large = true;
-            gw_buf_fini(&cn->body);
-        }
+        take_upload(c, cn, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    finish_body(c, cn);
     cn->close = cn->close || cn->too_large;
     set_deadline(s, c, GW_CONNS_READ_DONE);
     return dispatch(s, c, cn, url, method);
@@ -710,6 +814,7 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
          * read_timeout to send it */
         set_deadline(s, c, s->opts.idle_timeout_s * 1000u);
     }
+    gw_inflate_destroy(cn->inflate);
     gw_buf_fini(&cn->body);
     free(cn->uri);
     free(cn);

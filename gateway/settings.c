@@ -25,6 +25,11 @@ static const struct gw_setting_value durabilities[] = {
     {"fsync", "survives power loss"},
     {NULL, NULL},
 };
+static const struct gw_setting_value on_invalid[] = {
+    {"quarantine", "the valid calls relayed, the invalid ones dead-lettered and listed: 200"},
+    {"reject", "one invalid call refuses the whole request: 422"},
+    {NULL, NULL},
+};
 static const struct gw_setting_value log_levels[] = {
     {"debug", NULL}, {"info", NULL}, {"warn", NULL}, {"error", NULL}, {"off", NULL}, {NULL, NULL},
 };
@@ -140,6 +145,24 @@ const struct gw_setting gw_settings[] = {
     {"trusted_proxies", GW_SET_LIST, NULL, NULL, NULL,
      "addresses or CIDRs whose X-Forwarded-For is believed", CFG(trusted_proxies),
      .count_off = offsetof(struct gw_config, n_trusted_proxies)},
+    {"api", GW_SET_SECTION, NULL, NULL, NULL, .help = "the Segment-shaped endpoints, /v1/..."},
+    {"api.integration", GW_SET_SECTION, NULL, NULL, NULL,
+     .help = "context.integration stamped into /v1 calls that carry none"},
+    {"api.integration.name", GW_SET_STRING, NULL, NULL, NULL, "its name (a slug)",
+     CFG(api_integration_name)},
+    {"api.integration.version", GW_SET_STRING, NULL, NULL, NULL, "its version (semver)",
+     CFG(api_integration_version)},
+    {"api.on_invalid", GW_SET_ENUM_INDEX, "quarantine", NULL, NULL,
+     "what invalid /v1 calls do", CFG(api_reject), .values = on_invalid},
+    {"api.cors_origins", GW_SET_LIST, NULL, NULL, NULL,
+     "browser origins allowed to call /v1 (CORS), exactly as sent: https://app.example.com",
+     CFG(api_cors_origins), .count_off = offsetof(struct gw_config, n_api_cors_origins)},
+    {"api.allow_anonymous", GW_SET_BOOL, "false", NULL, NULL,
+     "an anonymousId suffices for /v1 calls (first-party browser traffic)",
+     CFG(api_allow_anonymous)},
+    {"api.write_keys", GW_SET_LIST, NULL, NULL, NULL,
+     "when set, /v1 takes only these write keys (others: 401)", CFG(api_write_keys),
+     .count_off = offsetof(struct gw_config, n_api_write_keys), .secret = true},
 };
 const size_t gw_settings_count = sizeof(gw_settings) / sizeof(gw_settings[0]);
 

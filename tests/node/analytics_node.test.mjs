@@ -1,6 +1,8 @@
 // The real @segment/analytics-node pointed at sourcegate by its `host`
-// option: its calls are validated and reach a Segment stand-in; a call that
-// breaks the Spec is refused and never reaches it.
+// option: its calls are validated and reach a Segment stand-in; with
+// api.on_invalid: reject, a call that breaks the Spec is refused (422, the
+// library sees it) and never reaches it. The default, quarantine, is tested
+// with the other clients in segment_clients.test.mjs.
 // SPDX-License-Identifier: MIT
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,8 @@ import { makeSpool, startSourcegate, startStandIn, stopSourcegate, until } from 
 test('analytics-node calls arrive validated at the stand-in', { timeout: 60000 }, async () => {
   const standIn = await startStandIn();
   const spool = makeSpool();
-  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`, spool.dir);
+  const { proc, port } = await startSourcegate(`http://127.0.0.1:${standIn.port}/v1`, spool.dir,
+    { config: 'api:\n  on_invalid: reject\n' });
   try {
     const integration = { name: 'acme', version: '1.0.0' };
     const analytics = new Analytics({

@@ -322,3 +322,34 @@ Test(inflate, destroy_null_is_a_no_op)
 {
     gw_inflate_destroy(NULL);
 }
+
+/* A body as the server reads it: created on its first piece, fed piece by
+ * piece, finished; a coding sent with no body, or one not taken, refused. */
+Test(inflate, body_piece_by_piece)
+{
+    static const char text[] = "{\"batch\":[{\"type\":\"track\",\"event\":\"A Happened\"}]}";
+    struct gw_buf packed, out;
+    gw_buf_init(&packed, 1u << 20);
+    gw_buf_init(&out, 1u << 20);
+    pack(GZIP_BITS, text, sizeof(text) - 1, 0, &packed);
+    struct gw_inflate *z = NULL;
+    for (size_t at = 0; at < packed.len; at += 7) {
+        size_t n = packed.len - at < 7 ? packed.len - at : 7;
+        cr_assert_eq(gw_inflate_body_feed(&z, "gzip", gw_buf_str(&packed) + at, n, &out), GW_OK);
+    }
+    cr_expect_eq(gw_inflate_body_finish(&z, "gzip"), GW_OK);
+    cr_expect_eq(out.len, sizeof(text) - 1);
+    cr_expect_eq(memcmp(gw_buf_str(&out), text, out.len), 0);
+    gw_inflate_destroy(z);
+    z = NULL;
+    cr_expect_eq(gw_inflate_body_finish(&z, "gzip"), GW_ERR_INVALID, "gzip with no body");
+    gw_inflate_destroy(z);
+    z = NULL;
+    cr_expect_eq(gw_inflate_body_finish(&z, NULL), GW_OK, "no coding, no body");
+    gw_inflate_destroy(z);
+    z = NULL;
+    cr_expect_eq(gw_inflate_body_feed(&z, "br", text, 3, &out), GW_ERR_UNSUPPORTED);
+    cr_expect_null(z);
+    gw_buf_fini(&packed);
+    gw_buf_fini(&out);
+}
