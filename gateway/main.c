@@ -40,7 +40,7 @@ static const char usage[] =
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
     "       sourcegate docs --settings                the README's tables of flags and settings\n"
-    "       sourcegate replay --dead-letters [--source S] [--since T]\n"
+    "       sourcegate replay --dead-letters [--source S] [--since T] [--include-unverified]\n"
     "                                                 send refused calls and webhooks again\n"
     "       sourcegate --version | --help\n"
     "\n"
@@ -57,6 +57,7 @@ struct cli {
     const char *since; /* replay */
     const char *received_at; /* check: $received_at, unix seconds or ISO-8601 */
     bool dead_letters; /* replay */
+    bool include_unverified; /* replay */
     bool settings;     /* docs */
     struct gw_form_pair *query_pairs;
     size_t n_query;
@@ -102,6 +103,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         bool takes = gw_config_flag_takes_value(name, &known);
         if (strcmp(name, "dead-letters") == 0) {
             cli->dead_letters = true;
+            continue;
+        }
+        if (strcmp(name, "include-unverified") == 0) {
+            cli->include_unverified = true;
             continue;
         }
         if (strcmp(name, "settings") == 0) {
@@ -320,7 +325,8 @@ static int64_t parse_since(const char *s)
 static int replay(const struct gw_cmdline *cl, const struct cli *cli)
 {
     if (!cli->dead_letters || cli->n_args != 0) {
-        return usage_error("replay takes --dead-letters [--source S] [--since T]%s", "");
+        return usage_error("replay takes --dead-letters [--source S] [--since T] "
+                           "[--include-unverified]%s", "");
     }
     int64_t since = cli->since ? parse_since(cli->since) : 0;
     if (since < 0) {
@@ -340,11 +346,12 @@ static int replay(const struct gw_cmdline *cl, const struct cli *cli)
     status = 1;
     if (relay != NULL) {
         rt->ing.relay = relay;
-        status = gw_replay_dead_letters(rt, spool, cli->source, since, &n) == GW_OK ? 0 : 1;
+        status = gw_replay_dead_letters(rt, spool, cli->source, since, cli->include_unverified,
+                                        &n) == GW_OK ? 0 : 1;
         size_t left = gw_relay_stop(relay, DRAIN_MS);
         gw_relay_destroy(relay);
-        printf("replayed %zu, still refused %zu%s\n", n.replayed, n.failed,
-               left ? " (some calls wait in the spool for the daemon)" : "");
+        printf("replayed %zu, still refused %zu, unverified kept %zu%s\n", n.replayed, n.failed,
+               n.unverified, left ? " (some calls wait in the spool for the daemon)" : "");
     }
     gw_spool_close(spool);
     gw_runtime_free(rt);

@@ -106,6 +106,12 @@ struct gw_spool_dead {
     int status;
     char *reason;
     int64_t at_ms;
+    /* A request is kept only once its partner's signature passed, or when
+     * its source had no secret to check it with: then unverified is true
+     * and a replay must not treat it as the partner's. Calls are always
+     * verified (they were spooled). */
+    bool verified;
+    bool unverified;
 };
 
 /* Frees d's strings (a struct filled by gw_spool_dead_copy; the ones passed
@@ -121,7 +127,9 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
                          const char *reason) GW_WUR;
 
 /* Stores a refused request (d->id and d->at_ms are ignored; the rest is
- * borrowed). Oldest dropped past max_dead. */
+ * borrowed). Oldest dropped past max_dead. A request must say how it was
+ * trusted: exactly one of d->verified and d->unverified is true, else
+ * GW_ERR_INVALID and nothing is kept. */
 enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d) GW_WUR;
 
 /* Calls fn for each dead letter, oldest first, whose source is source (NULL:

@@ -17,7 +17,7 @@
 #include "../log.h"
 #include "../mem.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
 #define WAL_WRAP_PAGES 16384 /* past these (64 MiB) a commit restarts the WAL itself */
 /* The layout; docs/internals/spool.md explains it. */
@@ -31,7 +31,14 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS dead ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, source TEXT, write_key TEXT,"
     " endpoint TEXT, content_type TEXT, headers TEXT, body BLOB NOT NULL,"
-    " status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL);";
+    " status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL,"
+    " unverified INTEGER NOT NULL DEFAULT 0);";
+
+/* From format 1: the requests kept then may have been refused before their
+ * signature was checked, so every one of them counts as unverified. */
+static const char migrate_1_sql[] =
+    "ALTER TABLE dead ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE dead SET unverified = 1 WHERE kind = 'request';";
 
 const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_BEGIN] = "BEGIN",
@@ -56,14 +63,14 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
         " FROM calls c JOIN queues q ON q.id = c.queue WHERE c.id = ?1",
     [GW_SPOOL_ST_DEAD_PUT] =
         "INSERT INTO dead (kind, source, write_key, endpoint, content_type, headers,"
-        " body, status, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-        " ?10)",
+        " body, status, reason, at_ms, unverified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " ?9, ?10, ?11)",
     [GW_SPOOL_ST_DEAD_OLDEST] = "SELECT id, " GW_SPOOL_DEAD_BYTES " FROM dead ORDER BY id",
     [GW_SPOOL_ST_DEAD_DROP_TO] = "DELETE FROM dead WHERE id <= ?1",
     [GW_SPOOL_ST_DEAD_SIZE] = "SELECT " GW_SPOOL_DEAD_BYTES " FROM dead WHERE id = ?1",
     [GW_SPOOL_ST_DEAD_EACH] =
         "SELECT id, kind, source, write_key, endpoint, content_type, headers, body,"
-        " status, reason, at_ms FROM dead WHERE (?1 IS NULL OR source = ?1)"
+        " status, reason, at_ms, unverified FROM dead WHERE (?1 IS NULL OR source = ?1)"
         " AND at_ms >= ?2 ORDER BY id",
     [GW_SPOOL_ST_DEAD_REMOVE] = "DELETE FROM dead WHERE id = ?1",
 };
@@ -410,8 +417,10 @@ static enum gw_rc make_schema(struct gw_spool *s, char *err, size_t errlen)
         return GW_ERR_INVALID;
     }
     char *msg = NULL;
-    char *sql =
-        gw_asprintf("BEGIN; %s PRAGMA user_version = %d; COMMIT;", schema_sql, SCHEMA_VERSION);
+    /* An older file gets its migrations in the same transaction as the
+     * version that records them; the CREATEs then find the tables. */
+    char *sql = gw_asprintf("BEGIN; %s %s PRAGMA user_version = %d; COMMIT;",
+                            version == 1 ? migrate_1_sql : "", schema_sql, SCHEMA_VERSION);
     int e = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     free(sql);
     if (e != SQLITE_OK) {
