@@ -3,6 +3,7 @@
 #include "decode.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,74 @@ static size_t bad_escape(const char *buf, size_t len)
     return len;
 }
 
+/* The JSON number grammar (RFC 8259 section 6), which json-c's tokener
+ * does not hold to ("1." passes it). */
+bool gw_decode_json_number(const char *p)
+{
+    p += *p == '-';
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+    } else {
+        return false;
+    }
+    if (*p == '.') {
+        size_t n = strspn(++p, "0123456789");
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        size_t n = strspn(p, "0123456789");
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    return *p == '\0';
+}
+
+/* json-c's tokener takes NaN, Infinity and "1." and writes them back as
+ * they came, which is not JSON: every decimal must be a finite number in
+ * the grammar. Returns false after saying which in err. */
+static bool numbers_valid(json_object *v, char *err, size_t errlen)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_double: {
+        const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        if (!isfinite(json_object_get_double(v)) || !gw_decode_json_number(text)) {
+            snprintf(err, errlen, "body is not valid JSON: '%.40s' is not a finite JSON number",
+                     text);
+            return false;
+        }
+        return true;
+    }
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            if (!numbers_valid(json_object_array_get_idx(v, i), err, errlen)) {
+                return false;
+            }
+        }
+        return true;
+    case json_type_object: {
+        json_object_object_foreach(v, key, child)
+        {
+            (void)key;
+            if (!numbers_valid(child, err, errlen)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 static enum gw_rc decode_json(enum gw_body_kind kind, const struct gw_decode_limits *lim,
                               const char *buf, size_t len, json_object **body, char *err,
                               size_t errlen)
@@ -158,6 +227,10 @@ static enum gw_rc decode_json(enum gw_body_kind kind, const struct gw_decode_lim
         return GW_ERR_INVALID;
     }
     at = bad_escape(buf, len);
+    if (at == len && !numbers_valid(v, err, errlen)) {
+        json_object_put(v);
+        return GW_ERR_INVALID;
+    }
     if (at < len) {
         snprintf(err, errlen, "body is not valid JSON: a \\u escape at byte %zu is U+0000 or an "
                  "unpaired UTF-16 surrogate", at);

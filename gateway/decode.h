@@ -4,6 +4,7 @@
 #define GW_DECODE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "body.h"
@@ -49,6 +50,11 @@ void gw_decode_pairs_free(struct gw_form_pair *pairs, size_t n);
  * JSON body is checked whole before parsing, a form's names and values
  * after %-decoding; both are refused with the offset. */
 size_t gw_decode_utf8_bad(const unsigned char *s, size_t len);
+
+/* Whether s (borrowed) is one number by the JSON grammar (RFC 8259 section
+ * 6): no hex, '+', leading zeros, bare '.', inf, nan or spaces. A JSON
+ * body whose decimals are not, or not finite, is refused. */
+bool gw_decode_json_number(const char *s);
 
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../decode.h"
 #include "../json.h"
 #include "../mem.h"
 #include "rule.h"
@@ -27,9 +28,8 @@ json_object *gw_number_from(json_object *in)
     size_t len = (size_t)json_object_get_string_len(in);
     json_object *v = NULL;
     char why[128];
-    /* json-c's strict tokener is the JSON number grammar; it also takes
-     * NaN and spaces, refused here */
-    if (len == 0 || len > 400 || strlen(s) != len || strspn(s, "-+0123456789.eE") != len ||
+    /* the grammar first; json-c then types the value */
+    if (len == 0 || len > 400 || strlen(s) != len || !gw_decode_json_number(s) ||
         gw_json_parse(s, len, 1, &v, why, sizeof(why)) != GW_OK) {
         return NULL;
     }
