@@ -42,6 +42,7 @@ static const char usage[] =
     "       sourcegate docs --settings                the README's tables of flags and settings\n"
     "       sourcegate replay --dead-letters [--source S] [--since T] [--include-unverified]\n"
     "                                                 send refused calls and webhooks again\n"
+    "       sourcegate spool check | recover      check the spool file; salvage a damaged one\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
@@ -206,7 +207,7 @@ static struct gw_spool *open_spool(const struct gw_config *cfg)
     so.max_bytes = cfg->max_spool;
     so.max_dead_bytes = cfg->max_dead_letters;
     struct gw_spool *spool = NULL;
-    char err[256];
+    char err[768];
     if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {
         gw_error("main", "cannot open the spool in %s: %s", cfg->spool, err);
         return NULL;
@@ -356,6 +357,48 @@ static int replay(const struct gw_cmdline *cl, const struct cli *cli)
     gw_spool_close(spool);
     gw_runtime_free(rt);
     return status;
+}
+
+/* `spool check` and `spool recover`, on the configured spool (stopped). */
+static int spool_cmd(const struct gw_config *cfg, const struct cli *cli)
+{
+    bool check = cli->n_args == 1 && strcmp(cli->args[0], "check") == 0;
+    if (!check && (cli->n_args != 1 || strcmp(cli->args[0], "recover") != 0)) {
+        return usage_error("spool takes check or recover%s", "");
+    }
+    char err[512] = "";
+    if (check) {
+        struct gw_spool_check_report rep;
+        if (gw_spool_check(cfg->spool, &rep, err, sizeof(err)) != GW_OK) {
+            fprintf(stderr, "sourcegate: %s\n", err);
+            return 1;
+        }
+        printf("spool %s/spool.db: %s; queues %lld, calls %lld, dead letters %lld "
+               "(-1: unreadable)\n", cfg->spool, rep.ok ? "ok" : "DAMAGED",
+               (long long)rep.rows[0], (long long)rep.rows[1], (long long)rep.rows[2]);
+        if (!rep.ok) {
+            printf("%u problem(s), the first: %s\nrun `sourcegate spool recover` to move it "
+                   "aside and keep what can be read\n", rep.problems, rep.first_problem);
+        }
+        return rep.ok ? 0 : 1;
+    }
+    struct gw_spool_opts so;
+    gw_spool_opts_init(&so);
+    so.dir = cfg->spool;
+    so.fsync = cfg->spool_fsync;
+    so.max_bytes = cfg->max_spool;
+    so.max_dead_bytes = cfg->max_dead_letters;
+    struct gw_spool_recover_report rep;
+    if (gw_spool_recover(&so, &rep, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "sourcegate: %s\n", err);
+        return 1;
+    }
+    printf("moved the damaged file to %s (kept)\nsaved into a fresh spool: %llu call(s), "
+           "%llu write key(s), %llu dead letter(s); %llu call(s) lost their write key, %u "
+           "unreadable stretch(es) skipped\n", rep.moved_to, (unsigned long long)rep.calls,
+           (unsigned long long)rep.queues, (unsigned long long)rep.dead,
+           (unsigned long long)rep.calls_without_key, rep.gaps);
+    return 0;
 }
 
 static int read_file(const char *path, struct gw_buf *b)
@@ -555,6 +598,8 @@ int main(int argc, char **argv)
             rc = lint(&cfg, &cli);
         } else if (strcmp(cli.command, "docs") == 0) {
             rc = docs(&cfg, &cli);
+        } else if (strcmp(cli.command, "spool") == 0) {
+            rc = spool_cmd(&cfg, &cli);
         } else {
             rc = usage_error("unknown command '%s'", cli.command);
         }

@@ -150,4 +150,32 @@ void gw_spool_dead_stats(struct gw_spool *s, struct gw_spool_dead_stats *out);
  * when there is none with that id. */
 enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id) GW_WUR;
 
+/* `sourcegate spool check`: SQLite's integrity check of the spool in dir
+ * (stopped: GW_ERR_BUSY while a daemon holds it), and the rows each table
+ * yields. GW_OK when it could look (rep says what it saw), GW_ERR_NOT_FOUND
+ * without a spool file, else err (size errlen) says why. */
+struct gw_spool_check_report {
+    bool ok;                /* no problem found */
+    unsigned problems;      /* lines of the integrity check, tables unreadable */
+    char first_problem[256];
+    int64_t rows[3];        /* queues, calls, dead letters; -1: unreadable */
+};
+enum gw_rc gw_spool_check(const char *dir, struct gw_spool_check_report *rep, char *err,
+                          size_t errlen) GW_WUR;
+
+/* `sourcegate spool recover`: moves o->dir's spool.db (with its WAL) aside
+ * as spool.db.damaged-<UTC stamp>, opens a fresh spool (as o says), and
+ * copies into it every row of the damaged file that can still be read,
+ * table by table; calls whose write key was lost are left out. The damaged
+ * file is kept. GW_OK once the fresh spool is there (rep says what was
+ * saved); GW_ERR_BUSY while a daemon holds the spool. */
+struct gw_spool_recover_report {
+    char moved_to[512];
+    uint64_t queues, calls, dead; /* rows saved */
+    uint64_t calls_without_key;   /* read but dropped: their write key was lost */
+    unsigned gaps;                /* reads that failed, skipped past */
+};
+enum gw_rc gw_spool_recover(const struct gw_spool_opts *o, struct gw_spool_recover_report *rep,
+                            char *err, size_t errlen) GW_WUR;
+
 #endif

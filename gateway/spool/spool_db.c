@@ -105,7 +105,8 @@ enum gw_rc gw_spool_db_fail(struct gw_spool *s, int e, const char *what)
     if (e == SQLITE_NOMEM) {
         gw_fatal("out of memory (sqlite)");
     }
-    gw_error("spool", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->dir);
+    snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+    gw_error("spool", "%s: %s (%s)", what, s->last_error, s->dir);
     /* SQLite answers SQLITE_FULL when a write gets ENOSPC: a cause of its
      * own, which freeing space cures. */
     return (e & 0xff) == SQLITE_FULL ? GW_ERR_NOSPACE : GW_ERR_IO;
@@ -616,14 +617,22 @@ enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, c
     }
     if (rc == GW_OK) {
         rc = open_db(s, err, errlen);
-    }
-    if (rc == GW_OK) {
-        rc = prepare_all(s, err, errlen);
-    }
-    if (rc == GW_OK) {
-        rc = load_state(s);
-        if (rc != GW_OK) {
-            say(err, errlen, "spool %s: cannot read it: %s", s->dir, sqlite3_errmsg(s->db));
+        if (rc == GW_OK) {
+            rc = prepare_all(s, err, errlen);
+        }
+        if (rc == GW_OK) {
+            rc = load_state(s);
+            if (rc != GW_OK) {
+                say(err, errlen, "spool %s: cannot read it: %s", s->dir, s->last_error);
+            }
+        }
+        if (rc == GW_ERR_IO) {
+            /* the file is there but SQLite cannot use it: say what to do */
+            size_t k = strnlen(err, errlen);
+            say(err + k, errlen - k,
+                ". The file %s/spool.db may be damaged: stop here, run `sourcegate spool check` "
+                "to see, and `sourcegate spool recover` to move it aside and keep what can be "
+                "read (same --spool or configuration)", s->dir);
         }
     }
     if (rc == GW_OK) {
