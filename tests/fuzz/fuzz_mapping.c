@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char why[256];
         if (gw_decode(GW_BODY_JSON_OBJECT, NULL, &lim, call, strlen(call), &again, why,
                       sizeof(why)) != GW_OK) {
-            fprintf(stderr, "fuzz_mapping: a %s call is not valid JSON: %s: %.300s\n",
+            fprintf(stderr, "fuzz_mapping: a %s call is not valid JSON: %s: %.4000s\n",
                     gw_source_name(src), why, call);
             abort();
         }
