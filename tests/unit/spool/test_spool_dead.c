@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "mem.h"
+#include "metrics.h"
 #include "spool/spool.h"
 
 #include <sqlite3.h>
@@ -105,6 +106,7 @@ Test(spool_dead, default_bound_is_the_settings)
 
 Test(spool_dead, put_past_the_byte_bound_evicts_the_oldest)
 {
+    gw_metrics_reset();
     spool = open_bounded(BOUND);
     for (int i = 0; i < LETTERS; i++) {
         char *body = body_of(i);
@@ -128,6 +130,13 @@ Test(spool_dead, put_past_the_byte_bound_evicts_the_oldest)
     cr_expect_eq(st.dead_bytes, s.bytes);
     cr_expect_eq(st.evicted, LETTERS - s.count);
     cr_expect_eq(st.evicted_bytes, (LETTERS - s.count) * 1012);
+    /* and /metrics says so */
+    char *text = gw_metrics_render(NULL);
+    char line[96];
+    snprintf(line, sizeof(line), "\nsourcegate_dead_letters_evicted_total %zu\n",
+             (size_t)(LETTERS - s.count));
+    cr_expect_neq(strstr(text, line), NULL, "%s", text);
+    free(text);
 
     /* the count of bytes is the table's after a reopen */
     gw_spool_close(spool);
