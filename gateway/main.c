@@ -198,14 +198,20 @@ static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct g
 }
 
 /* Opens the spool of cfg; NULL after a message on stderr. */
+/* The spool's options from the configuration (cfg borrowed by so). */
+static void spool_opts(const struct gw_config *cfg, struct gw_spool_opts *so)
+{
+    gw_spool_opts_init(so);
+    so->dir = cfg->spool;
+    so->fsync = cfg->spool_fsync;
+    so->max_bytes = cfg->max_spool;
+    so->max_dead_bytes = cfg->max_dead_letters;
+}
+
 static struct gw_spool *open_spool(const struct gw_config *cfg)
 {
     struct gw_spool_opts so;
-    gw_spool_opts_init(&so);
-    so.dir = cfg->spool;
-    so.fsync = cfg->spool_fsync;
-    so.max_bytes = cfg->max_spool;
-    so.max_dead_bytes = cfg->max_dead_letters;
+    spool_opts(cfg, &so);
     struct gw_spool *spool = NULL;
     char err[768];
     if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {
@@ -383,11 +389,7 @@ static int spool_cmd(const struct gw_config *cfg, const struct cli *cli)
         return rep.ok ? 0 : 1;
     }
     struct gw_spool_opts so;
-    gw_spool_opts_init(&so);
-    so.dir = cfg->spool;
-    so.fsync = cfg->spool_fsync;
-    so.max_bytes = cfg->max_spool;
-    so.max_dead_bytes = cfg->max_dead_letters;
+    spool_opts(cfg, &so);
     struct gw_spool_recover_report rep;
     if (gw_spool_recover(&so, &rep, err, sizeof(err)) != GW_OK) {
         fprintf(stderr, "sourcegate: %s\n", err);
