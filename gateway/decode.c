@@ -2,8 +2,10 @@
  * SPDX-License-Identifier: MIT */
 #include "decode.h"
 
-#include <stdio.h>
 #include <ctype.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +56,153 @@ static enum gw_rc check_shape(enum gw_body_kind kind, const struct gw_decode_lim
     return GW_OK;
 }
 
+size_t gw_decode_utf8_bad(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        /* continuation bytes after the lead; 0: not a lead byte (C0 and C1
+         * only begin overlong forms, F5..FF nothing) */
+        size_t n = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2
+                   : (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+        if (n == 0 || n >= len - i) {
+            return i;
+        }
+        /* the second byte's range rules out overlong forms, UTF-16
+         * surrogates (ED A0..BF) and code points past U+10FFFF */
+        unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+        unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        for (size_t k = 1; k <= n; k++) {
+            unsigned char b = s[i + k];
+            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
+                return i;
+            }
+        }
+        i += n + 1;
+    }
+    return len;
+}
+
+static bool hex4(const char *p, const char *end, unsigned *v)
+{
+    if (end - p < 4) {
+        return false;
+    }
+    char digits[5] = {p[0], p[1], p[2], p[3], '\0'};
+    char *stop = NULL;
+    unsigned long u = strtoul(digits, &stop, 16);
+    if (stop != digits + 4 || !isxdigit((unsigned char)digits[0])) {
+        return false;
+    }
+    *v = (unsigned)u;
+    return true;
+}
+
+/* In valid JSON a backslash occurs only inside strings, so the escapes can
+ * be read without tracking strings: \u0000 and an unpaired surrogate are
+ * refused (json-c would keep a NUL inside a string, and turn a lone
+ * surrogate into U+FFFD: neither is what the partner sent). Returns the
+ * offending byte's offset, or len. */
+static size_t bad_escape(const char *buf, size_t len)
+{
+    const char *end = buf + len;
+    for (const char *p = buf; p + 1 < end; p++) {
+        if (*p != '\\') {
+            continue;
+        }
+        unsigned u = 0;
+        if (p[1] != 'u' || !hex4(p + 2, end, &u)) {
+            p++; /* an escaped character: skip it */
+            continue;
+        }
+        unsigned lo = 0;
+        if (u == 0 || (u >= 0xdc00 && u <= 0xdfff)) {
+            return (size_t)(p - buf);
+        }
+        if (u >= 0xd800 && u <= 0xdbff) {
+            if (end - p < 12 || p[6] != '\\' || p[7] != 'u' || !hex4(p + 8, end, &lo) ||
+                lo < 0xdc00 || lo > 0xdfff) {
+                return (size_t)(p - buf);
+            }
+            p += 6;
+        }
+        p += 5;
+    }
+    return len;
+}
+
+/* The JSON number grammar (RFC 8259 section 6), which json-c's tokener
+ * does not hold to ("1." passes it). */
+bool gw_decode_json_number(const char *p)
+{
+    p += *p == '-';
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        p += strspn(p, "0123456789");
+    } else {
+        return false;
+    }
+    if (*p == '.') {
+        size_t n = strspn(++p, "0123456789");
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        p += *p == '+' || *p == '-';
+        size_t n = strspn(p, "0123456789");
+        if (n == 0) {
+            return false;
+        }
+        p += n;
+    }
+    return *p == '\0';
+}
+
+/* json-c's tokener takes NaN, Infinity and "1." and writes them back as
+ * they came, which is not JSON: every decimal must be a finite number in
+ * the grammar. Returns false after saying which in err. */
+static bool numbers_valid(json_object *v, char *err, size_t errlen)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_double: {
+        const char *text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+        if (!isfinite(json_object_get_double(v)) || !gw_decode_json_number(text)) {
+            snprintf(err, errlen, "body is not valid JSON: '%.40s' is not a finite JSON number",
+                     text);
+            return false;
+        }
+        return true;
+    }
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            if (!numbers_valid(json_object_array_get_idx(v, i), err, errlen)) {
+                return false;
+            }
+        }
+        return true;
+    case json_type_object: {
+        json_object_object_foreach(v, key, child)
+        {
+            (void)key;
+            if (!numbers_valid(child, err, errlen)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 static enum gw_rc decode_json(enum gw_body_kind kind, const struct gw_decode_limits *lim,
                               const char *buf, size_t len, json_object **body, char *err,
                               size_t errlen)
@@ -68,8 +217,24 @@ static enum gw_rc decode_json(enum gw_body_kind kind, const struct gw_decode_lim
         snprintf(err, errlen, "body is not valid JSON: it holds a NUL byte");
         return GW_ERR_INVALID;
     }
+    size_t at = gw_decode_utf8_bad((const unsigned char *)buf, len);
+    if (at < len) {
+        snprintf(err, errlen, "body is not valid JSON: invalid UTF-8 at byte %zu", at);
+        return GW_ERR_INVALID;
+    }
     if (gw_json_parse(buf, len, lim->max_depth, &v, why, sizeof(why)) != GW_OK) {
         snprintf(err, errlen, "body is not valid JSON: %s", why);
+        return GW_ERR_INVALID;
+    }
+    at = bad_escape(buf, len);
+    if (at == len && !numbers_valid(v, err, errlen)) {
+        json_object_put(v);
+        return GW_ERR_INVALID;
+    }
+    if (at < len) {
+        snprintf(err, errlen, "body is not valid JSON: a \\u escape at byte %zu is U+0000 or an "
+                 "unpaired UTF-16 surrogate", at);
+        json_object_put(v);
         return GW_ERR_INVALID;
     }
     enum gw_rc rc = check_shape(kind, lim, v, err, errlen);
@@ -221,6 +386,18 @@ static enum gw_rc decode_form(const char *json_field, const struct gw_decode_lim
             snprintf(err, errlen, "body is not a valid form (bad %%-escape, empty name or NUL)");
         }
         return rc;
+    }
+    for (size_t i = 0; i < n && rc == GW_OK; i++) {
+        const char *part[2] = {pairs[i].name, pairs[i].value};
+        for (int k = 0; k < 2 && rc == GW_OK; k++) {
+            size_t plen = strlen(part[k]);
+            size_t at = gw_decode_utf8_bad((const unsigned char *)part[k], plen);
+            if (at < plen) {
+                snprintf(err, errlen, "form field %zu: its %s holds invalid UTF-8 at byte %zu "
+                         "(after %%-decoding)", i + 1, k == 0 ? "name" : "value", at);
+                rc = GW_ERR_INVALID;
+            }
+        }
     }
     json_object *obj = json_object_new_object();
     for (size_t i = 0; i < n && rc == GW_OK; i++) {

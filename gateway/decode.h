@@ -4,6 +4,7 @@
 #define GW_DECODE_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "body.h"
@@ -42,6 +43,18 @@ enum gw_rc gw_decode(enum gw_body_kind kind, const char *json_field,
 enum gw_rc gw_decode_form_pairs(const char *buf, size_t len, size_t max_fields,
                                 struct gw_form_pair **pairs, size_t *n) GW_WUR;
 void gw_decode_pairs_free(struct gw_form_pair *pairs, size_t n);
+
+/* Returns the offset of the first byte of s[0..len) (borrowed) that is not
+ * well-formed UTF-8, or len when all is. Overlong forms, UTF-16 surrogates
+ * (U+D800..U+DFFF) and code points past U+10FFFF are not well-formed. A
+ * JSON body is checked whole before parsing, a form's names and values
+ * after %-decoding; both are refused with the offset. */
+size_t gw_decode_utf8_bad(const unsigned char *s, size_t len);
+
+/* Whether s (borrowed) is one number by the JSON grammar (RFC 8259 section
+ * 6): no hex, '+', leading zeros, bare '.', inf, nan or spaces. A JSON
+ * body whose decimals are not, or not finite, is refused. */
+bool gw_decode_json_number(const char *s);
 
 
 #endif

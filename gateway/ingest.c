@@ -461,7 +461,8 @@ void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_
 {
     bool refused = res->outcome == GW_OUTCOME_REFUSED ||
                    (res->outcome == GW_OUTCOME_FAILED && res->cause == GW_CAUSE_MALFORMED);
-    if (ing->spool == NULL || res->dry_run || req->replay || !refused) {
+    if (ing->spool == NULL || res->dry_run || req->replay || !refused ||
+        res->verified == res->unsigned_source) {
         return;
     }
     char reason[768];
@@ -472,7 +473,8 @@ void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_
     struct gw_spool_dead d = {
         .kind = "request", .source = (char *)req->source, .write_key = (char *)req->write_key,
         .content_type = (char *)req->content_type, .headers = headers, .body = (char *)req->body,
-        .len = req->len, .status = status, .reason = reason};
+        .len = req->len, .status = status, .reason = reason, .verified = res->verified,
+        .unverified = res->unsigned_source};
     if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
         gw_warn("ingest", "a refused %s request could not be kept for replay", req->source);
     }
@@ -514,6 +516,10 @@ static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
     }
     if (!verify_signature(ing, bs, req, hold, res)) {
         return;
+    }
+    if (!req->skip_signature) {
+        res->verified = bs->scheme != NULL;
+        res->unsigned_source = bs->scheme == NULL;
     }
     json_object *body = NULL, *events = NULL;
     if (decode_events(ing, bs->rules, req, &body, &events, res)) {

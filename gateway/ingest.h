@@ -50,7 +50,7 @@ struct gw_ingest_req {
     bool peer_trusted;     /* the peer is one of trusted_proxies: its X-Forwarded-Proto and
                               X-Forwarded-Host say which URL the partner called */
     bool dry_run;
-    bool skip_signature;   /* a replay: the signature was checked when it arrived */
+    bool skip_signature;   /* a replay of a request whose signature passed when it arrived */
     bool replay;           /* a replay: a refusal is not stored again */
     int64_t now;           /* unix seconds, for signature windows; 0: the clock */
     int64_t received_ms;   /* unix ms the request arrived, for rules; 0: now */
@@ -97,6 +97,11 @@ struct gw_ingest_res {
     bool dry_run;
     const char *source;       /* the source's name, borrowed from the rules, or NULL */
     size_t source_id;         /* its id among the bound sources, when source is set */
+    /* Past the signature check: the partner's signature passed, or the
+     * source has no secret to check it with (unsigned). Both false before
+     * it, and for a replay. Only such a request may be kept. */
+    bool verified;
+    bool unsigned_source;
 };
 
 /* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini).
@@ -152,7 +157,9 @@ const char *gw_ingest_cause_name(const struct gw_ingest_res *res);
 /* Keeps a request refused for its content (REFUSED, or FAILED as MALFORMED)
  * in the dead letters with the status it was answered, so that `sourcegate
  * replay` can send it again after a rules fix; does nothing otherwise, in a
- * dry run, for a replay, or without a spool. */
+ * dry run, for a replay, or without a spool. Only a request whose signature
+ * passed (res->verified), or that came to a source without a secret (kept
+ * marked unverified), is kept: nothing unchecked is stored. */
 void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_req *req,
                             const struct gw_ingest_res *res, int status);
 

@@ -41,8 +41,9 @@ static const char usage[] =
     "       sourcegate lint [--config FILE] [RULES...] check configuration and rules files\n"
     "       sourcegate docs RULES_FILE                write the source's documentation (markdown)\n"
     "       sourcegate docs --settings                the README's tables of flags and settings\n"
-    "       sourcegate replay --dead-letters [--source S] [--since T]\n"
+    "       sourcegate replay --dead-letters [--source S] [--since T] [--include-unverified]\n"
     "                                                 send refused calls and webhooks again\n"
+    "       sourcegate spool check | recover      check the spool file; salvage a damaged one\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
@@ -58,6 +59,7 @@ struct cli {
     const char *since; /* replay */
     const char *received_at; /* check: $received_at, unix seconds or ISO-8601 */
     bool dead_letters; /* replay */
+    bool include_unverified; /* replay */
     bool settings;     /* docs */
     struct gw_form_pair *query_pairs;
     size_t n_query;
@@ -108,6 +110,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
         bool takes = gw_config_flag_takes_value(name, &known);
         if (strcmp(name, "dead-letters") == 0) {
             cli->dead_letters = true;
+            continue;
+        }
+        if (strcmp(name, "include-unverified") == 0) {
+            cli->include_unverified = true;
             continue;
         }
         if (strcmp(name, "settings") == 0) {
@@ -198,16 +204,22 @@ static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct g
 }
 
 /* Opens the spool of cfg; NULL after a message on stderr. */
+/* The spool's options from the configuration (cfg borrowed by so). */
+static void spool_opts(const struct gw_config *cfg, struct gw_spool_opts *so)
+{
+    gw_spool_opts_init(so);
+    so->dir = cfg->spool;
+    so->fsync = cfg->spool_fsync;
+    so->max_bytes = cfg->max_spool;
+    so->max_dead_bytes = cfg->max_dead_letters;
+}
+
 static struct gw_spool *open_spool(const struct gw_config *cfg)
 {
     struct gw_spool_opts so;
-    gw_spool_opts_init(&so);
-    so.dir = cfg->spool;
-    so.fsync = cfg->spool_fsync;
-    so.max_bytes = cfg->max_spool;
-    so.max_dead_bytes = cfg->max_dead_letters;
+    spool_opts(cfg, &so);
     struct gw_spool *spool = NULL;
-    char err[256];
+    char err[768];
     if (gw_spool_open(&so, &spool, err, sizeof(err)) != GW_OK) {
         gw_error("main", "cannot open the spool in %s: %s", cfg->spool, err);
         return NULL;
@@ -330,7 +342,8 @@ static int64_t parse_since(const char *s)
 static int replay(const struct gw_cmdline *cl, const struct cli *cli)
 {
     if (!cli->dead_letters || cli->n_args != 0) {
-        return usage_error("replay takes --dead-letters [--source S] [--since T]%s", "");
+        return usage_error("replay takes --dead-letters [--source S] [--since T] "
+                           "[--include-unverified]%s", "");
     }
     int64_t since = cli->since ? parse_since(cli->since) : 0;
     if (since < 0) {
@@ -350,15 +363,54 @@ static int replay(const struct gw_cmdline *cl, const struct cli *cli)
     status = 1;
     if (relay != NULL) {
         rt->ing.relay = relay;
-        status = gw_replay_dead_letters(rt, spool, cli->source, since, &n) == GW_OK ? 0 : 1;
+        status = gw_replay_dead_letters(rt, spool, cli->source, since, cli->include_unverified,
+                                        &n) == GW_OK ? 0 : 1;
         size_t left = gw_relay_stop(relay, DRAIN_MS);
         gw_relay_destroy(relay);
-        printf("replayed %zu, still refused %zu%s\n", n.replayed, n.failed,
-               left ? " (some calls wait in the spool for the daemon)" : "");
+        printf("replayed %zu, still refused %zu, unverified kept %zu%s\n", n.replayed, n.failed,
+               n.unverified, left ? " (some calls wait in the spool for the daemon)" : "");
     }
     gw_spool_close(spool);
     gw_runtime_free(rt);
     return status;
+}
+
+/* `spool check` and `spool recover`, on the configured spool (stopped). */
+static int spool_cmd(const struct gw_config *cfg, const struct cli *cli)
+{
+    bool check = cli->n_args == 1 && strcmp(cli->args[0], "check") == 0;
+    if (!check && (cli->n_args != 1 || strcmp(cli->args[0], "recover") != 0)) {
+        return usage_error("spool takes check or recover%s", "");
+    }
+    char err[512] = "";
+    if (check) {
+        struct gw_spool_check_report rep;
+        if (gw_spool_check(cfg->spool, &rep, err, sizeof(err)) != GW_OK) {
+            fprintf(stderr, "sourcegate: %s\n", err);
+            return 1;
+        }
+        printf("spool %s/spool.db: %s; queues %lld, calls %lld, dead letters %lld "
+               "(-1: unreadable)\n", cfg->spool, rep.ok ? "ok" : "DAMAGED",
+               (long long)rep.rows[0], (long long)rep.rows[1], (long long)rep.rows[2]);
+        if (!rep.ok) {
+            printf("%u problem(s), the first: %s\nrun `sourcegate spool recover` to move it "
+                   "aside and keep what can be read\n", rep.problems, rep.first_problem);
+        }
+        return rep.ok ? 0 : 1;
+    }
+    struct gw_spool_opts so;
+    spool_opts(cfg, &so);
+    struct gw_spool_recover_report rep;
+    if (gw_spool_recover(&so, &rep, err, sizeof(err)) != GW_OK) {
+        fprintf(stderr, "sourcegate: %s\n", err);
+        return 1;
+    }
+    printf("moved the damaged file to %s (kept)\nsaved into a fresh spool: %llu call(s), "
+           "%llu write key(s), %llu dead letter(s); %llu call(s) lost their write key, %u "
+           "unreadable stretch(es) skipped\n", rep.moved_to, (unsigned long long)rep.calls,
+           (unsigned long long)rep.queues, (unsigned long long)rep.dead,
+           (unsigned long long)rep.calls_without_key, rep.gaps);
+    return 0;
 }
 
 static int read_file(const char *path, struct gw_buf *b)
@@ -558,6 +610,8 @@ int main(int argc, char **argv)
             rc = lint(&cfg, &cli);
         } else if (strcmp(cli.command, "docs") == 0) {
             rc = docs(&cfg, &cli);
+        } else if (strcmp(cli.command, "spool") == 0) {
+            rc = spool_cmd(&cfg, &cli);
         } else {
             rc = usage_error("unknown command '%s'", cli.command);
         }

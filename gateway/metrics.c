@@ -43,6 +43,7 @@ struct names {
 static struct names sources = {.add = PTHREAD_MUTEX_INITIALIZER};
 static struct names apis = {.add = PTHREAD_MUTEX_INITIALIZER};
 static struct names rules = {.add = PTHREAD_MUTEX_INITIALIZER};
+static struct names key_fps = {.add = PTHREAD_MUTEX_INITIALIZER};
 
 /* Label values here are source slugs, endpoint and rule names: no quoting
  * is needed, and anything else is "unknown". */
@@ -153,6 +154,11 @@ static _Atomic uint64_t api_requests[N_ROWS][N_STATUS];
 static _Atomic uint64_t events[N_ROWS][N_OUTCOMES];
 static _Atomic uint64_t violations[N_ROWS];
 static _Atomic uint64_t spool_failures[N_CAUSES];
+/* Segment's answers that mean a bad write key or endpoint. */
+static const int auth_statuses[] = {401, 403, 404};
+#define N_AUTH (sizeof(auth_statuses) / sizeof(auth_statuses[0]))
+static _Atomic uint64_t auth_failures[N_ROWS][N_AUTH];
+static _Atomic uint64_t dead_evicted;
 static struct histogram request_seconds = {.bounds = duration_buckets, .scale = 1e9};
 static struct histogram relay_seconds = {.bounds = duration_buckets, .scale = 1e9};
 static struct histogram batch_calls = {.bounds = batch_buckets, .scale = 1};
@@ -244,6 +250,20 @@ void gw_metrics_spool_failure(enum gw_rc rc)
     }
 }
 
+void gw_metrics_relay_auth_failure(const char *fp, long status, size_t calls)
+{
+    for (size_t i = 0; i < N_AUTH; i++) {
+        if (auth_statuses[i] == status) {
+            add(&auth_failures[resolve(&key_fps, fp)][i], calls);
+        }
+    }
+}
+
+void gw_metrics_dead_evicted(uint64_t n)
+{
+    add(&dead_evicted, n);
+}
+
 static void zero(_Atomic uint64_t *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -264,6 +284,8 @@ void gw_metrics_reset(void)
     zero(&events[0][0], N_ROWS * N_OUTCOMES);
     zero(violations, N_ROWS);
     zero(spool_failures, N_CAUSES);
+    zero(&auth_failures[0][0], N_ROWS * N_AUTH);
+    zero(&dead_evicted, 1);
     zero_histogram(&request_seconds);
     zero_histogram(&relay_seconds);
     zero_histogram(&batch_calls);
@@ -384,6 +406,28 @@ static void render_gauge_or_counter(struct gw_buf *b, const char *name, const ch
     out(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* The key label is a fingerprint, never the key; past the table's bound
+ * the fingerprints share "other". */
+static void render_auth_failures(struct gw_buf *b)
+{
+    static const char name[] = "sourcegate_relay_auth_failures_total";
+    head(b, name, "counter",
+         "Calls dead-lettered because Segment answered 401, 403 or 404 (a bad write key or "
+         "endpoint), by write key fingerprint (SHA-256 prefix) and status");
+    unsigned rows = rows_of(&key_fps);
+    for (unsigned i = 0; i < N_ROWS; i++) {
+        const char *fp = NULL;
+        for (size_t k = 0; row_name(&key_fps, i, rows, &fp) && k < N_AUTH; k++) {
+            uint64_t v = get(&auth_failures[i][k]);
+            if (v > 0) {
+                out(b, "%s{key=\"%s\",status=\"%d\"} %llu\n", name,
+                    i == GW_METRICS_UNKNOWN ? "other" : fp, auth_statuses[k],
+                    (unsigned long long)v);
+            }
+        }
+    }
+}
+
 /* The relay's figures, asked of it; the status labels are its own. */
 static void render_relay(struct gw_buf *b, struct gw_relay *relay)
 {
@@ -429,6 +473,10 @@ char *gw_metrics_render(struct gw_relay *relay)
     render_histogram(&b, "sourcegate_batch_calls", "Calls in one batch sent to Segment",
                      &batch_calls);
     render_spool_failures(&b);
+    render_auth_failures(&b);
+    render_gauge_or_counter(&b, "sourcegate_dead_letters_evicted_total", "counter",
+                            "Dead letters evicted, oldest first, past limits.max_dead_letters",
+                            get(&dead_evicted));
     if (relay != NULL) {
         render_relay(&b, relay);
     }

@@ -55,6 +55,14 @@ void gw_metrics_spool_failure(enum gw_rc rc);
 
 /* Returns new text: the whole page. relay (borrowed; NULL in a dry run) is
  * asked for its figures. */
+/* Counts calls dead-lettered because Segment answered status (401, 403 or
+ * 404; others are not counted) for the write key whose fingerprint is fp
+ * (8 hex digits of its SHA-256, never the key; borrowed). */
+void gw_metrics_relay_auth_failure(const char *fp, long status, size_t calls);
+
+/* Counts n dead letters evicted by their bounds. */
+void gw_metrics_dead_evicted(uint64_t n);
+
 char *gw_metrics_render(struct gw_relay *relay);
 
 /* Forgets every count (tests); the label tables keep their names. */

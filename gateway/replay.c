@@ -61,7 +61,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
     struct gw_ingest_req req = {
         .source = d->source, .content_type = d->content_type, .body = d->body, .len = d->len,
         .write_key = d->write_key, .header = stored_header, .arg = headers,
-        .skip_signature = true, .replay = true};
+        .skip_signature = d->verified && !d->unverified, .replay = true};
     struct gw_ingest_res res;
     bool ok = gw_ingest_run(&rt->ing, &req, &res) == GW_OK;
     if (!ok) {
@@ -111,8 +111,32 @@ static bool replay_api_call(const struct gw_runtime *rt, const struct gw_spool_d
     return ok;
 }
 
+/* An unverified request may go again only when the operator asked for
+ * it and its source still has nothing to verify it with: once a secret is
+ * configured, a body nobody signed must not pass as the partner's. */
+static bool may_replay(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                       bool include_unverified)
+{
+    if (strcmp(d->kind, "request") != 0 || (d->verified && !d->unverified)) {
+        return true;
+    }
+    const struct gw_bound_source *bs = gw_sources_find(rt->ing.sources, d->source);
+    if (bs != NULL && bs->scheme != NULL) {
+        fprintf(stderr, "dead letter %lld (request %s) not replayed: it was never verified and "
+                "source '%s' now checks signatures\n", (long long)d->id, d->source, d->source);
+        return false;
+    }
+    if (!include_unverified) {
+        fprintf(stderr, "dead letter %lld (request %s) not replayed: it was never verified "
+                "(its source has no secret); add --include-unverified to replay it\n",
+                (long long)d->id, d->source ? d->source : "?");
+        return false;
+    }
+    return true;
+}
+
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
-                                  const char *source, int64_t since_ms,
+                                  const char *source, int64_t since_ms, bool include_unverified,
                                   struct gw_replay_counts *counts)
 {
     struct collected c = {0};
@@ -120,6 +144,10 @@ enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *
     enum gw_rc rc = gw_spool_dead_each(spool, source, since_ms, collect, &c);
     for (size_t i = 0; rc == GW_OK && i < c.n; i++) {
         const struct gw_spool_dead *d = &c.v[i];
+        if (!may_replay(rt, d, include_unverified)) {
+            counts->unverified++;
+            continue;
+        }
         bool ok = strcmp(d->kind, "request") == 0          ? replay_request(rt, d)
                   : strcmp(d->kind, GW_INGEST_DEAD_API_CALL) == 0 ? replay_api_call(rt, d)
                                                            : replay_call(rt, d);

@@ -4,6 +4,7 @@
 #ifndef GW_REPLAY_H
 #define GW_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,15 +17,20 @@ struct gw_replay_counts {
     size_t replayed; /* valid now: handed to the relay and removed (a call Segment
                         refuses again comes back to the dead letters) */
     size_t failed;   /* still refused by validation: kept, with the reason printed */
+    size_t unverified; /* requests never verified, not replayed: kept */
 };
 
 /* Replays the dead letters of source (NULL: all) stored at or after since_ms.
  * A refused call is validated against its source's rules and handed to
  * rt->ing.relay; a refused webhook goes through the whole pipeline again
- * (its signature is not checked twice). Each one accepted is removed from
- * the dead letters. Prints one line per failure to stderr. Borrows all. */
+ * (a signature that passed when it arrived is not checked twice). A webhook
+ * kept unverified (its source had no secret) is replayed only when
+ * include_unverified is set AND its source still has no secret, and then
+ * as what it is: nothing is skipped for it; otherwise it is counted in
+ * counts->unverified and kept. Each one accepted is removed from the dead
+ * letters. Prints one line per failure to stderr. Borrows all. */
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
-                                  const char *source, int64_t since_ms,
+                                  const char *source, int64_t since_ms, bool include_unverified,
                                   struct gw_replay_counts *counts) GW_WUR;
 
 #endif

@@ -60,30 +60,19 @@ int gw_currency_exponent(const char *code, bool stripe)
  * of digits. */
 static bool to_int64(json_object *in, int64_t *out)
 {
-    if (json_object_is_type(in, json_type_int)) {
-        *out = json_object_get_int64(in);
-        return true;
+    /* a string only when it is a JSON integer ("0x1A", "+5" are not) */
+    json_object *num = gw_number_from(in);
+    bool ok = false;
+    if (json_object_is_type(num, json_type_int)) {
+        *out = json_object_get_int64(num);
+        ok = *out != INT64_MAX && *out != INT64_MIN; /* json-c clamps there */
+    } else if (json_object_is_type(num, json_type_double)) {
+        double d = json_object_get_double(num);
+        ok = isfinite(d) && d == floor(d) && fabs(d) <= 9007199254740992.0;
+        *out = ok ? (int64_t)d : 0;
     }
-    if (json_object_is_type(in, json_type_double)) {
-        double d = json_object_get_double(in);
-        if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0) {
-            return false;
-        }
-        *out = (int64_t)d;
-        return true;
-    }
-    if (!json_object_is_type(in, json_type_string)) {
-        return false;
-    }
-    const char *s = json_object_get_string(in);
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] == '\0' || isspace((unsigned char)s[0]) || errno != 0 || *end != '\0') {
-        return false;
-    }
-    *out = v;
-    return true;
+    json_object_put(num);
+    return ok;
 }
 
 bool gw_currency_units(json_object *amount, json_object *currency, bool stripe,

@@ -8,33 +8,57 @@
 #include <string.h>
 #include <time.h>
 
+#include "../decode.h"
 #include "../json.h"
 #include "../mem.h"
 #include "rule.h"
 
+json_object *gw_number_from(json_object *in)
+{
+    if (json_object_is_type(in, json_type_int)) {
+        return json_object_get(in);
+    }
+    if (json_object_is_type(in, json_type_double)) {
+        return isfinite(json_object_get_double(in)) ? json_object_get(in) : NULL;
+    }
+    if (!json_object_is_type(in, json_type_string)) {
+        return NULL;
+    }
+    const char *s = json_object_get_string(in);
+    size_t len = (size_t)json_object_get_string_len(in);
+    json_object *v = NULL;
+    char why[128];
+    /* the grammar first; json-c then types the value */
+    if (len == 0 || len > 400 || strlen(s) != len || !gw_decode_json_number(s) ||
+        gw_json_parse(s, len, 1, &v, why, sizeof(why)) != GW_OK) {
+        return NULL;
+    }
+    if (json_object_is_type(v, json_type_double)) {
+        if (isfinite(json_object_get_double(v))) {
+            return v; /* written with the partner's digits */
+        }
+    } else if (json_object_is_type(v, json_type_int)) {
+        /* json-c clamps an integer past 64 bits: keep its text instead */
+        if (strcmp(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), s) == 0) {
+            return v;
+        }
+        json_object_put(v);
+        return json_object_new_double_s(strtod(s, NULL), s);
+    }
+    json_object_put(v);
+    return NULL;
+}
+
 /* Reads a number from a JSON number or a numeric string. */
 static bool to_double(json_object *in, double *out)
 {
-    if (json_object_is_type(in, json_type_int) || json_object_is_type(in, json_type_double)) {
-        *out = json_object_get_double(in);
-        return isfinite(*out);
-    }
-    if (!json_object_is_type(in, json_type_string)) {
+    json_object *n = gw_number_from(in);
+    if (n == NULL) {
         return false;
     }
-    const char *s = json_object_get_string(in);
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    while (end != NULL && isspace((unsigned char)*end)) {
-        end++;
-    }
-    if (s[0] == '\0' || isspace((unsigned char)s[0]) || errno != 0 || *end != '\0' ||
-        !isfinite(v)) {
-        return false;
-    }
-    *out = v;
-    return true;
+    *out = json_object_get_double(n);
+    json_object_put(n);
+    return isfinite(*out);
 }
 
 json_object *gw_iso8601_from_ms(long double ms)
@@ -142,18 +166,10 @@ static bool op_string(json_object *in, json_object **out, const char **why)
 
 static bool op_number(json_object *in, json_object **out, const char **why)
 {
-    double v;
-    *why = "expected a number";
-    if (json_object_is_type(in, json_type_int) || json_object_is_type(in, json_type_double)) {
-        *out = json_object_get(in);
-        return true;
-    }
-    if (!to_double(in, &v)) {
-        return false;
-    }
-    /* keep the partner's digits ("12.50" stays 12.50 on the wire) */
-    *out = json_object_new_double_s(v, json_object_get_string(in));
-    return true;
+    *why = "expected a number (JSON number syntax: no hex, '+', inf or nan)";
+    /* keeps the partner's digits ("12.50" stays 12.50 on the wire) */
+    *out = gw_number_from(in);
+    return *out != NULL;
 }
 
 static bool op_integer(json_object *in, json_object **out, const char **why)
@@ -197,9 +213,13 @@ static bool op_cents(json_object *in, json_object **out, const char **why)
     if (!to_double(in, &v)) {
         return false;
     }
-    /* two decimals: 1999 cents is 19.99, printed without binary noise */
+    /* two decimals: 1999 cents is 19.99, printed without binary noise; an
+     * amount too long to print whole is refused, not cut */
     char buf[64];
-    snprintf(buf, sizeof(buf), "%.2f", v / 100.0);
+    int k = snprintf(buf, sizeof(buf), "%.2f", v / 100.0);
+    if (k < 0 || (size_t)k >= sizeof(buf)) {
+        return false;
+    }
     *out = json_object_new_double_s(strtod(buf, NULL), buf);
     return true;
 }

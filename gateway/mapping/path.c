@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../decode.h"
 #include "../json.h"
 #include "../mem.h"
 #include "rule.h"
@@ -311,6 +312,17 @@ static long double now_ms(void)
     return (long double)ts.tv_sec * 1000.0L + (long double)(ts.tv_nsec / 1000000);
 }
 
+/* A header or query value as a JSON string: only when it is valid UTF-8
+ * (the body is checked when decoded; these come raw), else absent. */
+static json_object *text_value(const char *s)
+{
+    size_t len = s != NULL ? strlen(s) : 0;
+    if (s == NULL || gw_decode_utf8_bad((const unsigned char *)s, len) != len) {
+        return NULL;
+    }
+    return json_object_new_string(s);
+}
+
 json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in,
                           json_object *event)
 {
@@ -318,10 +330,10 @@ json_object *gw_path_eval(const struct gw_path *p, const struct gw_map_input *in
     switch (p->root) {
     case GW_PATH_HEADER:
         s = in->header ? in->header(in->arg, p->name) : NULL;
-        return s ? json_object_new_string(s) : NULL;
+        return text_value(s);
     case GW_PATH_QUERY:
         s = in->query ? in->query(in->arg, p->name) : NULL;
-        return s ? json_object_new_string(s) : NULL;
+        return text_value(s);
     case GW_PATH_RECEIVED_AT:
         return gw_iso8601_from_ms(in->received_at > 0 ? (long double)in->received_at
                                                       : now_ms());

@@ -38,25 +38,24 @@ static int decimals(const char *text)
 /* A number (or numeric string) added to the sum; false when it is not one. */
 static bool add_term(json_object *el, long double *sum, int64_t *isum, bool *ints, int *dec)
 {
-    const char *text = gw_json_scalar_text(el);
+    /* only JSON numbers, or strings that are one: "0x1A" or "inf" is no
+     * term (strtold would read them) */
+    json_object *num = gw_number_from(el);
+    const char *text = num != NULL ? gw_json_scalar_text(num) : NULL;
     char *end = NULL;
-    if (text == NULL || json_object_is_type(el, json_type_boolean) || text[0] == '\0') {
-        return false;
-    }
-    long double d = strtold(text, &end);
-    if (*end != '\0' || d != d || d > 1e300L || d < -1e300L) {
-        return false;
-    }
-    int k = decimals(text);
-    *dec = k < 0 || *dec < 0 ? -1 : (k > *dec ? k : *dec);
-    if (json_object_is_type(el, json_type_int) && *ints &&
-        !__builtin_add_overflow(*isum, json_object_get_int64(el), isum)) {
+    long double d = text != NULL ? strtold(text, &end) : 0;
+    bool ok = text != NULL && *end == '\0' && d == d && d <= 1e300L && d >= -1e300L;
+    if (ok) {
+        int k = decimals(text);
+        *dec = k < 0 || *dec < 0 ? -1 : (k > *dec ? k : *dec);
+        if (!json_object_is_type(num, json_type_int) || !*ints ||
+            __builtin_add_overflow(*isum, json_object_get_int64(num), isum)) {
+            *ints = false;
+        }
         *sum += d;
-        return true;
     }
-    *ints = false;
-    *sum += d;
-    return true;
+    json_object_put(num);
+    return ok;
 }
 
 static json_object *eval_sum(const struct gw_value *v, const struct gw_map_input *in,
@@ -83,10 +82,11 @@ static json_object *eval_sum(const struct gw_value *v, const struct gw_map_input
     }
     /* as many decimals as the terms had: "10.00" + "5.50" is 15.50 */
     char buf[96];
-    if (dec < 0 || dec > 12) {
+    int k = dec < 0 || dec > 12 ? snprintf(buf, sizeof(buf), "%.15Lg", sum)
+                                : snprintf(buf, sizeof(buf), "%.*Lf", dec, sum);
+    if (k < 0 || (size_t)k >= sizeof(buf)) {
+        /* too many digits for the decimals asked: the value, not a cut */
         snprintf(buf, sizeof(buf), "%.15Lg", sum);
-    } else {
-        snprintf(buf, sizeof(buf), "%.*Lf", dec, sum);
     }
     return json_object_new_double_s(strtod(buf, NULL), buf);
 }

@@ -61,6 +61,13 @@ const struct gw_transform *gw_transform_at(size_t i); /* NULL past the end */
  * NULL outside years 1..9999. */
 json_object *gw_iso8601_from_ms(long double ms);
 
+/* Reads in (borrowed) as a number: a finite JSON number, or a string that
+ * is one by the JSON grammar (no hex, no '+', no inf or nan, no spaces).
+ * Returns a new number fit for the wire, in canonical form: an integer as
+ * json-c writes it, a decimal with the partner's digits ("12.50"), an
+ * integer past 64 bits kept exact as its text; NULL when in is none. */
+json_object *gw_number_from(json_object *in);
+
 /* currency.c: the ISO 4217 minor-unit exponents, in one table. */
 /* The exponent of code (any case), -1 when unknown; stripe: as Stripe
  * counts its amounts (its documented exceptions to ISO 4217). */

@@ -125,10 +125,20 @@ static void apply(struct gw_relay *r, struct gw_relay_queue *q, size_t k, enum s
                 a->status, k, q->fp);
         break;
     case SETTLE_REFUSED:
-        gw_warn("relay",
-                "dropped %zu call(s) into the dead letters: upstream answered %ld (key %s)"
-                ": %.400s",
-                k, a->status, q->fp, gw_buf_str(&a->body));
+        if (a->status == 401 || a->status == 403 || a->status == 404) {
+            /* not the calls' fault: every call of this key will meet it */
+            gw_error("relay",
+                     "upstream answered %ld: write key %s (fingerprint) or the endpoint is "
+                     "wrong; %zu call(s) moved to the dead letters%s, replay them once it is "
+                     "fixed",
+                     a->status, q->fp, k, stored ? "" : " (which could not take them)");
+            gw_metrics_relay_auth_failure(q->fp, a->status, k);
+        } else {
+            gw_warn("relay",
+                    "dropped %zu call(s) into the dead letters: upstream answered %ld (key %s)"
+                    ": %.400s",
+                    k, a->status, q->fp, gw_buf_str(&a->body));
+        }
         r->stats.dropped += k;
         r->stats.dead_lettered += stored ? k : 0;
         q->attempt = 0;

@@ -106,6 +106,12 @@ struct gw_spool_dead {
     int status;
     char *reason;
     int64_t at_ms;
+    /* A request is kept only once its partner's signature passed, or when
+     * its source had no secret to check it with: then unverified is true
+     * and a replay must not treat it as the partner's. Calls are always
+     * verified (they were spooled). */
+    bool verified;
+    bool unverified;
 };
 
 /* Frees d's strings (a struct filled by gw_spool_dead_copy; the ones passed
@@ -121,7 +127,9 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
                          const char *reason) GW_WUR;
 
 /* Stores a refused request (d->id and d->at_ms are ignored; the rest is
- * borrowed). Oldest dropped past max_dead. */
+ * borrowed). Oldest dropped past max_dead. A request must say how it was
+ * trusted: exactly one of d->verified and d->unverified is true, else
+ * GW_ERR_INVALID and nothing is kept. */
 enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d) GW_WUR;
 
 /* Calls fn for each dead letter, oldest first, whose source is source (NULL:
@@ -141,5 +149,33 @@ void gw_spool_dead_stats(struct gw_spool *s, struct gw_spool_dead_stats *out);
 /* Removes one dead letter (after a successful replay). GW_ERR_NOT_FOUND
  * when there is none with that id. */
 enum gw_rc gw_spool_dead_remove(struct gw_spool *s, int64_t id) GW_WUR;
+
+/* `sourcegate spool check`: SQLite's integrity check of the spool in dir
+ * (stopped: GW_ERR_BUSY while a daemon holds it), and the rows each table
+ * yields. GW_OK when it could look (rep says what it saw), GW_ERR_NOT_FOUND
+ * without a spool file, else err (size errlen) says why. */
+struct gw_spool_check_report {
+    bool ok;                /* no problem found */
+    unsigned problems;      /* lines of the integrity check, tables unreadable */
+    char first_problem[256];
+    int64_t rows[3];        /* queues, calls, dead letters; -1: unreadable */
+};
+enum gw_rc gw_spool_check(const char *dir, struct gw_spool_check_report *rep, char *err,
+                          size_t errlen) GW_WUR;
+
+/* `sourcegate spool recover`: moves o->dir's spool.db (with its WAL) aside
+ * as spool.db.damaged-<UTC stamp>, opens a fresh spool (as o says), and
+ * copies into it every row of the damaged file that can still be read,
+ * table by table; calls whose write key was lost are left out. The damaged
+ * file is kept. GW_OK once the fresh spool is there (rep says what was
+ * saved); GW_ERR_BUSY while a daemon holds the spool. */
+struct gw_spool_recover_report {
+    char moved_to[512];
+    uint64_t queues, calls, dead; /* rows saved */
+    uint64_t calls_without_key;   /* read but dropped: their write key was lost */
+    unsigned gaps;                /* reads that failed, skipped past */
+};
+enum gw_rc gw_spool_recover(const struct gw_spool_opts *o, struct gw_spool_recover_report *rep,
+                            char *err, size_t errlen) GW_WUR;
 
 #endif

@@ -17,7 +17,7 @@
 #include "../log.h"
 #include "../mem.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
 #define WAL_WRAP_PAGES 16384 /* past these (64 MiB) a commit restarts the WAL itself */
 /* The layout; docs/internals/spool.md explains it. */
@@ -31,7 +31,14 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS dead ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, source TEXT, write_key TEXT,"
     " endpoint TEXT, content_type TEXT, headers TEXT, body BLOB NOT NULL,"
-    " status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL);";
+    " status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL,"
+    " unverified INTEGER NOT NULL DEFAULT 0);";
+
+/* From format 1: the requests kept then may have been refused before their
+ * signature was checked, so every one of them counts as unverified. */
+static const char migrate_1_sql[] =
+    "ALTER TABLE dead ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE dead SET unverified = 1 WHERE kind = 'request';";
 
 const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_BEGIN] = "BEGIN",
@@ -56,14 +63,14 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
         " FROM calls c JOIN queues q ON q.id = c.queue WHERE c.id = ?1",
     [GW_SPOOL_ST_DEAD_PUT] =
         "INSERT INTO dead (kind, source, write_key, endpoint, content_type, headers,"
-        " body, status, reason, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-        " ?10)",
+        " body, status, reason, at_ms, unverified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " ?9, ?10, ?11)",
     [GW_SPOOL_ST_DEAD_OLDEST] = "SELECT id, " GW_SPOOL_DEAD_BYTES " FROM dead ORDER BY id",
     [GW_SPOOL_ST_DEAD_DROP_TO] = "DELETE FROM dead WHERE id <= ?1",
     [GW_SPOOL_ST_DEAD_SIZE] = "SELECT " GW_SPOOL_DEAD_BYTES " FROM dead WHERE id = ?1",
     [GW_SPOOL_ST_DEAD_EACH] =
         "SELECT id, kind, source, write_key, endpoint, content_type, headers, body,"
-        " status, reason, at_ms FROM dead WHERE (?1 IS NULL OR source = ?1)"
+        " status, reason, at_ms, unverified FROM dead WHERE (?1 IS NULL OR source = ?1)"
         " AND at_ms >= ?2 ORDER BY id",
     [GW_SPOOL_ST_DEAD_REMOVE] = "DELETE FROM dead WHERE id = ?1",
 };
@@ -98,7 +105,8 @@ enum gw_rc gw_spool_db_fail(struct gw_spool *s, int e, const char *what)
     if (e == SQLITE_NOMEM) {
         gw_fatal("out of memory (sqlite)");
     }
-    gw_error("spool", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->dir);
+    snprintf(s->last_error, sizeof(s->last_error), "%s", sqlite3_errmsg(s->db));
+    gw_error("spool", "%s: %s (%s)", what, s->last_error, s->dir);
     /* SQLite answers SQLITE_FULL when a write gets ENOSPC: a cause of its
      * own, which freeing space cures. */
     return (e & 0xff) == SQLITE_FULL ? GW_ERR_NOSPACE : GW_ERR_IO;
@@ -410,8 +418,10 @@ static enum gw_rc make_schema(struct gw_spool *s, char *err, size_t errlen)
         return GW_ERR_INVALID;
     }
     char *msg = NULL;
-    char *sql =
-        gw_asprintf("BEGIN; %s PRAGMA user_version = %d; COMMIT;", schema_sql, SCHEMA_VERSION);
+    /* An older file gets its migrations in the same transaction as the
+     * version that records them; the CREATEs then find the tables. */
+    char *sql = gw_asprintf("BEGIN; %s %s PRAGMA user_version = %d; COMMIT;",
+                            version == 1 ? migrate_1_sql : "", schema_sql, SCHEMA_VERSION);
     int e = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     free(sql);
     if (e != SQLITE_OK) {
@@ -607,14 +617,22 @@ enum gw_rc gw_spool_open(const struct gw_spool_opts *o, struct gw_spool **out, c
     }
     if (rc == GW_OK) {
         rc = open_db(s, err, errlen);
-    }
-    if (rc == GW_OK) {
-        rc = prepare_all(s, err, errlen);
-    }
-    if (rc == GW_OK) {
-        rc = load_state(s);
-        if (rc != GW_OK) {
-            say(err, errlen, "spool %s: cannot read it: %s", s->dir, sqlite3_errmsg(s->db));
+        if (rc == GW_OK) {
+            rc = prepare_all(s, err, errlen);
+        }
+        if (rc == GW_OK) {
+            rc = load_state(s);
+            if (rc != GW_OK) {
+                say(err, errlen, "spool %s: cannot read it: %s", s->dir, s->last_error);
+            }
+        }
+        if (rc == GW_ERR_IO) {
+            /* the file is there but SQLite cannot use it: say what to do */
+            size_t k = strnlen(err, errlen);
+            say(err + k, errlen - k,
+                ". The file %s/spool.db may be damaged: stop here, run `sourcegate spool check` "
+                "to see, and `sourcegate spool recover` to move it aside and keep what can be "
+                "read (same --spool or configuration)", s->dir);
         }
     }
     if (rc == GW_OK) {

@@ -74,6 +74,7 @@ struct gw_spool {
     uint64_t db_serving;
     sqlite3 *db;
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
+    char last_error[160]; /* SQLite's message of the last failed step */
     int64_t next_id;
     uint64_t dead;
     uint64_t dead_bytes;               /* GW_SPOOL_DEAD_BYTES of every dead letter */

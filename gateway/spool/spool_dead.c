@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../log.h"
+#include "../metrics.h"
 #include "../mem.h"
 
 /* The dead letters' counters before a transaction, to restore on failure;
@@ -71,6 +72,7 @@ static void txn_end(struct gw_spool *s, const struct dead_txn *t, enum gw_rc rc)
     } else if (t->evicted > 0) {
         s->evicted += t->evicted;
         s->evicted_bytes += t->evicted_bytes;
+        gw_metrics_dead_evicted(t->evicted);
         gw_warn("spool", "dead letters over their bound (%llu bytes, %llu letters): evicted the "
                 "%llu oldest, %llu bytes",
                 (unsigned long long)s->o.max_dead_bytes, (unsigned long long)s->o.max_dead,
@@ -160,11 +162,16 @@ static void bind_dead(sqlite3_stmt *st, const struct gw_spool_dead *d)
         sqlite3_bind_null(st, 9);
     }
     sqlite3_bind_int64(st, 10, gw_spool_db_now_ms());
+    sqlite3_bind_int(st, 11, d->unverified ? 1 : 0);
 }
 
 enum gw_rc gw_spool_dead_put(struct gw_spool *s, const struct gw_spool_dead *d)
 {
     if (s == NULL || d == NULL || d->kind == NULL || (d->len > 0 && d->body == NULL)) {
+        return GW_ERR_INVALID;
+    }
+    if (d->verified == d->unverified) {
+        gw_error("spool", "a dead letter that does not say whether it was verified is not kept");
         return GW_ERR_INVALID;
     }
     gw_spool_db_lock(s);
@@ -202,7 +209,9 @@ static void read_dead(sqlite3_stmt *st, struct gw_spool_dead *d)
         .status = sqlite3_column_int(st, 8),
         .reason = (char *)gw_spool_db_text(st, 9),
         .at_ms = sqlite3_column_int64(st, 10),
+        .unverified = sqlite3_column_int(st, 11) != 0,
     };
+    d->verified = !d->unverified;
 }
 
 enum gw_rc gw_spool_dead_each(struct gw_spool *s, const char *source, int64_t since_ms,

@@ -7,6 +7,7 @@
  *   bit  4    tight limits (depth 4, 3 events, 5 fields) instead of the defaults
  * SPDX-License-Identifier: MIT */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,11 +37,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256] = "";
     enum gw_rc rc = gw_decode(kind, json_field, &lim, buf, len, &body, err, sizeof(err));
     if (rc == GW_OK) {
-        /* what the mapping does next: serialize it (logs, dry runs) */
+        /* what the mapping does next: serialize it (logs, dry runs). What
+         * was accepted must come out as valid JSON in valid UTF-8, that
+         * decodes again. */
         const char *s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN);
-        if (s == NULL) {
+        if (s == NULL || gw_decode_utf8_bad((const unsigned char *)s, strlen(s)) != strlen(s)) {
             abort();
         }
+        struct gw_decode_limits loose;
+        gw_decode_limits_init(&loose);
+        loose.max_events = SIZE_MAX;
+        loose.max_depth = lim.max_depth + 1;
+        json_object *again = NULL;
+        char why[256];
+        if (kind != GW_BODY_FORM &&
+            gw_decode(GW_BODY_JSON, NULL, &loose, s, strlen(s), &again, why, sizeof(why)) !=
+                GW_OK) {
+            abort();
+        }
+        json_object_put(again);
         json_object_put(body);
     } else if (body != NULL || err[0] == '\0') {
         abort(); /* the contract: *body untouched, err says why */

@@ -115,6 +115,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (status == 200) != (json_object_object_get(answer, "error") == NULL)) {
         abort();
     }
+    /* every call produced is what the relay would send: valid JSON, in
+     * valid UTF-8, that the strictest reader here (a JSON body) takes */
+    for (size_t i = 0; res.events != NULL && i < json_object_array_length(res.events); i++) {
+        const char *call = json_object_to_json_string_ext(
+            json_object_array_get_idx(res.events, i), JSON_C_TO_STRING_PLAIN);
+        struct gw_decode_limits lim;
+        gw_decode_limits_init(&lim);
+        lim.max_depth = 64;
+        json_object *again = NULL;
+        char why[256];
+        if (gw_decode(GW_BODY_JSON_OBJECT, NULL, &lim, call, strlen(call), &again, why,
+                      sizeof(why)) != GW_OK) {
+            fprintf(stderr, "fuzz_mapping: a %s call is not valid JSON: %s: %.4000s\n",
+                    gw_source_name(src), why, call);
+            abort();
+        }
+        json_object_put(again);
+    }
     json_object *report = gw_ingest_report(&res);
     const char *text = json_object_to_json_string(answer);
     if (debug) {

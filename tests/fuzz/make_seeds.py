@@ -89,6 +89,16 @@ def seeds_decode():
         "json-unicode": (0, b"{\"\\ud83d\\ude00\":\"\\u0000\",\"b\":1e400}"),
         "json-too-many-events": (1 | 1 << 4, b"[{},{},{},{}]"),
         "empty": (0, b""),
+        "utf8-overlong": (0, b"{\"a\":\"\xc0\x80\",\"b\":\"\xe0\x80\xaf\"}"),
+        "utf8-surrogate": (2, b"[{\"\xed\xa0\x80\":1}]"),
+        "utf8-past-max": (0, b"{\"a\":\"\xf4\x90\x80\x80\xf5\"}"),
+        "utf8-truncated": (1, b"[{\"a\":\"\xe2\x82\"}]"),
+        "utf8-lone-continuation": (0, b"{\"a\":\"\x80\xbf\"}"),
+        "utf8-valid": (0, "{\"caf\u00e9\":\"\u20ac \U0001F600\"}".encode()),
+        "escape-lone-surrogates": (0, b"{\"a\":\"\\ud800x\",\"b\":\"\\udc00\",\"c\":\"\\ud800\\u0041\"}"),
+        "escape-nul": (0, b"{\"a\\u0000b\":\"x\\u0000\"}"),
+        "form-utf8": (3, b"a=%C0%80&b%ED%A0%80=1&c=caf%C3%A9&d=%F4%90%80%80"),
+        "json-nan": (0, b"{\"a\":NaN,\"b\":Infinity,\"c\":-Infinity,\"d\":1.,\"e\":1.e5}"),
     }
     for name, (flag, body) in edge.items():
         write("decode", name, bytes([flag]) + body)
@@ -165,6 +175,17 @@ def seeds_mapping():
                    read("signing/customerio/email.delivered.json")))
     for src, hdr, body in signed:
         write("mapping", "signed-" + src, bytes([SOURCES.index(src), 1]) + headers(hdr) + body)
+    # numbers from partner text: hex, '+', inf, nan, huge, cut
+    order = json.loads(read("golden/shopify/orders.create.body"))
+    odd = ["0x1A", "+5", "inf", "nan", "1.", ".5", "05", " 5", "1e400",
+           "123456789012345678901234567890", "-0", "1E+2", "12.50"]
+    for i, v in enumerate(odd):
+        o = dict(order)
+        for k in ("total_price", "subtotal_price", "total_tax", "total_discounts"):
+            o[k] = v
+        hdr = header_pairs(DATA / "golden/shopify/orders.create.headers")
+        write("mapping", "shopify-number-%d" % i, bytes([SOURCES.index("shopify"), 0]) +
+              headers(hdr) + json.dumps(o).encode())
     write("mapping", "shopify-no-content-type-bad-json", bytes([SOURCES.index("shopify"), 0]) + b"\n{")
     write("mapping", "sendgrid-wrong-content-type",
           bytes([SOURCES.index("sendgrid"), 0]) + headers([("Content-Type", "text/plain")]) + b"[]")

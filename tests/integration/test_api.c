@@ -315,8 +315,8 @@ static void quarantine_then_replay(const char *path, const char *body, const cha
     gw_ingest_init(&rt.ing, &gw->cfg, rt.rules);
     rt.ing.relay = gw->relay;
     rt.ing.spool = gw->spool;
-    struct gw_replay_counts counts;
-    cr_assert_eq(gw_replay_dead_letters(&rt, gw->spool, NULL, 0, &counts), GW_OK);
+    struct gw_replay_counts counts = {0};
+    cr_assert_eq(gw_replay_dead_letters(&rt, gw->spool, NULL, 0, false, &counts), GW_OK);
     cr_expect_eq(counts.replayed, 1);
     cr_expect_eq(counts.failed, 0);
     gw_ingest_fini(&rt.ing);

@@ -548,3 +548,85 @@ Test(integration, full_spool_answers_503_then_200_once_drained)
     json_object *seen = wait_all_arrived(WAIT_MS);
     json_object_put(seen);
 }
+
+/* ---- 8. a damaged spool file: named at start, checked, recovered ---- */
+
+static int run_cmd(const char *const *argv, char **out, char **err)
+{
+    int st = gwt_run(argv, out, err);
+    return st;
+}
+
+Test(integration, a_damaged_spool_is_named_at_start_checked_and_recovered)
+{
+    /* Segment is down: every acknowledged call stays in the spool */
+    mock_upstream_set_default(mock, (struct mock_reply){.status = 503});
+    start_daemon(NULL);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(post_events("wk_damaged", "dmg", i * 50, 50, NULL), 200);
+    }
+    cr_assert_eq(gwt_proc_stop(&proc, SIGTERM, 30000), 0);
+    /* two pages in the middle of the file become noise */
+    char *db = gw_asprintf("%s/spool.db", spool_dir);
+    FILE *f = fopen(db, "r+b");
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    cr_assert_gt(size, 40 * 4096, "the spool is %ld bytes", size);
+    cr_assert_eq(fseek(f, 20 * 4096, SEEK_SET), 0);
+    for (int i = 0; i < 2 * 4096; i++) {
+        fputc((i * 131 + 7) & 0xff, f);
+    }
+    fclose(f);
+
+    char *rules = gwt_root_path("rules");
+    const char *serve[] = {"serve", "--listen", "127.0.0.1:0", "--endpoint",
+                           mock_upstream_endpoint(mock), "--spool", spool_dir, "--rules", rules,
+                           NULL};
+    char *out = NULL, *err = NULL;
+    cr_expect_eq(run_cmd(serve, &out, &err), 1, "a damaged spool stops the start");
+    cr_expect_neq(strstr(err, db), NULL, "the message names the file: %s", err);
+    cr_expect_neq(strstr(err, "sourcegate spool check"), NULL, "%s", err);
+    cr_expect_neq(strstr(err, "sourcegate spool recover"), NULL, "%s", err);
+    cr_expect_null(strstr(err, "not an error"), "%s", err);
+    free(out);
+    free(err);
+
+    const char *check[] = {"spool", "check", "--spool", spool_dir, "--rules", rules, NULL};
+    cr_expect_eq(run_cmd(check, &out, &err), 1);
+    cr_expect_neq(strstr(out, "DAMAGED"), NULL, "%s\n%s", out, err);
+    free(out);
+    free(err);
+
+    const char *recover[] = {"spool", "recover", "--spool", spool_dir, "--rules", rules, NULL};
+    cr_expect_eq(run_cmd(recover, &out, &err), 0, "%s", err);
+    unsigned long saved = 0;
+    const char *at = strstr(out, "saved into a fresh spool: ");
+    cr_assert_not_null(at, "%s", out);
+    cr_assert_eq(sscanf(at, "saved into a fresh spool: %lu call(s)", &saved), 1);
+    cr_expect_gt(saved, 0, "the readable calls were saved: %s", out);
+    cr_expect_lt(saved, 1000, "two pages were noise: %s", out);
+    cr_expect_neq(strstr(out, "spool.db.damaged-"), NULL, "%s", out);
+    free(out);
+    free(err);
+    cr_expect_eq(run_cmd(check, &out, &err), 0, "%s", out);
+    free(out);
+    free(err);
+
+    /* the daemon starts on the fresh spool and sends what was saved */
+    mock_upstream_set_default(mock, (struct mock_reply){.status = 200});
+    start_daemon(NULL);
+    cr_assert(mock_upstream_wait_calls(mock, saved, WAIT_MS));
+    cr_assert_eq(gwt_proc_stop(&proc, SIGTERM, 30000), 0);
+    size_t total = 0;
+    json_object *seen = arrivals(&total);
+    cr_expect_eq(json_object_object_length(seen), (int)saved, "each saved call once");
+    json_object_object_foreach(seen, mid, times)
+    {
+        cr_expect_eq(json_object_get_int(times), 1, "%s", mid);
+        cr_expect_eq(strncmp(mid, "sendgrid-dmg-", 13), 0, "%s", mid);
+    }
+    json_object_put(seen);
+    free(rules);
+    free(db);
+}

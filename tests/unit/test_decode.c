@@ -142,3 +142,78 @@ Test(decode, json_inside_a_form_field)
                  GW_ERR_INVALID);
     cr_expect_str_eq(err, "form field 'mandrill_events' is not valid JSON: unexpected end of JSON");
 }
+
+/* ---- only well-formed UTF-8 ---- */
+
+Test(decode, invalid_utf8_is_refused_with_its_offset)
+{
+    static const struct {
+        enum gw_body_kind kind;
+        const char *body;
+        const char *err;
+    } cases[] = {
+        {GW_BODY_JSON, "{\"a\":\"\xc3\x28\"}", "invalid UTF-8 at byte 6"},        /* bad continuation */
+        {GW_BODY_JSON, "{\"a\":\"\xc0\x80\"}", "invalid UTF-8 at byte 6"},        /* overlong NUL */
+        {GW_BODY_JSON, "{\"a\":\"\xe0\x80\xaf\"}", "invalid UTF-8 at byte 6"},    /* overlong '/' */
+        {GW_BODY_JSON, "{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8 at byte 6"},    /* U+D800 */
+        {GW_BODY_JSON, "{\"a\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8 at byte 6"}, /* > U+10FFFF */
+        {GW_BODY_JSON, "{\"a\":\"x\xe2\x82\"}", "invalid UTF-8 at byte 7"},       /* truncated */
+        {GW_BODY_JSON, "{\"\xff\":1}", "invalid UTF-8 at byte 2"},                /* in a key */
+        {GW_BODY_JSON, "{\"a\":\"\x80\"}", "invalid UTF-8 at byte 6"},            /* lone continuation */
+        {GW_BODY_JSON, "{\"a\":\"x\\u0000y\"}", "a \\u escape at byte 7"},
+        {GW_BODY_JSON, "{\"a\":\"\\ud800x\"}", "a \\u escape at byte 6"},
+        {GW_BODY_JSON, "{\"a\":\"\\udc00\"}", "a \\u escape at byte 6"},
+        {GW_BODY_JSON, "{\"a\":\"\\ud800\\u0041\"}", "a \\u escape at byte 6"},
+        {GW_BODY_FORM, "a=%C0%80", "form field 1: its value holds invalid UTF-8 at byte 0"},
+        {GW_BODY_FORM, "a=1&b%ED%A0%80=2", "form field 2: its name holds invalid UTF-8 at byte 1"},
+        {GW_BODY_FORM, "a=x%FF", "form field 1: its value holds invalid UTF-8 at byte 1"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256] = "";
+        json_object *b;
+        cr_expect_eq(dec(cases[i].kind, cases[i].body, err, &b), GW_ERR_INVALID, "case %zu", i);
+        cr_expect_neq(strstr(err, cases[i].err), NULL, "case %zu: %s", i, err);
+        cr_expect_null(b);
+    }
+}
+
+Test(decode, well_formed_utf8_and_escapes_pass)
+{
+    static const struct {
+        enum gw_body_kind kind;
+        const char *body;
+    } cases[] = {
+        {GW_BODY_JSON, "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf\"}"},
+        {GW_BODY_JSON, "{\"a\":\"\\ud83d\\ude00 \\u00e9 \\\\u0000 \\\\ud800\"}"},
+        {GW_BODY_FORM, "a=caf%C3%A9&b=%F0%9F%98%80"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char err[256] = "";
+        json_object *b;
+        cr_expect_eq(dec(cases[i].kind, cases[i].body, err, &b), GW_OK, "case %zu: %s", i, err);
+        json_object_put(b);
+    }
+    /* the checker alone: every boundary */
+    cr_expect_eq(gw_decode_utf8_bad((const unsigned char *)"\xf4\x8f\xbf\xbf", 4), 4);
+    cr_expect_eq(gw_decode_utf8_bad((const unsigned char *)"\xed\x9f\xbf", 3), 3);
+    cr_expect_eq(gw_decode_utf8_bad((const unsigned char *)"\xee\x80\x80", 3), 3);
+    cr_expect_eq(gw_decode_utf8_bad((const unsigned char *)"\xf0\x8f\xbf\xbf", 4), 0);
+    cr_expect_eq(gw_decode_utf8_bad((const unsigned char *)"ab\xf5\x80\x80\x80", 6), 2);
+}
+
+/* json-c reads these and would write them back as they came: not JSON */
+Test(decode, numbers_outside_the_json_grammar_are_refused)
+{
+    static const char *const bad[] = {"{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":-Infinity}",
+                                      "{\"a\":1.}", "{\"a\":[1e400]}", "{\"b\":{\"a\":1.e5}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        json_object *b;
+        cr_expect_eq(dec(GW_BODY_JSON, bad[i], err, &b), GW_ERR_INVALID, "case %s", bad[i]);
+        cr_expect_null(b, "case %s", bad[i]);
+    }
+    char err[256] = "";
+    json_object *b;
+    cr_expect_eq(dec(GW_BODY_JSON, "{\"a\":[1.50,-0.0,1E+2,2e-3,0]}", err, &b), GW_OK, "%s", err);
+    json_object_put(b);
+}

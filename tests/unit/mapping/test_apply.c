@@ -691,3 +691,125 @@ Test(apply, key_value_pairs_follow_a_camel_case_source)
     json_object_put(calls);
     json_object_put(viol);
 }
+
+/* ---- numbers leave as valid JSON, or not at all ---- */
+
+static const char numbers[] =
+    "source: nums\n"
+    "integration: { name: nums, version: 1.0.0 }\n"
+    "body: json\n"
+    "message_id: \"nums-{id}\"\n"
+    "unmatched: reject\n"
+    "common:\n"
+    "  userId: { const: u1 }\n"
+    "events:\n"
+    "  - when: { kind: n }\n"
+    "    track: Order Completed\n"
+    "    properties:\n"
+    "      total: { from: v, as: number }\n"
+    "      cents: { from: v, as: cents }\n"
+    "      qty: { from: v, as: integer }\n"
+    "  - when: { kind: s }\n"
+    "    track: Order Completed\n"
+    "    properties:\n"
+    "      total: { sum: \"xs[*]\" }\n"
+    "  - when: { kind: t }\n"
+    "    track: Order Completed\n"
+    "    properties:\n"
+    "      total: { from: v, as: number }\n";
+
+/* Each call re-parses, as the wire will: json-c writes what it keeps. */
+static void expect_reparses(json_object *calls)
+{
+    for (size_t i = 0; i < json_object_array_length(calls); i++) {
+        const char *text = json_object_to_json_string_ext(json_object_array_get_idx(calls, i),
+                                                          JSON_C_TO_STRING_PLAIN);
+        json_object *back = json_tokener_parse(text);
+        cr_expect_not_null(back, "not JSON: %s", text);
+        json_object_put(back);
+    }
+}
+
+Test(apply, a_number_from_partner_text_follows_the_json_grammar)
+{
+    static const char *const bad[] = {"\"0x1A\"", "\"+5\"", "\"inf\"", "\"nan\"", "\"NaN\"",
+                                      "\" 5\"", "\"5 \"", "\"1e400\"", "\".5\"", "\"05\"",
+                                      "\"1.\"", "\"\"", "\"Infinity\"", "\"1_000\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char ev[128];
+        snprintf(ev, sizeof(ev), "{\"id\":\"e\",\"kind\":\"n\",\"v\":%s}", bad[i]);
+        enum gw_rc rc;
+        json_object *viol;
+        bool ignored;
+        json_object *calls = apply_one(numbers, ev, &rc, &viol, &ignored);
+        cr_expect_eq(rc, GW_ERR_INVALID, "case %s", bad[i]);
+        cr_expect_eq(json_object_array_length(calls), 0, "case %s", bad[i]);
+        cr_expect_str_eq(str_at(json_object_array_get_idx(viol, 0), "rule"), "\"format\"",
+                         "case %s", bad[i]);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+Test(apply, a_number_is_written_in_canonical_form)
+{
+    static const struct {
+        const char *v, *total;
+    } cases[] = {
+        {"\"12.50\"", "12.50"},
+        {"\"-0\"", "-0"},
+        {"\"1e3\"", "1e3"},
+        {"\"1E+2\"", "1E+2"},
+        {"\"1234567890123456789012345678901234567890\"",
+         "1234567890123456789012345678901234567890"},
+        {"\"-9223372036854775809\"", "-9223372036854775809"},
+        {"1250", "1250"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char ev[160];
+        snprintf(ev, sizeof(ev), "{\"id\":\"e\",\"kind\":\"t\",\"v\":%s}", cases[i].v);
+        enum gw_rc rc;
+        json_object *viol;
+        bool ignored;
+        json_object *calls = apply_one(numbers, ev, &rc, &viol, &ignored);
+        json_object *c = json_object_array_get_idx(calls, 0);
+        cr_expect_str_eq(str_at(c, "properties.total"), cases[i].total, "case %zu: %s", i,
+                         str_at(c, "properties.total"));
+        expect_reparses(calls);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+}
+
+Test(apply, a_sum_of_partner_text_follows_the_json_grammar)
+{
+    static const char *const bad[] = {"[\"0x1A\"]", "[1,\"+2\"]", "[\"inf\"]", "[\"nan\"]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char ev[128];
+        snprintf(ev, sizeof(ev), "{\"id\":\"e\",\"kind\":\"s\",\"xs\":%s}", bad[i]);
+        enum gw_rc rc;
+        json_object *viol;
+        bool ignored;
+        json_object *calls = apply_one(numbers, ev, &rc, &viol, &ignored);
+        cr_expect_eq(rc, GW_ERR_INVALID, "case %s", bad[i]);
+        cr_expect_eq(json_object_array_length(calls), 0, "case %s", bad[i]);
+        json_object_put(calls);
+        json_object_put(viol);
+    }
+    /* digits too many for the decimals asked: the value, never a cut */
+    enum gw_rc rc;
+    json_object *viol;
+    bool ignored;
+    json_object *calls =
+        apply_one(numbers, "{\"id\":\"e\",\"kind\":\"s\",\"xs\":[1e299,\"0.000000000001\"]}", &rc,
+                  &viol, &ignored);
+    cr_expect_eq(rc, GW_OK);
+    expect_reparses(calls);
+    double total = json_object_get_double(
+        json_object_object_get(json_object_object_get(json_object_array_get_idx(calls, 0),
+                                                      "properties"),
+                               "total"));
+    cr_expect(total > 9.9e298 && total < 1.1e299, "%g", total);
+    json_object_put(calls);
+    json_object_put(viol);
+}

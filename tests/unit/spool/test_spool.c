@@ -269,6 +269,7 @@ static struct gw_spool_dead request_letter(const char *body)
         .len = strlen(body),
         .status = 422,
         .reason = (char *)"spec_violation",
+        .verified = true,
     };
 }
 

@@ -13,7 +13,10 @@
 
 #include "config.h"
 #include "mem.h"
+#include "metrics.h"
 #include "spool/spool.h"
+
+#include <sqlite3.h>
 
 /* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
 extern void __lsan_disable(void) __attribute__((weak));
@@ -103,12 +106,14 @@ Test(spool_dead, default_bound_is_the_settings)
 
 Test(spool_dead, put_past_the_byte_bound_evicts_the_oldest)
 {
+    gw_metrics_reset();
     spool = open_bounded(BOUND);
     for (int i = 0; i < LETTERS; i++) {
         char *body = body_of(i);
         struct gw_spool_dead d = {.kind = (char *)"request", .source = (char *)"stripe",
                                   .headers = (char *)"{\"A\":\"b\"}", .body = body,
-                                  .len = strlen(body), .status = 422, .reason = (char *)"why"};
+                                  .len = strlen(body), .status = 422, .reason = (char *)"why",
+                                  .verified = true};
         cr_assert_eq(gw_spool_dead_put(spool, &d), GW_OK);
         free(body);
     }
@@ -125,6 +130,13 @@ Test(spool_dead, put_past_the_byte_bound_evicts_the_oldest)
     cr_expect_eq(st.dead_bytes, s.bytes);
     cr_expect_eq(st.evicted, LETTERS - s.count);
     cr_expect_eq(st.evicted_bytes, (LETTERS - s.count) * 1012);
+    /* and /metrics says so */
+    char *text = gw_metrics_render(NULL);
+    char line[96];
+    snprintf(line, sizeof(line), "\nsourcegate_dead_letters_evicted_total %zu\n",
+             (size_t)(LETTERS - s.count));
+    cr_expect_neq(strstr(text, line), NULL, "%s", text);
+    free(text);
 
     /* the count of bytes is the table's after a reopen */
     gw_spool_close(spool);
@@ -163,4 +175,75 @@ Test(spool_dead, burials_past_the_byte_bound_evict_the_oldest)
     gw_spool_dead_stats(spool, &st);
     cr_expect_eq(st.dead, 3);
     cr_expect_eq(st.dead_bytes, s.bytes - 1002);
+}
+
+/* ---- only requests that say how they were trusted ---- */
+
+static bool on_trust(void *arg, const struct gw_spool_dead *d)
+{
+    int *flags = arg;
+    *flags = (d->verified ? 1 : 0) | (d->unverified ? 2 : 0);
+    return true;
+}
+
+static bool on_first_trust(void *arg, const struct gw_spool_dead *d)
+{
+    on_trust(arg, d);
+    return false;
+}
+
+Test(spool_dead, a_request_must_say_whether_it_was_verified)
+{
+    spool = open_bounded(BOUND);
+    struct gw_spool_dead d = {.kind = (char *)"request", .source = (char *)"github",
+                              .body = (char *)"{", .len = 1, .status = 400};
+    cr_expect_eq(gw_spool_dead_put(spool, &d), GW_ERR_INVALID, "neither");
+    d.verified = d.unverified = true;
+    cr_expect_eq(gw_spool_dead_put(spool, &d), GW_ERR_INVALID, "both");
+    struct gw_spool_dead_stats st;
+    gw_spool_dead_stats(spool, &st);
+    cr_expect_eq(st.dead, 0, "nothing half-said is kept");
+    d.verified = false;
+    cr_assert_eq(gw_spool_dead_put(spool, &d), GW_OK);
+    int flags = 0;
+    cr_assert_eq(gw_spool_dead_each(spool, NULL, 0, on_trust, &flags), GW_OK);
+    cr_expect_eq(flags, 2, "kept unverified, read back unverified");
+}
+
+/* A spool of format 1 (before the column): its requests may have been kept
+ * before their signature was checked, so the migration marks them all
+ * unverified; its calls stay verified. */
+Test(spool_dead, format_1_requests_become_unverified)
+{
+    char *path = gw_asprintf("%s/spool.db", dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    const char *v1 =
+        "PRAGMA journal_mode = WAL;"
+        "CREATE TABLE queues (id INTEGER PRIMARY KEY, write_key TEXT NOT NULL,"
+        " endpoint TEXT NOT NULL, UNIQUE (write_key, endpoint));"
+        "CREATE TABLE calls (id INTEGER PRIMARY KEY, queue INTEGER NOT NULL,"
+        " enqueued_ms INTEGER NOT NULL, json BLOB NOT NULL);"
+        "CREATE TABLE dead (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+        " source TEXT, write_key TEXT, endpoint TEXT, content_type TEXT, headers TEXT,"
+        " body BLOB NOT NULL, status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL);"
+        "INSERT INTO dead (kind, source, body, status, at_ms) VALUES"
+        " ('request', 'github', '{', 400, 1), ('call', 'github', '{}', 400, 2);"
+        "PRAGMA user_version = 1;";
+    cr_assert_eq(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    free(path);
+    for (int round = 0; round < 2; round++) { /* migrated once: opens again */
+        gw_spool_close(spool);
+        spool = open_bounded(BOUND);
+        struct gw_spool_dead_stats st;
+        gw_spool_dead_stats(spool, &st);
+        cr_assert_eq(st.dead, 2);
+        int flags = 0;
+        cr_assert_eq(gw_spool_dead_each(spool, "github", 2, on_trust, &flags), GW_OK);
+        cr_expect_eq(flags, 1, "a call is verified");
+        flags = 0;
+        cr_assert_eq(gw_spool_dead_each(spool, "github", 0, on_first_trust, &flags), GW_OK);
+        cr_expect_eq(flags, 2, "a request of format 1 is unverified");
+    }
 }
