@@ -229,7 +229,9 @@ static void bury_refused(const struct gw_ingest *ing, json_object *refused, cons
             .kind = GW_INGEST_DEAD_API_CALL, .source = (char *)name,
             .write_key = (char *)write_key, .endpoint = (char *)endpoint,
             .content_type = "application/json", .body = (char *)text, .len = len,
-            .status = 422, .reason = reason};
+            .status = 422, .reason = reason,
+            /* the caller's own write key was checked (api.write_keys) */
+            .verified = true};
         if (gw_spool_dead_put(ing->spool, &d) != GW_OK) {
             gw_warn("ingest", "a quarantined call (batch index %zu) could not be kept in the "
                     "dead letters", orig[k]);
