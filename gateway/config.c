@@ -70,6 +70,8 @@ void gw_config_fini(struct gw_config *c)
     free(c->region);
     free(c->log_level);
     free(c->segment_source);
+    free(c->admin_listen);
+    free(c->admin_token);
     for (size_t i = 0; i < c->n_trusted_proxies; i++) {
         free(c->trusted_proxies[i]);
     }
@@ -412,6 +414,44 @@ static bool load_trusted(struct gw_config *c, const struct gw_node *root, struct
     return ok;
 }
 
+/* admin: { listen, token, max_requests, max_bytes } */
+static bool load_admin(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
+{
+    static const char *const keys[] = {"listen", "token", "max_requests", "max_bytes", NULL};
+    const struct gw_node *adm = gw_node_get(root, "admin");
+    if (adm == NULL) {
+        return true;
+    }
+    if (!gw_schema_keys(diag, adm, "'admin'", keys)) {
+        return false;
+    }
+    bool ok = true;
+    const char *names[] = {"listen", "token"};
+    char **slots[] = {&c->admin_listen, &c->admin_token};
+    for (size_t i = 0; i < 2; i++) {
+        const struct gw_node *n = gw_node_get(adm, names[i]);
+        char *val = NULL;
+        if (n != NULL && (!gw_schema_is(diag, n, GW_NODE_SCALAR, names[i]) ||
+                          (val = expand(n, diag)) == NULL)) {
+            ok = false;
+        } else if (val != NULL) {
+            free(*slots[i]);
+            *slots[i] = val;
+        }
+    }
+    const struct gw_node *n = gw_node_get(adm, "max_requests");
+    if (n != NULL && !gw_schema_uint(diag, n, "admin.max_requests", 1, 1000000,
+                                     &c->admin_max_requests)) {
+        ok = false;
+    }
+    n = gw_node_get(adm, "max_bytes");
+    if (n != NULL && !gw_schema_size(diag, n, "admin.max_bytes", 64 * 1024, 4ull << 30,
+                                     &c->admin_max_bytes)) {
+        ok = false;
+    }
+    return ok;
+}
+
 static bool load_sections(struct gw_config *c, const struct gw_node *root, struct gw_diag *diag)
 {
     static const char *const lim_keys[] = {"max_body",        "max_spool",       "max_url",
@@ -452,7 +492,7 @@ static enum gw_rc load_doc(struct gw_config *c, struct gw_doc *doc, struct gw_di
     static const char *const keys[] = {"listen",  "rules",   "spool",   "limits",
                                        "upstream", "sources", "dry_run", "threads",
                                        "log_level", "segment_source", "durability",
-                                       "trusted_proxies", NULL};
+                                       "trusted_proxies", "admin", NULL};
     const struct gw_node *root = doc->root;
     bool ok = root != NULL && gw_schema_keys(diag, root, "the configuration", keys);
     if (root == NULL) {
@@ -468,6 +508,7 @@ static enum gw_rc load_doc(struct gw_config *c, struct gw_doc *doc, struct gw_di
         }
         ok = load_sections(c, root, diag) && ok;
         ok = load_trusted(c, root, diag) && ok;
+        ok = load_admin(c, root, diag) && ok;
         const char *ss = NULL;
         if (gw_schema_str(diag, root, "segment_source", false, &ss) && ss != NULL) {
             free(c->segment_source);

@@ -55,6 +55,12 @@ struct gw_config {
     char **trusted_proxies;     /* X-Forwarded-For is believed from these (addresses, CIDRs) */
     size_t n_trusted_proxies;
     char *segment_source; /* rules for Segment-shaped calls without context.integration.name */
+    /* admin: the debugger's listener of its own, its token (a secret), its
+     * ring's bounds; NULL and 0 leave gw_admin_opts_init's defaults */
+    char *admin_listen;
+    char *admin_token;
+    uint64_t admin_max_requests;
+    uint64_t admin_max_bytes;
     struct gw_source_conf *sources;
     size_t n_sources;
     struct gw_doc *doc; /* the file, kept for node positions */

@@ -40,17 +40,21 @@ static const char *stored_header(void *arg, const char *name)
     return NULL;
 }
 
-static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res)
+static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res,
+                   struct gw_replay_counts *counts)
 {
     const char *why = res->message;
     json_object *v0 = res->violations ? json_object_array_get_idx(res->violations, 0) : NULL;
+    snprintf(counts->reason, sizeof(counts->reason), "%d %s%s%s", res->status, why,
+             v0 ? ": " : "", v0 ? gw_json_get_str(v0, "message") : "");
     fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %d %s%s%s\n", (long long)d->id,
             d->kind, d->source ? " " : "", d->source ? d->source : "", res->status, why,
             v0 ? ": " : "", v0 ? gw_json_get_str(v0, "message") : "");
 }
 
 /* A webhook sourcegate refused: the whole pipeline again. */
-static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                           struct gw_replay_counts *counts)
 {
     json_object *headers = d->headers ? json_tokener_parse(d->headers) : NULL;
     struct gw_ingest_req req = {
@@ -61,7 +65,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
     gw_ingest_run(&rt->ing, &req, &res);
     bool ok = res.status == 200;
     if (!ok) {
-        report(d, &res);
+        report(d, &res, counts);
     }
     gw_ingest_res_fini(&res);
     json_object_put(headers);
@@ -69,7 +73,8 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
 }
 
 /* A call Segment refused: validated against its source's rules, resent. */
-static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                        struct gw_replay_counts *counts)
 {
     struct gw_ingest_res res;
     memset(&res, 0, sizeof(res));
@@ -90,10 +95,23 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
     }
     ok = res.status == 200;
     if (!ok) {
-        report(d, &res);
+        report(d, &res, counts);
     }
     gw_ingest_res_fini(&res);
     return ok;
+}
+
+/* One dead letter sent again; removed when accepted. */
+static void replay_one(const struct gw_runtime *rt, struct gw_spool *spool,
+                       const struct gw_spool_dead *d, struct gw_replay_counts *counts)
+{
+    bool ok = strcmp(d->kind, "request") == 0 ? replay_request(rt, d, counts)
+                                              : replay_call(rt, d, counts);
+    if (ok && gw_spool_dead_remove(spool, d->id) == GW_OK) {
+        counts->replayed++;
+    } else {
+        counts->failed++;
+    }
 }
 
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
@@ -104,13 +122,23 @@ enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *
     memset(counts, 0, sizeof(*counts));
     enum gw_rc rc = gw_spool_dead_each(spool, source, since_ms, collect, &c);
     for (size_t i = 0; rc == GW_OK && i < c.n; i++) {
-        const struct gw_spool_dead *d = &c.v[i];
-        bool ok = strcmp(d->kind, "request") == 0 ? replay_request(rt, d) : replay_call(rt, d);
-        if (ok && gw_spool_dead_remove(spool, d->id) == GW_OK) {
-            counts->replayed++;
-        } else {
-            counts->failed++;
-        }
+        replay_one(rt, spool, &c.v[i], counts);
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        gw_spool_dead_fini(&c.v[i]);
+    }
+    free(c.v);
+    return rc;
+}
+
+enum gw_rc gw_replay_dead_letter(const struct gw_runtime *rt, struct gw_spool *spool, int64_t id,
+                                 struct gw_replay_counts *counts)
+{
+    struct collected c = {0};
+    memset(counts, 0, sizeof(*counts));
+    enum gw_rc rc = gw_spool_dead_get(spool, id, collect, &c);
+    if (rc == GW_OK && c.n == 1) {
+        replay_one(rt, spool, &c.v[0], counts);
     }
     for (size_t i = 0; i < c.n; i++) {
         gw_spool_dead_fini(&c.v[i]);

@@ -16,6 +16,7 @@ struct gw_replay_counts {
     size_t replayed; /* valid now: handed to the relay and removed (a call Segment
                         refuses again comes back to the dead letters) */
     size_t failed;   /* still refused by validation: kept, with the reason printed */
+    char reason[640]; /* the last refusal: status, message, first violation */
 };
 
 /* Replays the dead letters of source (NULL: all) stored at or after since_ms.
@@ -26,5 +27,9 @@ struct gw_replay_counts {
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
                                   const char *source, int64_t since_ms,
                                   struct gw_replay_counts *counts) GW_WUR;
+
+/* The same for the one dead letter id. GW_ERR_NOT_FOUND when there is none. */
+enum gw_rc gw_replay_dead_letter(const struct gw_runtime *rt, struct gw_spool *spool, int64_t id,
+                                 struct gw_replay_counts *counts) GW_WUR;
 
 #endif

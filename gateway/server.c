@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "api.h"
 #include "buf.h"
 #include "ingest.h"
@@ -179,6 +180,38 @@ static void count_events(struct conn *cn, const struct gw_ingest_res *res)
     }
 }
 
+/* The answered POST, kept for the debugger: headers less credentials, the
+ * write key as a fingerprint only. */
+static void admin_record(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
+                         const struct gw_ingest_req *req, const struct gw_ingest_res *res)
+{
+    char fp[9] = "";
+    pthread_rwlock_rdlock(&s->lock);
+    const char *wk = gw_ingest_write_key(s->ing, req);
+    if (wk != NULL && wk[0] != '\0') {
+        gw_admin_fingerprint(wk, fp);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    char *headers = headers_json(c);
+    char path[1024]; /* the query string is left out */
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(cn->uri, "?"), cn->uri);
+    size_t n = res->events ? json_object_array_length(res->events) : 0;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct gw_admin_entry e = {
+        .at_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, .method = cn->method,
+        .path = path, .source = cn->source[0] ? cn->source : cn->api, .status = res->status,
+        .accepted = res->status == 200 ? res->accepted : 0, .ignored = res->ignored,
+        .rejected = res->status == 200 ? 0 : n, .dry_run = res->dry_run,
+        .duration_ms = elapsed_ms(&cn->start), .request_id = cn->id, .write_key_fp = fp,
+        .error = res->error, .message = res->status != 200 ? res->message : NULL,
+        .body = gw_buf_str(&cn->body), .body_len = cn->body.len, .headers_json = headers,
+        .calls_json = res->events ? gw_json_compact(res->events, NULL) : NULL,
+        .violations_json = res->violations ? gw_json_compact(res->violations, NULL) : NULL};
+    gw_admin_record(s->opts.admin, &e);
+    free(headers);
+}
+
 /* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
 static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
                                    struct conn *cn, const char *source, const char *api)
@@ -217,6 +250,9 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         MHD_free(pass);
     }
     count_events(cn, &res);
+    if (s->opts.admin != NULL) {
+        admin_record(s, c, cn, &req, &res);
+    }
     enum MHD_Result ret =
         send_json(c, cn, res.status, gw_ingest_answer(&res), res.status == 503 ? res.retry_after : 0,
                   NULL);
@@ -295,6 +331,12 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                                 const char *url, const char *method)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    enum MHD_Result ret = MHD_NO;
+    if (s->opts.admin != NULL && gw_admin_handle(s->opts.admin, c, url, method,
+                                                 gw_buf_str(&cn->body), cn->body.len, &ret,
+                                                 &cn->status)) {
+        return ret;
+    }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) {
         if (!get) {
             return respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
@@ -619,7 +661,7 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,

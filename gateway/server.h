@@ -9,6 +9,7 @@
 
 #include "rc.h"
 
+struct gw_admin;
 struct gw_ingest;
 struct gw_server;
 
@@ -25,6 +26,7 @@ struct gw_server_opts {
     unsigned read_timeout_ms;   /* a request whose body is not complete by then is closed */
     const char *const *trusted_proxies; /* addresses or CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
+    struct gw_admin *admin; /* the debugger: its routes served here and fed, or NULL (borrowed) */
 };
 
 /* Fills o with the defaults: 512 KiB body, 8 KiB URL, 64 headers, 32 KiB of
