@@ -257,6 +257,7 @@ static struct gw_admin *start_admin(const struct gw_config *cfg, struct gw_relay
     }
     struct gw_admin_opts ao;
     gw_admin_opts_init(&ao);
+    ao.on_main = gw_admin_loopback(cfg->listen);
     ao.listen = cfg->admin_listen;
     ao.token = cfg->admin_token;
     ao.max_requests = cfg->admin_max_requests; /* 0: the default */
@@ -315,7 +316,7 @@ static int serve(const struct gw_cmdline *cl)
     struct gw_server_opts so;
     gw_server_opts_init(&so);
     server_opts(&rt->cfg, &so);
-    so.admin = gw_admin_loopback(rt->cfg.listen) ? admin : NULL;
+    so.admin = admin;
     struct gw_server *srv = NULL;
     status = 1;
     if (!admin_failed && gw_server_start(&so, &rt->ing, &srv) == GW_OK) {

@@ -26,7 +26,7 @@ struct gw_server_opts {
     unsigned read_timeout_ms;   /* a request whose body is not complete by then is closed */
     const char *const *trusted_proxies; /* addresses or CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
-    struct gw_admin *admin; /* the debugger: its routes served here and fed, or NULL (borrowed) */
+    struct gw_admin *admin; /* the debugger, fed from here, or NULL (borrowed) */
 };
 
 /* Fills o with the defaults: 512 KiB body, 8 KiB URL, 64 headers, 32 KiB of

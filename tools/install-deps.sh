@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 packages="meson ninja-build pkg-config gcc libc6-dev
   libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libssl-dev libsqlite3-dev
-  libcriterion-dev curl
+  libcriterion-dev curl chromium
   systemd haproxy nginx prometheus python3-yaml procps"
 missing=""
 for p in $packages; do

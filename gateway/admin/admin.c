@@ -82,6 +82,7 @@ struct gw_admin *gw_admin_create(const struct gw_admin_opts *opts, struct gw_rel
     gw_admin_opts_init(&d);
     a->listen = opts->listen != NULL && opts->listen[0] ? gw_strdup(opts->listen) : NULL;
     a->token = opts->token != NULL && opts->token[0] ? gw_strdup(opts->token) : NULL;
+    a->on_main = opts->on_main;
     a->max_requests = opts->max_requests ? opts->max_requests : d.max_requests;
     a->max_bytes = opts->max_bytes ? opts->max_bytes : d.max_bytes;
     a->ring = gw_admin_ring_create(a->max_requests, a->max_bytes);
@@ -241,9 +242,10 @@ enum MHD_Result gw_admin_send_json(struct MHD_Connection *c, int status, json_ob
     return ret;
 }
 
-bool gw_admin_handle(struct gw_admin *a, struct MHD_Connection *c, const char *url,
-                     const char *method, const char *body, size_t len, enum MHD_Result *ret,
-                     int *status)
+/* gw_admin_handle for any listener. */
+static bool handle(struct gw_admin *a, struct MHD_Connection *c, const char *url,
+                   const char *method, const char *body, size_t len, enum MHD_Result *ret,
+                   int *status)
 {
     if (strcmp(url, "/debugger") != 0 && strcmp(url, "/admin") != 0 &&
         strncmp(url, "/admin/", 7) != 0) {
@@ -261,6 +263,13 @@ bool gw_admin_handle(struct gw_admin *a, struct MHD_Connection *c, const char *u
     }
     *ret = gw_admin_route(a, c, url, method, body, len, status);
     return true;
+}
+
+bool gw_admin_handle(struct gw_admin *a, struct MHD_Connection *c, const char *url,
+                     const char *method, const char *body, size_t len, enum MHD_Result *ret,
+                     int *status)
+{
+    return a->on_main && handle(a, c, url, method, body, len, ret, status);
 }
 
 /* The listener of its own: bodies are small (a replay's selector). */
@@ -293,8 +302,7 @@ static enum MHD_Result on_admin_request(void *cls, struct MHD_Connection *c, con
         json_object_object_add(o, "error", json_object_new_string("payload_too_large"));
         return gw_admin_send_json(c, MHD_HTTP_CONTENT_TOO_LARGE, o, &status);
     }
-    if (!gw_admin_handle(a, c, url, method, gw_buf_str(&ac->body), ac->body.len, &ret,
-                         &status)) {
+    if (!handle(a, c, url, method, gw_buf_str(&ac->body), ac->body.len, &ret, &status)) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "error", json_object_new_string("not_found"));
         json_object_object_add(o, "message", json_object_new_string(

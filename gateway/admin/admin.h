@@ -27,12 +27,13 @@ struct gw_spool;
 struct gw_admin_opts {
     const char *listen;  /* "127.0.0.1:9091": a second listener, or NULL */
     const char *token;   /* required as a Bearer token, or NULL */
+    bool on_main;        /* gw_admin_handle serves the routes (the main listener is loopback) */
     size_t max_requests; /* requests kept for the page (0: the default) */
     size_t max_bytes;    /* bytes kept for the page (0: the default) */
 };
 
-/* Fills o with the defaults: no listener of its own, no token, 500
- * requests, 8 MiB. */
+/* Fills o with the defaults: not on the main listener, no listener of its
+ * own, no token, 500 requests, 8 MiB. */
 void gw_admin_opts_init(struct gw_admin_opts *o);
 
 /* Returns a new admin module. relay and spool (borrowed, may be NULL in a
@@ -52,9 +53,10 @@ enum gw_rc gw_admin_listen(struct gw_admin *a, uint16_t *port) GW_WUR;
 /* Keeps one answered request for the page and tells the open streams. */
 void gw_admin_record(struct gw_admin *a, const struct gw_admin_entry *e);
 
-/* Serves url when it is /debugger or under /admin/, with the request's
- * body (borrowed); *ret is MHD's result and *status the HTTP status.
- * Returns false, touching nothing, for any other url. */
+/* For the main listener: serves url when opts.on_main and url is /debugger
+ * or under /admin/, with the request's body (borrowed); *ret is MHD's
+ * result and *status the HTTP status. Returns false, touching nothing,
+ * otherwise. */
 bool gw_admin_handle(struct gw_admin *a, struct MHD_Connection *c, const char *url,
                      const char *method, const char *body, size_t len, enum MHD_Result *ret,
                      int *status);

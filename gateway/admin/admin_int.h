@@ -23,6 +23,7 @@ struct gw_admin {
     char *listen;
     char *token;
     size_t max_requests, max_bytes;
+    bool on_main;
     struct gw_admin_ring *ring;
     struct gw_admin_sse *sse;
     struct gw_relay *relay;
