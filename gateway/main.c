@@ -1,6 +1,7 @@
 /* main.c -- sourcegate: argv, subcommands, signals, start/stop order.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,8 +9,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "admin/admin.h"
+#include "admin/client.h"
 #include "buf.h"
 #include "config.h"
 #include "decode.h"
@@ -260,6 +263,8 @@ static struct gw_admin *start_admin(const struct gw_config *cfg, struct gw_relay
     ao.on_main = gw_admin_loopback(cfg->listen);
     ao.listen = cfg->admin_listen;
     ao.token = cfg->admin_token;
+    char spool_dir[PATH_MAX];
+    ao.spool_dir = spool != NULL ? realpath(cfg->spool, spool_dir) : NULL;
     ao.max_requests = cfg->admin_max_requests; /* 0: the default */
     ao.max_bytes = cfg->admin_max_bytes;
     struct gw_admin *admin = gw_admin_create(&ao, relay, spool);
@@ -364,6 +369,20 @@ static int64_t parse_since(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+/* A terminal's progress bar for a large replay, redrawn in place. */
+static void progress_bar(void *arg, size_t done, size_t total)
+{
+    if (total < 20) {
+        return;
+    }
+    char bar[41];
+    size_t full = total ? done * 40 / total : 40;
+    memset(bar, '#', full);
+    memset(bar + full, '.', 40 - full);
+    bar[40] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu%s", bar, done, total, done == total ? "\n" : "");
+}
+
 static int replay(const struct gw_cmdline *cl, const struct cli *cli)
 {
     if (!cli->dead_letters || cli->n_args != 0) {
@@ -381,9 +400,18 @@ static int replay(const struct gw_cmdline *cl, const struct cli *cli)
     if (rt == NULL) {
         return status;
     }
+    struct gw_replay_counts n = {0};
+    enum gw_rc online = gw_admin_replay_remote(&rt->cfg, cli->source, since, &n);
+    if (online != GW_ERR_NOT_FOUND) {
+        /* a daemon runs: it owns the spool and replayed there */
+        printf("replayed %zu, still refused %zu (on the running daemon)%s%s\n", n.replayed,
+               n.failed, n.reason[0] ? ": " : "", n.reason);
+        gw_runtime_free(rt);
+        return online == GW_OK ? 0 : 1;
+    }
+    n.progress = isatty(STDERR_FILENO) ? progress_bar : NULL;
     struct gw_spool *spool = open_spool(&rt->cfg);
     struct gw_relay *relay = spool ? start_relay(&rt->cfg, spool) : NULL;
-    struct gw_replay_counts n = {0};
     status = 1;
     if (relay != NULL) {
         rt->ing.relay = relay;

@@ -119,10 +119,16 @@ enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *
                                   struct gw_replay_counts *counts)
 {
     struct collected c = {0};
+    struct gw_replay_counts keep = *counts;
     memset(counts, 0, sizeof(*counts));
+    counts->progress = keep.progress;
+    counts->progress_arg = keep.progress_arg;
     enum gw_rc rc = gw_spool_dead_each(spool, source, since_ms, collect, &c);
     for (size_t i = 0; rc == GW_OK && i < c.n; i++) {
         replay_one(rt, spool, &c.v[i], counts);
+        if (counts->progress != NULL) {
+            counts->progress(counts->progress_arg, i + 1, c.n);
+        }
     }
     for (size_t i = 0; i < c.n; i++) {
         gw_spool_dead_fini(&c.v[i]);

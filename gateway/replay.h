@@ -17,6 +17,9 @@ struct gw_replay_counts {
                         refuses again comes back to the dead letters) */
     size_t failed;   /* still refused by validation: kept, with the reason printed */
     char reason[640]; /* the last refusal: status, message, first violation */
+    /* set by the caller, kept by the calls below: told after each letter */
+    void (*progress)(void *arg, size_t done, size_t total);
+    void *progress_arg;
 };
 
 /* Replays the dead letters of source (NULL: all) stored at or after since_ms.

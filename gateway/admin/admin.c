@@ -83,6 +83,7 @@ struct gw_admin *gw_admin_create(const struct gw_admin_opts *opts, struct gw_rel
     a->listen = opts->listen != NULL && opts->listen[0] ? gw_strdup(opts->listen) : NULL;
     a->token = opts->token != NULL && opts->token[0] ? gw_strdup(opts->token) : NULL;
     a->on_main = opts->on_main;
+    a->spool_dir = opts->spool_dir != NULL ? gw_strdup(opts->spool_dir) : NULL;
     a->max_requests = opts->max_requests ? opts->max_requests : d.max_requests;
     a->max_bytes = opts->max_bytes ? opts->max_bytes : d.max_bytes;
     a->ring = gw_admin_ring_create(a->max_requests, a->max_bytes);
@@ -147,6 +148,7 @@ void gw_admin_destroy(struct gw_admin *a)
     pthread_cond_destroy(&a->wake);
     free(a->listen);
     free(a->token);
+    free(a->spool_dir);
     free(a);
 }
 

@@ -28,6 +28,7 @@ struct gw_admin_opts {
     const char *listen;  /* "127.0.0.1:9091": a second listener, or NULL */
     const char *token;   /* required as a Bearer token, or NULL */
     bool on_main;        /* gw_admin_handle serves the routes (the main listener is loopback) */
+    const char *spool_dir; /* the spool's real path: a remote replay names it, or NULL */
     size_t max_requests; /* requests kept for the page (0: the default) */
     size_t max_bytes;    /* bytes kept for the page (0: the default) */
 };

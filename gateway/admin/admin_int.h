@@ -24,6 +24,7 @@ struct gw_admin {
     char *token;
     size_t max_requests, max_bytes;
     bool on_main;
+    char *spool_dir;
     struct gw_admin_ring *ring;
     struct gw_admin_sse *sse;
     struct gw_relay *relay;

@@ -282,7 +282,8 @@ static enum MHD_Result handle_dead(struct gw_admin *a, struct MHD_Connection *c,
 }
 
 /* POST /admin/replay {"source": S, "since": unix ms} (both optional) or
- * {"id": N}: what `sourcegate replay` does, on the running daemon. */
+ * {"id": N}: what `sourcegate replay` does, on the running daemon. With
+ * "spool": the caller's spool path, refused (409) when it is not ours. */
 static enum MHD_Result handle_replay(struct gw_admin *a, struct MHD_Connection *c,
                                      const char *body, size_t len, int *status)
 {
@@ -295,6 +296,11 @@ static enum MHD_Result handle_replay(struct gw_admin *a, struct MHD_Connection *
         !json_object_is_type(sel, json_type_object)) {
         json_object_put(sel);
         return error(c, 400, "bad_request", "send {\"source\": NAME} or {\"id\": N}", status);
+    }
+    const char *spool = gw_json_get_str(sel, "spool");
+    if (spool != NULL && (a->spool_dir == NULL || strcmp(spool, a->spool_dir) != 0)) {
+        json_object_put(sel);
+        return error(c, 409, "conflict", "this daemon runs on another spool", status);
     }
     json_object *idv = gw_json_get(sel, "id");
     const char *source = gw_json_get_str(sel, "source");

@@ -9,7 +9,8 @@ import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, stopDaemon, example, post } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { BIN, ROOT, startDaemon, startStandIn, stopDaemon, until, example, post } from './support.mjs';
 
 const ADMIN_LINE = /debugger and admin endpoints on [^ ]*:(\d+)/;
 
@@ -109,6 +110,39 @@ test('admin.listen serves it apart, behind admin.token', { timeout: 60000 }, asy
       'the admin listener serves the admin routes only');
   } finally {
     assert.equal(await stopDaemon(proc), 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sourcegate replay talks to the running daemon that owns the spool', { timeout: 60000 }, async () => {
+  const standIn = await startStandIn();
+  standIn.status = 400;
+  const dir = mkdtempSync(join(tmpdir(), 'gwtest-admin-'));
+  const spool = join(dir, 'spool');
+  const { proc, port } = await startDaemon(['--listen', '127.0.0.1:0', '--spool', spool,
+    '--endpoint', standIn.endpoint]);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const key = { Authorization: 'Basic ' + Buffer.from('wk_replay:').toString('base64') };
+    assert.equal((await post(base, '/webhooks/sendgrid', example('examples/sendgrid/open.json'), key)).status, 200);
+    await until(async () => (await (await fetch(`${base}/admin/dead-letters`)).json()).total === 1,
+      30000, 'the dead letter');
+    standIn.status = 200;
+    // the spool is locked by the daemon: only the online path can replay it
+    const out = execFileSync(BIN, ['replay', '--dead-letters', '--listen', `127.0.0.1:${port}`,
+      '--spool', spool, '--rules', `${ROOT}/rules`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /replayed 1, still refused 0 \(on the running daemon\)/);
+    await until(() => standIn.calls.length === 1, 20000, 'the call at the stand-in');
+    assert.equal(standIn.calls[0].event, 'Email Opened');
+    assert.equal((await (await fetch(`${base}/admin/dead-letters`)).json()).total, 0);
+    // a daemon on another spool is not asked: offline on a fresh spool finds nothing
+    const other = execFileSync(BIN, ['replay', '--dead-letters', '--listen', `127.0.0.1:${port}`,
+      '--spool', join(dir, 'other'), '--rules', `${ROOT}/rules`, '--endpoint', standIn.endpoint],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(other, /^replayed 0, still refused 0$/m);
+  } finally {
+    assert.equal(await stopDaemon(proc), 0);
+    standIn.server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
