@@ -146,3 +146,20 @@ test('sourcegate replay talks to the running daemon that owns the spool', { time
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an open event stream does not hold up a drain', { timeout: 60000 }, async () => {
+  const { proc, port } = await startDaemon(['--listen', '127.0.0.1:0', '--dry-run']);
+  const ended = new Promise((resolve, reject) => {
+    http.get(`http://127.0.0.1:${port}/admin/events`, (res) => {
+      assert.equal(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+      res.resume();
+      res.on('end', resolve);
+      res.on('error', resolve);
+    }).on('error', reject);
+  });
+  await until(async () => (await (await fetch(`http://127.0.0.1:${port}/admin/stats`)).json()).streams === 1,
+    10000, 'the stream');
+  assert.equal(await stopDaemon(proc), 0);
+  await ended;
+  assert.doesNotMatch(proc.log(), /still in flight/);
+});
