@@ -244,8 +244,8 @@ static enum gw_rc dead_query(struct gw_spool *s, sqlite3_stmt *st,
     return e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sqlite3_sql(st));
 }
 
-#define DEAD_COLUMNS                                                                               \
-    "SELECT id, kind, source, write_key, endpoint, content_type, headers, body, status, reason,"    \
+#define DEAD_COLUMNS                                                                       \
+    "SELECT id, kind, source, write_key, endpoint, content_type, headers, body, status, reason," \
     " at_ms FROM dead "
 
 enum gw_rc gw_spool_dead_list(struct gw_spool *s, const char *source, size_t offset,

@@ -228,8 +228,11 @@ enum gw_rc gw_admin_ring_get(struct gw_admin_ring *r, uint64_t id, struct gw_buf
     enum gw_rc rc = GW_ERR_NOT_FOUND;
     if (pos < r->count && r->v[(r->head + pos) % r->max_count]->id == id) {
         const struct item *it = r->v[(r->head + pos) % r->max_count];
-        rc = gw_buf_printf(out, "{\"id\":%llu,%s,\"headers\":%s,\"body\":%s,\"calls\":%s,\"violations\":%s}",
-                           (unsigned long long)it->id, it->summary, it->headers, it->body, it->calls, it->violations);
+        rc = gw_buf_printf(out,
+                           "{\"id\":%llu,%s,\"headers\":%s,\"body\":%s,\"calls\":%s,"
+                           "\"violations\":%s}",
+                           (unsigned long long)it->id, it->summary, it->headers, it->body,
+                           it->calls, it->violations);
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
