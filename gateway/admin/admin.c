@@ -111,9 +111,49 @@ void gw_admin_set_runtime(struct gw_admin *a, const struct gw_runtime *rt)
     pthread_rwlock_unlock(&a->rt_lock);
 }
 
+/* A Segment-shaped body may carry its write key as "writeKey": returns a
+ * new copy of body with it replaced by its fingerprint (which also goes to
+ * fp when that is empty), or NULL when there is none. */
+static char *without_write_key(const char *body, size_t len, char fp[9])
+{
+    if (body == NULL || memmem(body, len, "\"writeKey\"", 10) == NULL) {
+        return NULL;
+    }
+    json_object *o = json_tokener_parse(body);
+    const char *key = gw_json_get_str(o, "writeKey");
+    char *out = NULL;
+    if (key != NULL) {
+        char mine[9];
+        gw_admin_fingerprint(key, mine);
+        if (fp[0] == '\0') {
+            snprintf(fp, 9, "%s", mine);
+        }
+        char *shown = gw_asprintf("(fingerprint %s)", mine);
+        json_object_object_add(o, "writeKey", json_object_new_string(shown));
+        free(shown);
+        out = gw_strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+    } else if (o == NULL || !json_object_is_type(o, json_type_object)) {
+        /* not JSON we can read: the key cannot be told from the rest */
+        out = gw_strdup("(not shown: the body mentions a writeKey it does not parse as)");
+    }
+    json_object_put(o);
+    return out;
+}
+
 void gw_admin_record(struct gw_admin *a, const struct gw_admin_entry *e)
 {
-    gw_admin_ring_push(a->ring, e);
+    struct gw_admin_entry copy = *e;
+    char fp[9];
+    snprintf(fp, sizeof(fp), "%s", e->write_key_fp ? e->write_key_fp : "");
+    char *body = without_write_key(e->body, e->body_len, fp);
+    if (body != NULL) {
+        copy.body = body;
+        copy.body_len = strlen(body);
+    }
+    copy.write_key_fp = fp;
+    gw_admin_ring_push(a->ring, &copy);
+    free(body);
     gw_admin_sse_notify(a->sse);
 }
 

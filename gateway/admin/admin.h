@@ -51,7 +51,8 @@ void gw_admin_set_runtime(struct gw_admin *a, const struct gw_runtime *rt);
  * GW_OK with *port 0 when there is none to start. */
 enum gw_rc gw_admin_listen(struct gw_admin *a, uint16_t *port) GW_WUR;
 
-/* Keeps one answered request for the page and tells the open streams. */
+/* Keeps one answered request for the page and tells the open streams. A
+ * top-level "writeKey" of a JSON body is kept as its fingerprint only. */
 void gw_admin_record(struct gw_admin *a, const struct gw_admin_entry *e);
 
 /* For the main listener: serves url when opts.on_main and url is /debugger

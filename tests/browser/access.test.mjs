@@ -163,3 +163,21 @@ test('an open event stream does not hold up a drain', { timeout: 60000 }, async 
   await ended;
   assert.doesNotMatch(proc.log(), /still in flight/);
 });
+
+test('a write key in a Segment-shaped body shows as its fingerprint only', { timeout: 60000 }, async () => {
+  const { proc, port } = await startDaemon(['--listen', '127.0.0.1:0', '--dry-run',
+    '--rules', `${process.env.GW_TEST_DATA}/rules/api`]);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const call = { writeKey: 'wk_BODY_SECRET', userId: 'u1', event: 'Order Completed',
+      properties: { order_id: 'o1' }, context: { integration: { name: 'acme', version: '1.0.0' } } };
+    assert.equal((await post(base, '/v1/track', JSON.stringify(call))).status, 200);
+    const detail = await (await fetch(`${base}/admin/requests/1`)).json();
+    assert.doesNotMatch(JSON.stringify(detail), /wk_BODY_SECRET/);
+    assert.match(detail.body, /"writeKey":"\(fingerprint [0-9a-f]{8}\)"/);
+    assert.match(detail.write_key, /^[0-9a-f]{8}$/);
+    assert.equal(detail.calls[0].event, 'Order Completed');
+  } finally {
+    assert.equal(await stopDaemon(proc), 0);
+  }
+});
