@@ -124,16 +124,24 @@ test('sourcegate replay talks to the running daemon that owns the spool', { time
   const base = `http://127.0.0.1:${port}`;
   try {
     const key = { Authorization: 'Basic ' + Buffer.from('wk_replay:').toString('base64') };
-    assert.equal((await post(base, '/webhooks/sendgrid', example('examples/sendgrid/open.json'), key)).status, 200);
-    await until(async () => (await (await fetch(`${base}/admin/dead-letters`)).json()).total === 1,
-      30000, 'the dead letter');
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await post(base, '/webhooks/sendgrid', example('examples/sendgrid/open.json'), key)).status, 200);
+      await until(async () => (await (await fetch(`${base}/admin/dead-letters`)).json()).total === i + 1,
+        30000, 'the dead letter');
+    }
     standIn.status = 200;
+    // one by id, on the daemon
+    const list = await (await fetch(`${base}/admin/dead-letters`)).json();
+    const one = await fetch(`${base}/admin/replay`, { method: 'POST', body: JSON.stringify({ id: list.items[0].id }) });
+    assert.deepEqual(await one.json(), { success: true, replayed: 1, failed: 0 });
+    assert.equal((await fetch(`${base}/admin/replay`, { method: 'POST', body: '{"id": 999999}' })).status, 404);
+    await until(() => standIn.calls.length === 1, 20000, 'the first call at the stand-in');
     // the spool is locked by the daemon: only the online path can replay it
     const out = execFileSync(BIN, ['replay', '--dead-letters', '--listen', `127.0.0.1:${port}`,
       '--spool', spool, '--rules', `${ROOT}/rules`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     assert.match(out, /replayed 1, still refused 0 \(on the running daemon\)/);
-    await until(() => standIn.calls.length === 1, 20000, 'the call at the stand-in');
-    assert.equal(standIn.calls[0].event, 'Email Opened');
+    await until(() => standIn.calls.length === 2, 20000, 'the second call at the stand-in');
+    assert.equal(standIn.calls[1].event, 'Email Opened');
     assert.equal((await (await fetch(`${base}/admin/dead-letters`)).json()).total, 0);
     // a daemon on another spool is not asked: offline on a fresh spool finds nothing
     const other = execFileSync(BIN, ['replay', '--dead-letters', '--listen', `127.0.0.1:${port}`,
