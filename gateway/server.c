@@ -243,6 +243,9 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         snprintf(cn->source, sizeof(cn->source), "%s", source);
     }
     pthread_rwlock_unlock(&s->lock);
+    if (s->opts.admin != NULL) {
+        admin_record(s, c, cn, &req, &res); /* req borrows user and pass */
+    }
     if (user != NULL) {
         MHD_free(user);
     }
@@ -250,9 +253,6 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         MHD_free(pass);
     }
     count_events(cn, &res);
-    if (s->opts.admin != NULL) {
-        admin_record(s, c, cn, &req, &res);
-    }
     enum MHD_Result ret =
         send_json(c, cn, res.status, gw_ingest_answer(&res), res.status == 503 ? res.retry_after : 0,
                   NULL);
