@@ -33,9 +33,10 @@ export function startStandIn() {
 
 // Starts the binary with args; resolves once `pattern` (a regexp with the
 // port in group 1) shows in its log. The log stays readable as proc.log().
-export function startDaemon(args, pattern = /listening on [^ ]*:(\d+) with/) {
+export function startDaemon(args, pattern = /listening on [^ ]*:(\d+) with/, extraEnv = {}) {
   const rules = args.includes('--rules') ? [] : ['--rules', `${ROOT}/rules`];
-  const proc = spawn(BIN, ['serve', ...rules, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(BIN, ['serve', ...rules, ...args], { stdio: ['ignore', 'ignore', 'pipe'],
+    env: Object.assign({}, process.env, extraEnv) });
   let log = '';
   proc.stderr.on('data', (c) => { log += c; });
   proc.log = () => log;
@@ -54,10 +55,16 @@ export function startDaemon(args, pattern = /listening on [^ ]*:(\d+) with/) {
   }).catch((e) => { proc.kill('SIGKILL'); throw e; });
 }
 
+// SIGTERM; resolves with the exit status, after printing the log when it
+// is not 0 (a sanitizer's report is in it).
 export function stopDaemon(proc) {
   return new Promise((resolve) => {
-    if (proc.exitCode !== null) { resolve(proc.exitCode); return; }
-    proc.on('exit', (code) => resolve(code));
+    const done = (code) => {
+      if (code !== 0) console.log(proc.log().split('\n').filter((l) => !/"level":"(info|warn)"/.test(l)).join('\n'));
+      resolve(code);
+    };
+    if (proc.exitCode !== null) { done(proc.exitCode); return; }
+    proc.on('exit', done);
     proc.kill('SIGTERM');
   });
 }
