@@ -78,8 +78,9 @@ test('the debugger shows live traffic, violations at their field, and replays de
     await page.selectOption('#example',
       await page.locator('#example option', { hasText: /^github/ }).first().getAttribute('value'));
     await page.click('#test-form button');
-    await rows(page, 'github').first().waitFor({ timeout: 5000 });
-    assert.match(await page.locator('#test-result').textContent(), /^200/);
+    await page.waitForFunction(() => /^200/.test(document.getElementById('test-result').textContent),
+      null, { timeout: 10000 });
+    await until(async () => (await rows(page, 'github').count()) === 2, 10000, 'the test webhook row');
 
     // the filters
     await page.selectOption('#f-source', 'github');
