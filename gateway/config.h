@@ -74,6 +74,12 @@ struct gw_config {
     bool api_allow_anonymous;      /* an anonymousId suffices for /v1 calls */
     char **api_write_keys;         /* when set, only these keys (secret) */
     size_t n_api_write_keys;
+    /* admin: the debugger's listener of its own, its token (a secret), its
+     * ring's bounds; defaults in gateway/settings.c */
+    char *admin_listen;
+    char *admin_token;
+    uint64_t admin_max_requests;
+    uint64_t admin_max_bytes;
     struct gw_source_conf *sources;
     size_t n_sources;
     struct gw_doc *doc; /* the file, kept for node positions */

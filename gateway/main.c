@@ -1,6 +1,7 @@
 /* main.c -- sourcegate: argv, subcommands, signals, start/stop order.
  * SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,7 +10,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "admin/admin.h"
+#include "admin/client.h"
 #include "buf.h"
 #include "config.h"
 #include "decode.h"
@@ -161,7 +165,8 @@ static int parse_args(int argc, char **argv, struct cli *cli, const char **flagv
 
 /* SIGHUP: builds a new runtime from the same command line and swaps it in;
  * a set that does not load is refused and the old one keeps serving. */
-static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct gw_cmdline *cl)
+static void reload(struct gw_server *srv, struct gw_admin *admin, struct gw_runtime **rt,
+                   const struct gw_cmdline *cl)
 {
     struct gw_diag *d = gw_diag_create();
     int status = 0;
@@ -180,14 +185,17 @@ static void reload(struct gw_server *srv, struct gw_runtime **rt, const struct g
     free(problems);
     const struct gw_ingest *old = gw_server_swap(srv, &next->ing);
     GW_ASSERT(old == &(*rt)->ing);
+    if (admin != NULL) {
+        gw_admin_set_runtime(admin, next); /* waits for a replay on the old one */
+    }
     gw_runtime_free(*rt); /* no request uses it now: the swap waited for them */
     *rt = next;
     gw_runtime_warn_unsigned(next);
     gw_info("main", "SIGHUP: reloaded %zu sources", gw_ruleset_count(next->rules));
 }
 
-static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct gw_runtime **rt,
-                            const struct gw_cmdline *cl)
+static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct gw_admin *admin,
+                            struct gw_runtime **rt, const struct gw_cmdline *cl)
 {
     for (;;) {
         int sig = 0;
@@ -195,7 +203,7 @@ static void wait_for_signal(const sigset_t *set, struct gw_server *srv, struct g
             continue;
         }
         if (sig == SIGHUP) {
-            reload(srv, rt, cl);
+            reload(srv, admin, rt, cl);
             continue;
         }
         gw_info("main", "%s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -262,6 +270,43 @@ static void server_opts(const struct gw_config *cfg, struct gw_server_opts *so)
     so->n_trusted_proxies = cfg->n_trusted_proxies;
 }
 
+/* The debugger: on the main listener when that is loopback, and on
+ * admin.listen when set; NULL when neither, or *failed when its listener
+ * cannot start. */
+static struct gw_admin *start_admin(const struct gw_config *cfg, struct gw_relay *relay,
+                                    struct gw_spool *spool, bool *failed)
+{
+    if (!gw_admin_loopback(cfg->listen) && cfg->admin_listen == NULL) {
+        return NULL;
+    }
+    struct gw_admin_opts ao;
+    gw_admin_opts_init(&ao);
+    ao.on_main = gw_admin_loopback(cfg->listen);
+    ao.listen = cfg->admin_listen;
+    ao.token = cfg->admin_token;
+    char spool_dir[PATH_MAX];
+    ao.spool_dir = spool != NULL ? realpath(cfg->spool, spool_dir) : NULL;
+    ao.max_requests = (size_t)cfg->admin_max_requests;
+    ao.max_bytes = (size_t)cfg->admin_max_bytes;
+    struct gw_admin *admin = gw_admin_create(&ao, relay, spool);
+    uint16_t port = 0;
+    if (gw_admin_listen(admin, &port) != GW_OK) {
+        gw_admin_destroy(admin);
+        *failed = true;
+        return NULL;
+    }
+    if (port != 0) {
+        gw_info("main", "debugger and admin endpoints on %.*s:%u%s",
+                (int)(strrchr(cfg->admin_listen, ':') - cfg->admin_listen), cfg->admin_listen,
+                (unsigned)port, cfg->admin_token ? " (token required)" : "");
+    }
+    if (port != 0 && cfg->admin_token == NULL && !gw_admin_loopback(cfg->admin_listen)) {
+        gw_warn("main", "admin.listen is not a loopback address and admin.token is not set: "
+                "anyone who reaches it sees the traffic");
+    }
+    return admin;
+}
+
 static int serve(const struct gw_cmdline *cl)
 {
     struct gw_diag *d = gw_diag_create();
@@ -291,18 +336,23 @@ static int serve(const struct gw_cmdline *cl)
     }
     rt->ing.relay = relay;
     rt->ing.spool = spool;
+    bool admin_failed = false;
+    struct gw_admin *admin = start_admin(&rt->cfg, relay, spool, &admin_failed);
+    gw_admin_set_runtime(admin, rt);
     struct gw_server_opts so;
     gw_server_opts_init(&so);
     server_opts(&rt->cfg, &so);
+    so.admin = admin;
     struct gw_server *srv = NULL;
     status = 1;
-    if (gw_server_start(&so, &rt->ing, &srv) == GW_OK) {
+    if (!admin_failed && gw_server_start(&so, &rt->ing, &srv) == GW_OK) {
         gw_info("main", "sourcegate %s listening on %.*s:%u with %zu sources%s", GW_VERSION,
                 (int)(strrchr(rt->cfg.listen, ':') - rt->cfg.listen), rt->cfg.listen,
                 (unsigned)gw_server_port(srv), gw_ruleset_count(rt->rules),
                 rt->cfg.dry_run ? " (dry run: nothing is relayed)" : "");
-        wait_for_signal(&set, srv, &rt, cl);
+        wait_for_signal(&set, srv, admin, &rt, cl);
         gw_server_quiesce(srv);
+        gw_admin_close(admin); /* event streams end: they would hold the drain */
         unsigned left = gw_server_drain(srv, DRAIN_MS);
         if (left > 0) {
             gw_warn("main", "%u requests still in flight at the deadline", left);
@@ -310,6 +360,7 @@ static int serve(const struct gw_cmdline *cl)
         gw_server_stop(srv);
         status = 0;
     }
+    gw_admin_destroy(admin);
     if (relay != NULL) {
         gw_relay_stop(relay, DRAIN_MS);
         gw_relay_destroy(relay);
@@ -339,6 +390,20 @@ static int64_t parse_since(const char *s)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+/* A terminal's progress bar for a large replay, redrawn in place. */
+static void progress_bar(void *arg, size_t done, size_t total)
+{
+    if (total < 20) {
+        return;
+    }
+    char bar[41];
+    size_t full = total ? done * 40 / total : 40;
+    memset(bar, '#', full);
+    memset(bar + full, '.', 40 - full);
+    bar[40] = '\0';
+    fprintf(stderr, "\r[%s] %zu/%zu%s", bar, done, total, done == total ? "\n" : "");
+}
+
 static int replay(const struct gw_cmdline *cl, const struct cli *cli)
 {
     if (!cli->dead_letters || cli->n_args != 0) {
@@ -357,9 +422,19 @@ static int replay(const struct gw_cmdline *cl, const struct cli *cli)
     if (rt == NULL) {
         return status;
     }
+    struct gw_replay_counts n = {0};
+    enum gw_rc online = gw_admin_replay_remote(&rt->cfg, cli->source, since,
+                                               cli->include_unverified, &n);
+    if (online != GW_ERR_NOT_FOUND) {
+        /* a daemon runs: it owns the spool and replayed there */
+        printf("replayed %zu, still refused %zu, unverified kept %zu (on the running daemon)%s%s\n",
+               n.replayed, n.failed, n.unverified, n.reason[0] ? ": " : "", n.reason);
+        gw_runtime_free(rt);
+        return online == GW_OK ? 0 : 1;
+    }
+    n.progress = isatty(STDERR_FILENO) ? progress_bar : NULL;
     struct gw_spool *spool = open_spool(&rt->cfg);
     struct gw_relay *relay = spool ? start_relay(&rt->cfg, spool) : NULL;
-    struct gw_replay_counts n = {0};
     status = 1;
     if (relay != NULL) {
         rt->ing.relay = relay;

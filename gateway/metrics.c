@@ -241,6 +241,17 @@ void gw_metrics_relay_request(double seconds, size_t calls)
     observe(&batch_calls, (double)calls);
 }
 
+void gw_metrics_relay_latency(uint64_t *n_requests, uint64_t *total_us)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i <= N_BUCKETS; i++) {
+        n += atomic_load(&relay_seconds.slots[i]);
+    }
+    *n_requests = n;
+    *total_us = (uint64_t)llround((double)atomic_load(&relay_seconds.sum) * 1e6 /
+                                  relay_seconds.scale);
+}
+
 void gw_metrics_spool_failure(enum gw_rc rc)
 {
     for (size_t i = 0; i < N_CAUSES; i++) {

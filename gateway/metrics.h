@@ -48,6 +48,10 @@ void gw_metrics_violation(const char *rule);
 /* Counts one upstream request's duration and batch size (the relay calls it). */
 void gw_metrics_relay_request(double seconds, size_t calls);
 
+/* The upstream requests counted by gw_metrics_relay_request so far, and
+ * their durations summed, in microseconds. */
+void gw_metrics_relay_latency(uint64_t *n_requests, uint64_t *total_us);
+
 /* Counts a submit the spool refused, by its cause: GW_ERR_FULL ("full"),
  * GW_ERR_NOSPACE ("disk_full"), GW_ERR_IO ("io"), GW_ERR_SHUTDOWN
  * ("shutdown"); other codes are not counted. */

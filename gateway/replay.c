@@ -43,19 +43,22 @@ static const char *stored_header(void *arg, const char *name)
 }
 
 /* What still stops a dead letter, in words: the outcome, its cause, the
- * first violation. */
-static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res)
+ * first violation; kept in counts->reason and printed. */
+static void report(const struct gw_spool_dead *d, const struct gw_ingest_res *res,
+                   struct gw_replay_counts *counts)
 {
     const struct gw_violation *v0 = res->violations.n > 0 ? &res->violations.v[0] : NULL;
     const char *cause = gw_ingest_cause_name(res);
-    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %s %s%s%s\n", (long long)d->id,
-            d->kind, d->source ? " " : "", d->source ? d->source : "",
-            cause != NULL ? cause : "violations", res->message, v0 ? ": " : "",
-            v0 ? v0->message : "");
+    snprintf(counts->reason, sizeof(counts->reason), "%s %s%s%s",
+             cause != NULL ? cause : "violations", res->message, v0 ? ": " : "",
+             v0 ? v0->message : "");
+    fprintf(stderr, "dead letter %lld (%s%s%s) still refused: %s\n", (long long)d->id, d->kind,
+            d->source ? " " : "", d->source ? d->source : "", counts->reason);
 }
 
 /* A webhook sourcegate refused: the whole pipeline again. */
-static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                           struct gw_replay_counts *counts)
 {
     json_object *headers = d->headers ? json_tokener_parse(d->headers) : NULL;
     struct gw_ingest_req req = {
@@ -65,7 +68,7 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
     struct gw_ingest_res res;
     bool ok = gw_ingest_run(&rt->ing, &req, &res) == GW_OK;
     if (!ok) {
-        report(d, &res);
+        report(d, &res, counts);
     }
     gw_ingest_res_fini(&res);
     json_object_put(headers);
@@ -73,7 +76,8 @@ static bool replay_request(const struct gw_runtime *rt, const struct gw_spool_de
 }
 
 /* A call Segment refused: validated against its source's rules, resent. */
-static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                        struct gw_replay_counts *counts)
 {
     struct gw_ingest_res res;
     memset(&res, 0, sizeof(res));
@@ -93,19 +97,20 @@ static bool replay_call(const struct gw_runtime *rt, const struct gw_spool_dead 
     }
     ok = gw_ingest_rc(&res) == GW_OK;
     if (!ok) {
-        report(d, &res);
+        report(d, &res, counts);
     }
     gw_ingest_res_fini(&res);
     return ok;
 }
 
 /* A /v1 call quarantined: validated again as the endpoint would, resent. */
-static bool replay_api_call(const struct gw_runtime *rt, const struct gw_spool_dead *d)
+static bool replay_api_call(const struct gw_runtime *rt, const struct gw_spool_dead *d,
+                            struct gw_replay_counts *counts)
 {
     struct gw_ingest_res res;
     bool ok = gw_api_replay(&rt->ing, d->body, d->write_key, d->endpoint, &res) == GW_OK;
     if (!ok) {
-        report(d, &res);
+        report(d, &res, counts);
     }
     gw_ingest_res_fini(&res);
     return ok;
@@ -115,24 +120,47 @@ static bool replay_api_call(const struct gw_runtime *rt, const struct gw_spool_d
  * it and its source still has nothing to verify it with: once a secret is
  * configured, a body nobody signed must not pass as the partner's. */
 static bool may_replay(const struct gw_runtime *rt, const struct gw_spool_dead *d,
-                       bool include_unverified)
+                       bool include_unverified, struct gw_replay_counts *counts)
 {
     if (strcmp(d->kind, "request") != 0 || (d->verified && !d->unverified)) {
         return true;
     }
     const struct gw_bound_source *bs = gw_sources_find(rt->ing.sources, d->source);
     if (bs != NULL && bs->scheme != NULL) {
-        fprintf(stderr, "dead letter %lld (request %s) not replayed: it was never verified and "
-                "source '%s' now checks signatures\n", (long long)d->id, d->source, d->source);
+        snprintf(counts->reason, sizeof(counts->reason),
+                 "never verified, and source '%s' now checks signatures", d->source);
+        fprintf(stderr, "dead letter %lld (request %s) not replayed: %s\n", (long long)d->id,
+                d->source, counts->reason);
         return false;
     }
     if (!include_unverified) {
-        fprintf(stderr, "dead letter %lld (request %s) not replayed: it was never verified "
-                "(its source has no secret); add --include-unverified to replay it\n",
-                (long long)d->id, d->source ? d->source : "?");
+        snprintf(counts->reason, sizeof(counts->reason),
+                 "never verified (its source has no secret): replay it with "
+                 "`sourcegate replay --include-unverified`");
+        fprintf(stderr, "dead letter %lld (request %s) not replayed: %s\n", (long long)d->id,
+                d->source ? d->source : "?", counts->reason);
         return false;
     }
     return true;
+}
+
+/* One dead letter sent again; removed when accepted. */
+static void replay_one(const struct gw_runtime *rt, struct gw_spool *spool,
+                       const struct gw_spool_dead *d, bool include_unverified,
+                       struct gw_replay_counts *counts)
+{
+    if (!may_replay(rt, d, include_unverified, counts)) {
+        counts->unverified++;
+        return;
+    }
+    bool ok = strcmp(d->kind, "request") == 0                 ? replay_request(rt, d, counts)
+              : strcmp(d->kind, GW_INGEST_DEAD_API_CALL) == 0 ? replay_api_call(rt, d, counts)
+                                                              : replay_call(rt, d, counts);
+    if (ok && gw_spool_dead_remove(spool, d->id) == GW_OK) {
+        counts->replayed++;
+    } else {
+        counts->failed++;
+    }
 }
 
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
@@ -140,22 +168,32 @@ enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *
                                   struct gw_replay_counts *counts)
 {
     struct collected c = {0};
+    struct gw_replay_counts keep = *counts;
     memset(counts, 0, sizeof(*counts));
+    counts->progress = keep.progress;
+    counts->progress_arg = keep.progress_arg;
     enum gw_rc rc = gw_spool_dead_each(spool, source, since_ms, collect, &c);
     for (size_t i = 0; rc == GW_OK && i < c.n; i++) {
-        const struct gw_spool_dead *d = &c.v[i];
-        if (!may_replay(rt, d, include_unverified)) {
-            counts->unverified++;
-            continue;
+        replay_one(rt, spool, &c.v[i], include_unverified, counts);
+        if (counts->progress != NULL) {
+            counts->progress(counts->progress_arg, i + 1, c.n);
         }
-        bool ok = strcmp(d->kind, "request") == 0          ? replay_request(rt, d)
-                  : strcmp(d->kind, GW_INGEST_DEAD_API_CALL) == 0 ? replay_api_call(rt, d)
-                                                           : replay_call(rt, d);
-        if (ok && gw_spool_dead_remove(spool, d->id) == GW_OK) {
-            counts->replayed++;
-        } else {
-            counts->failed++;
-        }
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        gw_spool_dead_fini(&c.v[i]);
+    }
+    free(c.v);
+    return rc;
+}
+
+enum gw_rc gw_replay_dead_letter(const struct gw_runtime *rt, struct gw_spool *spool, int64_t id,
+                                 bool include_unverified, struct gw_replay_counts *counts)
+{
+    struct collected c = {0};
+    memset(counts, 0, sizeof(*counts));
+    enum gw_rc rc = gw_spool_dead_get(spool, id, collect, &c);
+    if (rc == GW_OK && c.n == 1) {
+        replay_one(rt, spool, &c.v[0], include_unverified, counts);
     }
     for (size_t i = 0; i < c.n; i++) {
         gw_spool_dead_fini(&c.v[i]);

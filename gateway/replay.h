@@ -18,6 +18,10 @@ struct gw_replay_counts {
                         refuses again comes back to the dead letters) */
     size_t failed;   /* still refused by validation: kept, with the reason printed */
     size_t unverified; /* requests never verified, not replayed: kept */
+    char reason[640]; /* the last refusal: status, message, first violation */
+    /* set by the caller, kept by the calls below: told after each letter */
+    void (*progress)(void *arg, size_t done, size_t total);
+    void *progress_arg;
 };
 
 /* Replays the dead letters of source (NULL: all) stored at or after since_ms.
@@ -32,5 +36,9 @@ struct gw_replay_counts {
 enum gw_rc gw_replay_dead_letters(const struct gw_runtime *rt, struct gw_spool *spool,
                                   const char *source, int64_t since_ms, bool include_unverified,
                                   struct gw_replay_counts *counts) GW_WUR;
+
+/* The same for the one dead letter id. GW_ERR_NOT_FOUND when there is none. */
+enum gw_rc gw_replay_dead_letter(const struct gw_runtime *rt, struct gw_spool *spool, int64_t id,
+                                 bool include_unverified, struct gw_replay_counts *counts) GW_WUR;
 
 #endif

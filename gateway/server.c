@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
@@ -322,6 +323,12 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
     if (res.source != NULL) {
         snprintf(cn->source, sizeof(cn->source), "%s", res.source);
     }
+    if (s->opts.admin != NULL) {
+        gw_admin_record_post(s->opts.admin, &(struct gw_admin_post){
+            .ing = s->ing, .req = &req, .res = &res, .answer = answer, .status = status,
+            .method = cn->method, .uri = cn->uri, .api = api, .request_id = cn->id,
+            .duration_ms = elapsed_ms(&cn->start)});
+    }
     pthread_rwlock_unlock(&s->lock);
     free(user);
     if (pass != NULL) {
@@ -415,6 +422,12 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                                 const char *url, const char *method)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    enum MHD_Result ret = MHD_NO;
+    if (s->opts.admin != NULL &&
+        gw_admin_handle(s->opts.admin, c, cn->peer_trusted, url, method, gw_buf_str(&cn->body),
+                        cn->body.len, &ret, &cn->status)) {
+        return ret;
+    }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) {
         if (!get) {
             return respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
@@ -898,7 +911,7 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* connections are capped per untrusted TCP peer by on_accept, not by
      * MHD_OPTION_PER_IP_CONNECTION_LIMIT: behind a load balancer, the peer
      * is the balancer */

@@ -11,6 +11,7 @@
 
 #include "rc.h"
 
+struct gw_admin;
 struct gw_ingest;
 struct gw_ingest_res;
 struct gw_server;
@@ -31,6 +32,7 @@ struct gw_server_opts {
     unsigned lingering_time_ms; /* and for at most this long */
     const char *const *trusted_proxies; /* addresses or CIDRs whose X-Forwarded-For is believed */
     size_t n_trusted_proxies;
+    struct gw_admin *admin; /* the debugger, fed from here, or NULL (borrowed) */
 };
 
 /* Fills o with the defaults of the settings table (gw_config_defaults):

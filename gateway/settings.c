@@ -163,6 +163,18 @@ const struct gw_setting gw_settings[] = {
     {"api.write_keys", GW_SET_LIST, NULL, NULL, NULL,
      "when set, /v1 takes only these write keys (others: 401)", CFG(api_write_keys),
      .count_off = offsetof(struct gw_config, n_api_write_keys), .secret = true},
+    {"admin", GW_SET_SECTION, NULL, NULL, NULL,
+     .help = "the debugger page and its admin routes (Debugger)"},
+    {"admin.listen", GW_SET_STRING, NULL, NULL, "ADDR:PORT",
+     "a listener of its own serving only the debugger (none: the main one, when loopback)",
+     CFG(admin_listen)},
+    {"admin.token", GW_SET_STRING, NULL, NULL, NULL,
+     "Bearer token the debugger's routes require (none: no token)", CFG(admin_token),
+     .secret = true},
+    {"admin.max_requests", GW_SET_UINT, "500", NULL, NULL, "requests kept for the debugger",
+     CFG(admin_max_requests), .min = 1, .max = 1000000},
+    {"admin.max_bytes", GW_SET_SIZE, "8MiB", NULL, NULL, "bytes of requests kept for the debugger",
+     CFG(admin_max_bytes), .min = 64u * 1024, .max = 4ull << 30},
 };
 const size_t gw_settings_count = sizeof(gw_settings) / sizeof(gw_settings[0]);
 

@@ -177,5 +177,16 @@ struct gw_spool_recover_report {
 };
 enum gw_rc gw_spool_recover(const struct gw_spool_opts *o, struct gw_spool_recover_report *rep,
                             char *err, size_t errlen) GW_WUR;
+/* Calls fn for at most limit dead letters of source (NULL: any), newest
+ * first, after skipping offset of them; *total (may be NULL) receives how
+ * many match in all. fn borrows the letter as in gw_spool_dead_each. */
+enum gw_rc gw_spool_dead_list(struct gw_spool *s, const char *source, size_t offset,
+                              size_t limit, bool (*fn)(void *arg, const struct gw_spool_dead *d),
+                              void *arg, uint64_t *total) GW_WUR;
+
+/* Calls fn for the dead letter id. GW_ERR_NOT_FOUND when there is none. */
+enum gw_rc gw_spool_dead_get(struct gw_spool *s, int64_t id,
+                             bool (*fn)(void *arg, const struct gw_spool_dead *d),
+                             void *arg) GW_WUR;
 
 #endif

@@ -303,3 +303,84 @@ void gw_spool_dead_copy(struct gw_spool_dead *dst, const struct gw_spool_dead *s
     dst->body[src->len] = '\0';
     dst->reason = dup_or_null(src->reason);
 }
+
+/* Runs a SELECT of the dead table's columns (the ones read_dead reads),
+ * with its text parameters bound, calling fn per row. Under the lock. */
+static enum gw_rc dead_query(struct gw_spool *s, sqlite3_stmt *st,
+                             bool (*fn)(void *arg, const struct gw_spool_dead *d), void *arg,
+                             size_t *rows)
+{
+    int e = sqlite3_step(st);
+    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
+        struct gw_spool_dead d;
+        read_dead(st, &d);
+        (*rows)++;
+        if (!fn(arg, &d)) {
+            e = SQLITE_DONE;
+            break;
+        }
+    }
+    return e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sqlite3_sql(st));
+}
+
+#define DEAD_COLUMNS                                                                       \
+    "SELECT id, kind, source, write_key, endpoint, content_type, headers, body, status, reason," \
+    " at_ms, unverified FROM dead "
+
+enum gw_rc gw_spool_dead_list(struct gw_spool *s, const char *source, size_t offset,
+                              size_t limit, bool (*fn)(void *arg, const struct gw_spool_dead *d),
+                              void *arg, uint64_t *total)
+{
+    if (s == NULL || fn == NULL) {
+        return GW_ERR_INVALID;
+    }
+    static const char sql[] =
+        DEAD_COLUMNS "WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+    gw_spool_db_lock(s);
+    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *count = NULL;
+    int e = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (e == SQLITE_OK) {
+        e = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM dead WHERE (?1 IS NULL OR source = ?1)",
+                               -1, &count, NULL);
+    }
+    enum gw_rc rc = e == SQLITE_OK ? GW_OK : gw_spool_db_fail(s, e, sql);
+    size_t rows = 0;
+    if (rc == GW_OK) {
+        bind_text_or_null(st, 1, source);
+        sqlite3_bind_int64(st, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+        sqlite3_bind_int64(st, 3, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
+        rc = dead_query(s, st, fn, arg, &rows);
+    }
+    if (rc == GW_OK && total != NULL) {
+        bind_text_or_null(count, 1, source);
+        e = sqlite3_step(count);
+        rc = e == SQLITE_ROW ? GW_OK : gw_spool_db_fail(s, e, "count dead letters");
+        *total = rc == GW_OK ? (uint64_t)sqlite3_column_int64(count, 0) : 0;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(count);
+    gw_spool_db_unlock(s);
+    return rc;
+}
+
+enum gw_rc gw_spool_dead_get(struct gw_spool *s, int64_t id,
+                             bool (*fn)(void *arg, const struct gw_spool_dead *d), void *arg)
+{
+    if (s == NULL || fn == NULL) {
+        return GW_ERR_INVALID;
+    }
+    static const char sql[] = DEAD_COLUMNS "WHERE id = ?1";
+    gw_spool_db_lock(s);
+    sqlite3_stmt *st = NULL;
+    int e = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    enum gw_rc rc = e == SQLITE_OK ? GW_OK : gw_spool_db_fail(s, e, sql);
+    size_t rows = 0;
+    if (rc == GW_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = dead_query(s, st, fn, arg, &rows);
+    }
+    sqlite3_finalize(st);
+    gw_spool_db_unlock(s);
+    return rc == GW_OK && rows == 0 ? GW_ERR_NOT_FOUND : rc;
+}

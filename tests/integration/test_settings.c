@@ -53,6 +53,8 @@ Test(settings, lint_takes_a_file_with_every_key, .timeout = 30)
     cr_expect_eq(gwt_run(argv, &out, &err), 0, "%s", err);
     cr_expect_neq(strstr(out, "configuration OK"), NULL, "%s", out);
     cr_expect_eq(strstr(err, "every-secret"), NULL, "a secret reached the output: %s", err);
+    cr_expect_eq(strstr(err, "every-admin-token"), NULL, "the admin token reached the output: %s",
+                 err);
     free(out);
     free(err);
     free(path);
@@ -71,6 +73,7 @@ Test(settings, serve_every_key_reload_and_stop, .fini = cleanup, .timeout = 60)
     cr_expect_neq(strstr(log, "\"msg\":\"stopped\""), NULL, "%s", log);
     cr_expect_eq(strstr(log, "wk_every"), NULL, "a write key reached the log");
     cr_expect_eq(strstr(log, "every-secret"), NULL, "a secret reached the log");
+    cr_expect_eq(strstr(log, "every-admin-token"), NULL, "the admin token reached the log");
     free(log);
     free(path);
 }

@@ -156,6 +156,10 @@ static void expect_every_key(const struct gw_config *c)
     cr_assert_eq(c->n_trusted_proxies, 2);
     cr_expect_str_eq(c->trusted_proxies[0], "127.0.0.0/8");
     cr_expect_str_eq(c->trusted_proxies[1], "::1");
+    cr_expect_str_eq(c->admin_listen, "127.0.0.1:0");
+    cr_expect_str_eq(c->admin_token, "every-admin-token");
+    cr_expect_eq(c->admin_max_requests, 300);
+    cr_expect_eq(c->admin_max_bytes, 1u << 20);
     cr_assert_eq(c->n_sources, 1);
     const struct gw_source_conf *s = gw_config_source(c, "sendgrid");
     cr_assert_not_null(s);

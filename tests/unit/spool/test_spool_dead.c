@@ -186,6 +186,12 @@ static bool on_trust(void *arg, const struct gw_spool_dead *d)
     return true;
 }
 
+static bool on_id(void *arg, const struct gw_spool_dead *d)
+{
+    *(int64_t *)arg = d->id;
+    return true;
+}
+
 static bool on_first_trust(void *arg, const struct gw_spool_dead *d)
 {
     on_trust(arg, d);
@@ -208,6 +214,17 @@ Test(spool_dead, a_request_must_say_whether_it_was_verified)
     int flags = 0;
     cr_assert_eq(gw_spool_dead_each(spool, NULL, 0, on_trust, &flags), GW_OK);
     cr_expect_eq(flags, 2, "kept unverified, read back unverified");
+    /* the debugger's page of letters and one letter by id read it alike */
+    flags = 0;
+    uint64_t total = 0;
+    cr_assert_eq(gw_spool_dead_list(spool, NULL, 0, 10, on_trust, &flags, &total), GW_OK);
+    cr_expect_eq(total, 1);
+    cr_expect_eq(flags, 2, "listed unverified");
+    int64_t id = 0;
+    cr_assert_eq(gw_spool_dead_list(spool, NULL, 0, 1, on_id, &id, NULL), GW_OK);
+    flags = 0;
+    cr_assert_eq(gw_spool_dead_get(spool, id, on_trust, &flags), GW_OK);
+    cr_expect_eq(flags, 2, "got by id unverified");
 }
 
 /* A spool of format 1 (before the column): its requests may have been kept
