@@ -270,9 +270,10 @@ void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_o
         bury_refused(ing, bad, bad_origin, write_key, endpoint, res);
         accept_all(res);
         if (res->quarantined > 0) {
-            snprintf(res->message, sizeof(res->message), "%zu call%s refused and kept in the "
-                     "dead letters; the others accepted", res->quarantined,
-                     res->quarantined == 1 ? "" : "s");
+            snprintf(res->message, sizeof(res->message), "%zu call%s refused and %s; the others "
+                     "accepted", res->quarantined, res->quarantined == 1 ? "" : "s",
+                     res->dry_run ? "not kept (a dry run keeps nothing)"
+                                  : "kept in the dead letters");
         }
     }
     json_object_put(bad);
