@@ -43,7 +43,7 @@ static const char usage[] =
     "       sourcegate docs --settings                the README's tables of flags and settings\n"
     "       sourcegate replay --dead-letters [--source S] [--since T] [--include-unverified]\n"
     "                                                 send refused calls and webhooks again\n"
-    "       sourcegate spool check | recover      check the spool file; salvage a damaged one\n"
+    "       sourcegate spool check | recover          check the spool file; salvage a damaged one\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
