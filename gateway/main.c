@@ -211,6 +211,7 @@ static void spool_opts(const struct gw_config *cfg, struct gw_spool_opts *so)
     so->dir = cfg->spool;
     so->fsync = cfg->spool_fsync;
     so->max_bytes = cfg->max_spool;
+    so->max_key_bytes = cfg->max_spool_per_key;
     so->max_dead_bytes = cfg->max_dead_letters;
 }
 

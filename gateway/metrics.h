@@ -49,7 +49,7 @@ void gw_metrics_violation(const char *rule);
 void gw_metrics_relay_request(double seconds, size_t calls);
 
 /* Counts a submit the spool refused, by its cause: GW_ERR_FULL ("full"),
- * GW_ERR_NOSPACE ("disk_full"), GW_ERR_IO ("io"), GW_ERR_SHUTDOWN
+ * GW_ERR_QUOTA ("key_quota"), GW_ERR_NOSPACE ("disk_full"), GW_ERR_IO ("io"), GW_ERR_SHUTDOWN
  * ("shutdown"); other codes are not counted. */
 void gw_metrics_spool_failure(enum gw_rc rc);
 
