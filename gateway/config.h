@@ -45,6 +45,7 @@ struct gw_config {
     unsigned upstream_timeout_s; /* upstream.timeout */
     bool spool_fsync;   /* durability: fsync (survives power loss) rather than os */
     uint64_t max_spool; /* queued bytes before webhooks get 503 (1 GiB) */
+    uint64_t max_spool_per_key; /* of them, one write key's (0: half of max_spool) */
     uint64_t max_body;
     unsigned threads;  /* HTTP worker threads; 0: one per core */
     char *log_level;

@@ -61,6 +61,8 @@ const char *gw_ingest_cause_name(const struct gw_ingest_res *res)
         return "relay_busy";
     case GW_ERR_FULL:
         return "spool_full";
+    case GW_ERR_QUOTA:
+        return "key_quota";
     case GW_ERR_NOSPACE:
         return "disk_full";
     case GW_ERR_SHUTDOWN:
@@ -116,6 +118,8 @@ static const char *relay_message(enum gw_rc rc)
         return "the relay queue is full or shutting down; retry later";
     case GW_ERR_FULL:
         return "the spool is full (max_spool); retry later";
+    case GW_ERR_QUOTA:
+        return "this write key holds its share of the spool (max_spool_per_key); retry later";
     case GW_ERR_NOSPACE:
         return "the spool's disk is full; retry later";
     case GW_ERR_SHUTDOWN:
@@ -270,9 +274,10 @@ void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_o
         bury_refused(ing, bad, bad_origin, write_key, endpoint, res);
         accept_all(res);
         if (res->quarantined > 0) {
-            snprintf(res->message, sizeof(res->message), "%zu call%s refused and kept in the "
-                     "dead letters; the others accepted", res->quarantined,
-                     res->quarantined == 1 ? "" : "s");
+            snprintf(res->message, sizeof(res->message), "%zu call%s refused and %s; the others "
+                     "accepted", res->quarantined, res->quarantined == 1 ? "" : "s",
+                     res->dry_run ? "not kept (a dry run keeps nothing)"
+                                  : "kept in the dead letters");
         }
     }
     json_object_put(bad);

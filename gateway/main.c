@@ -47,7 +47,7 @@ static const char usage[] =
     "       sourcegate docs --settings                the README's tables of flags and settings\n"
     "       sourcegate replay --dead-letters [--source S] [--since T] [--include-unverified]\n"
     "                                                 send refused calls and webhooks again\n"
-    "       sourcegate spool check | recover      check the spool file; salvage a damaged one\n"
+    "       sourcegate spool check | recover          check the spool file; salvage a damaged one\n"
     "       sourcegate --version | --help\n"
     "\n"
     "flags (each overrides the configuration file; SOURCEGATE_<FLAG> sits between):\n";
@@ -219,6 +219,7 @@ static void spool_opts(const struct gw_config *cfg, struct gw_spool_opts *so)
     so->dir = cfg->spool;
     so->fsync = cfg->spool_fsync;
     so->max_bytes = cfg->max_spool;
+    so->max_key_bytes = cfg->max_spool_per_key;
     so->max_dead_bytes = cfg->max_dead_letters;
 }
 

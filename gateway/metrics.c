@@ -143,6 +143,7 @@ static const struct {
     const char *label;
 } spool_causes[] = {
     {GW_ERR_FULL, "full"},
+    {GW_ERR_QUOTA, "key_quota"},
     {GW_ERR_NOSPACE, "disk_full"},
     {GW_ERR_IO, "io"},
     {GW_ERR_SHUTDOWN, "shutdown"},
@@ -403,7 +404,8 @@ static void render_spool_failures(struct gw_buf *b)
 {
     static const char name[] = "sourcegate_spool_failures_total";
     head(b, name, "counter",
-         "Submits the spool refused, by cause: full (max_spool), disk_full, io, shutdown");
+         "Submits the spool refused, by cause: full (max_spool), key_quota"
+         " (max_spool_per_key), disk_full, io, shutdown");
     for (size_t i = 0; i < N_CAUSES; i++) {
         out(b, "%s{cause=\"%s\"} %llu\n", name, spool_causes[i].label,
             (unsigned long long)get(&spool_failures[i]));

@@ -53,7 +53,7 @@ void gw_metrics_relay_request(double seconds, size_t calls);
 void gw_metrics_relay_latency(uint64_t *n_requests, uint64_t *total_us);
 
 /* Counts a submit the spool refused, by its cause: GW_ERR_FULL ("full"),
- * GW_ERR_NOSPACE ("disk_full"), GW_ERR_IO ("io"), GW_ERR_SHUTDOWN
+ * GW_ERR_QUOTA ("key_quota"), GW_ERR_NOSPACE ("disk_full"), GW_ERR_IO ("io"), GW_ERR_SHUTDOWN
  * ("shutdown"); other codes are not counted. */
 void gw_metrics_spool_failure(enum gw_rc rc);
 

@@ -33,6 +33,8 @@ const char *gw_rc_str(enum gw_rc rc)
         return "no space left on the disk";
     case GW_ERR_SHUTDOWN:
         return "shutting down";
+    case GW_ERR_QUOTA:
+        return "over its share";
     }
     return "unknown";
 }

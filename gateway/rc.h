@@ -21,6 +21,7 @@ enum gw_rc {
     GW_ERR_FULL,        /* a configured capacity is reached (the spool's max_bytes) */
     GW_ERR_NOSPACE,     /* the disk is full (SQLITE_FULL, ENOSPC) */
     GW_ERR_SHUTDOWN,    /* stopping: no new work is taken */
+    GW_ERR_QUOTA,       /* one caller's share is reached (a write key's part of the spool) */
 };
 
 /* Returns a static, lowercase name for rc ("ok", "invalid", ...). */

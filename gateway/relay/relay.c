@@ -160,6 +160,12 @@ static const char *refusal_text(enum gw_rc rc)
  * spool under load refuses every request, and the log says it once. */
 static void note_refusal(struct gw_relay *r, enum gw_rc rc)
 {
+    if (rc == GW_ERR_QUOTA) {
+        /* One write key's share: the others are taken, so the relay as a
+         * whole is not refusing; the access log names each refused request. */
+        gw_metrics_spool_failure(rc);
+        return;
+    }
     if (rc != GW_ERR_FULL && rc != GW_ERR_NOSPACE && rc != GW_ERR_IO && rc != GW_ERR_SHUTDOWN) {
         return;
     }

@@ -71,13 +71,15 @@ enum gw_rc gw_relay_start(struct gw_relay *r) GW_WUR;
  * error nothing was queued. Each cause has its own result:
  *   GW_ERR_FULL      the spool holds its max_bytes (--max-spool): wait for
  *                    the relay to drain it (503 with Retry-After);
+ *   GW_ERR_QUOTA     this write key holds its share (--max-spool-per-key), other
+ *                    keys are still taken (503 with Retry-After);
  *   GW_ERR_NOSPACE   the disk under the spool is full;
  *   GW_ERR_IO        the spool could not write for another reason;
  *   GW_ERR_SHUTDOWN  the relay is stopping (another instance may take it);
  *   GW_ERR_TOO_LARGE a call cannot fit in a batch (the caller's fault);
  *   GW_ERR_INVALID   a NULL or empty call, key or endpoint.
- * The first four are counted in sourcegate_spool_failures_total{cause}
- * (full, disk_full, io, shutdown) and logged when they start and end, not
+ * The first five are counted in sourcegate_spool_failures_total{cause}
+ * (full, key_quota, disk_full, io, shutdown) and logged when they start and end, not
  * per call. */
 enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
                            const struct gw_relay_call *calls, size_t n) GW_WUR;

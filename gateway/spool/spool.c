@@ -61,6 +61,19 @@ static void commit_batch(struct gw_spool *s, struct gw_spool_put *batch)
             (void)commit_puts(s, p, p->next);
         }
     }
+    /* Counted before the db lock goes: a delete of these calls (which
+     * takes it) then always finds them counted. */
+    pthread_mutex_lock(&s->lock);
+    for (struct gw_spool_put *p = batch; p != NULL; p = p->next) {
+        s->reserved -= p->bytes;
+        p->use->reserved -= p->bytes;
+        if (p->rc == GW_OK) {
+            s->calls += p->n;
+            s->bytes += p->bytes;
+            p->use->bytes += p->bytes;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
     gw_spool_db_unlock(s);
 }
 
@@ -77,11 +90,6 @@ static void lead(struct gw_spool *s)
     pthread_mutex_lock(&s->lock);
     for (struct gw_spool_put *p = batch; p != NULL;) {
         struct gw_spool_put *next = p->next; /* p belongs to its caller once done */
-        s->reserved -= p->bytes;
-        if (p->rc == GW_OK) {
-            s->calls += p->n;
-            s->bytes += p->bytes;
-        }
         p->done = true;
         p = next;
     }
@@ -106,6 +114,12 @@ static enum gw_rc check_put(const char *key, const char *endpoint, const char *c
     return GW_OK;
 }
 
+/* One write key's part of the spool. */
+static uint64_t key_share(const struct gw_spool_opts *o)
+{
+    return o->max_key_bytes > 0 ? o->max_key_bytes : o->max_bytes / 2;
+}
+
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
                         const char *const *json, const size_t *len, size_t n, int64_t *ids)
 {
@@ -121,7 +135,15 @@ enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *e
     if (used > s->o.max_bytes || p.bytes > s->o.max_bytes - used) {
         goto out;
     }
+    p.use = gw_spool_db_use(s, write_key);
+    uint64_t share = key_share(&s->o);
+    uint64_t mine = p.use->bytes + p.use->reserved;
+    rc = GW_ERR_QUOTA;
+    if (mine > share || p.bytes > share - mine) {
+        goto out;
+    }
     s->reserved += p.bytes;
+    p.use->reserved += p.bytes;
     *s->pending_tail = &p;
     s->pending_tail = &p.next;
     while (!p.done) {
@@ -151,13 +173,22 @@ enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t l
     sqlite3_bind_int64(st, 1, first);
     sqlite3_bind_int64(st, 2, last);
     int e = sqlite3_step(st);
-    enum gw_rc rc = GW_OK;
-    if (e == SQLITE_ROW) {
-        *calls += (uint64_t)sqlite3_column_int64(st, 0);
-        *bytes += (uint64_t)sqlite3_column_double(st, 1);
-    } else {
-        rc = gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_RANGE_SIZE]);
+    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
+        uint64_t b = (uint64_t)sqlite3_column_double(st, 2);
+        *calls += (uint64_t)sqlite3_column_int64(st, 1);
+        *bytes += b;
+        const struct gw_spool_qkey *k = gw_spool_db_key(s, sqlite3_column_int64(st, 0));
+        GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
+        struct gw_spool_kuse *u = k->use;
+        u->gone += b;
+        if (!u->in_gone) {
+            u->in_gone = true;
+            u->next_gone = s->gone;
+            s->gone = u;
+        }
     }
+    enum gw_rc rc =
+        e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_RANGE_SIZE]);
     sqlite3_reset(st);
     if (rc == GW_OK) {
         st = s->st[GW_SPOOL_ST_DELETE];
@@ -168,11 +199,23 @@ enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t l
     return rc;
 }
 
-void gw_spool_db_uncount(struct gw_spool *s, uint64_t calls, uint64_t bytes)
+void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint64_t bytes)
 {
     pthread_mutex_lock(&s->lock);
-    s->calls -= calls;
-    s->bytes -= bytes;
+    if (rc == GW_OK) {
+        s->calls -= calls;
+        s->bytes -= bytes;
+    }
+    while (s->gone != NULL) {
+        struct gw_spool_kuse *u = s->gone;
+        s->gone = u->next_gone;
+        if (rc == GW_OK) {
+            u->bytes -= u->gone;
+        }
+        u->gone = 0;
+        u->in_gone = false;
+        u->next_gone = NULL;
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -198,10 +241,8 @@ enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
         i = j + 1;
     }
     rc = gw_spool_db_finish(s, rc);
+    gw_spool_db_uncount(s, rc, calls, bytes);
     gw_spool_db_unlock(s);
-    if (rc == GW_OK) {
-        gw_spool_db_uncount(s, calls, bytes);
-    }
     return rc;
 }
 
@@ -289,6 +330,15 @@ void gw_spool_stats(struct gw_spool *s, uint64_t *calls, uint64_t *bytes)
         *bytes = s->bytes;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t gw_spool_key_bytes(struct gw_spool *s, const char *write_key)
+{
+    pthread_mutex_lock(&s->lock);
+    const struct gw_spool_kuse *u = gw_spool_db_use(s, write_key);
+    uint64_t bytes = u->bytes;
+    pthread_mutex_unlock(&s->lock);
+    return bytes;
 }
 
 void gw_spool_call_fini(struct gw_spool_call *c)

@@ -17,6 +17,9 @@ struct gw_spool_opts {
     const char *dir;    /* created if missing; holds spool.db */
     bool fsync;         /* durability: fsync (power loss) instead of os (process crash) */
     uint64_t max_bytes; /* queued call bytes; past it gw_spool_put answers GW_ERR_FULL (limits.max_spool) */
+    /* of them, one write key's; past it that key's puts answer GW_ERR_QUOTA
+     * (limits.max_spool_per_key; 0: half of max_bytes) */
+    uint64_t max_key_bytes;
     uint64_t max_dead;  /* dead letters kept, oldest dropped first (100000) */
     uint64_t max_dead_bytes; /* their bytes kept, oldest dropped first (limits.max_dead_letters) */
 };
@@ -52,6 +55,7 @@ void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *s
 /* Appends n calls (json/len pairs, borrowed) for one write key and
  * endpoint, all or nothing, durable as opts say before it returns; ids[i]
  * (may be NULL) receives each call's id. GW_ERR_FULL when over max_bytes,
+ * GW_ERR_QUOTA when the write key's calls would be over max_key_bytes,
  * GW_ERR_NOSPACE when the disk is full, GW_ERR_IO on other write errors
  * (nothing stored). Thread-safe; concurrent puts share one commit. */
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
@@ -84,6 +88,10 @@ enum gw_rc gw_spool_page_queue(struct gw_spool *s, const char *write_key, const 
 
 /* Depth and bytes of the queue, for readiness and metrics. */
 void gw_spool_stats(struct gw_spool *s, uint64_t *calls, uint64_t *bytes);
+
+/* Bytes queued for write_key (borrowed; all its endpoints), as counted
+ * against max_key_bytes. */
+uint64_t gw_spool_key_bytes(struct gw_spool *s, const char *write_key);
 
 /* Bytes of a dead letter's reason kept; the rest is cut. */
 #define GW_SPOOL_REASON_MAX 2048

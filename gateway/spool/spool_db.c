@@ -45,8 +45,8 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_COMMIT] = "COMMIT",
     [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
     [GW_SPOOL_ST_PUT] = "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES (?1, ?2, ?3, ?4)",
-    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT count(*), total(length(json)) FROM calls"
-                               " WHERE id BETWEEN ?1 AND ?2",
+    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, count(*), total(length(json)) FROM calls"
+                               " WHERE id BETWEEN ?1 AND ?2 GROUP BY queue",
     [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
                          "LIMIT ?2",
@@ -94,6 +94,7 @@ void gw_spool_opts_init(struct gw_spool_opts *o)
     o->dir = NULL;
     o->fsync = d->spool_fsync;
     o->max_bytes = d->max_spool;
+    o->max_key_bytes = d->max_spool_per_key;
     o->max_dead = 100000;
     o->max_dead_bytes = d->max_dead_letters;
 }
@@ -233,6 +234,37 @@ static void add_key(struct gw_spool *s, int64_t id, const char *key, const char 
     s->by_name[hn] = k;
     k->next_id = s->by_id[hi];
     s->by_id[hi] = k;
+    pthread_mutex_lock(&s->lock);
+    k->use = gw_spool_db_use(s, key);
+    pthread_mutex_unlock(&s->lock);
+}
+
+struct gw_spool_kuse *gw_spool_db_use(struct gw_spool *s, const char *key)
+{
+    size_t h = hash_name(key, "");
+    struct gw_spool_kuse *u = s->uses[h];
+    while (u != NULL && strcmp(u->write_key, key) != 0) {
+        u = u->next;
+    }
+    if (u == NULL) {
+        u = gw_calloc(1, sizeof(*u));
+        u->write_key = gw_strdup(key);
+        u->next = s->uses[h];
+        s->uses[h] = u;
+    }
+    return u;
+}
+
+void gw_spool_db_drop_uses(struct gw_spool *s)
+{
+    for (size_t i = 0; i < GW_SPOOL_KEY_BUCKETS; i++) {
+        while (s->uses[i] != NULL) {
+            struct gw_spool_kuse *u = s->uses[i];
+            s->uses[i] = u->next;
+            free(u->write_key);
+            free(u);
+        }
+    }
 }
 
 static void drop_keys(struct gw_spool *s)
@@ -487,11 +519,13 @@ static enum gw_rc count_calls(struct gw_spool *s)
     for (e = sqlite3_step(st); e == SQLITE_ROW; e = sqlite3_step(st)) {
         struct gw_spool_qkey *k =
             (struct gw_spool_qkey *)gw_spool_db_key(s, sqlite3_column_int64(st, 0));
+        uint64_t bytes = (uint64_t)sqlite3_column_double(st, 2);
         if (k != NULL) {
             k->live = true;
+            k->use->bytes += bytes;
         }
         s->calls += (uint64_t)sqlite3_column_int64(st, 1);
-        s->bytes += (uint64_t)sqlite3_column_double(st, 2);
+        s->bytes += bytes;
         int64_t max = sqlite3_column_int64(st, 3);
         s->next_id = max >= s->next_id ? max + 1 : s->next_id;
     }
@@ -667,6 +701,7 @@ void gw_spool_close(struct gw_spool *s)
         close(s->lock_fd); /* releases the flock */
     }
     drop_keys(s);
+    gw_spool_db_drop_uses(s);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->db_turn);

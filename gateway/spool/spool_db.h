@@ -34,6 +34,19 @@ enum gw_spool_stmt {
     GW_SPOOL_ST_COUNT
 };
 
+/* The bytes one write key has queued (all its endpoints), against
+ * max_key_bytes: one per write key seen since open, freed at close.
+ * bytes and reserved are under lock; gone and next_gone under the db lock. */
+struct gw_spool_kuse {
+    struct gw_spool_kuse *next;
+    struct gw_spool_kuse *next_gone;
+    char *write_key;
+    uint64_t bytes;    /* committed */
+    uint64_t reserved; /* of puts not yet committed */
+    uint64_t gone;     /* deleted by the open transaction */
+    bool in_gone;
+};
+
 /* A (write key, endpoint) pair and its row in queues: calls refer to it by
  * id, so a key is stored once, not with every call. */
 struct gw_spool_qkey {
@@ -41,6 +54,7 @@ struct gw_spool_qkey {
     struct gw_spool_qkey *next_id;
     int64_t id;
     bool live; /* seen while counting at open */
+    struct gw_spool_kuse *use; /* its write key's bytes */
     char *write_key;
     char *endpoint;
 };
@@ -55,6 +69,7 @@ struct gw_spool_put {
     const size_t *len;
     size_t n;
     uint64_t bytes;
+    struct gw_spool_kuse *use;
     int64_t first_id;
     enum gw_rc rc;
     bool done;
@@ -81,6 +96,8 @@ struct gw_spool {
     uint64_t evicted, evicted_bytes;   /* by max_dead and max_dead_bytes */
     struct gw_spool_qkey *by_name[GW_SPOOL_KEY_BUCKETS];
     struct gw_spool_qkey *by_id[GW_SPOOL_KEY_BUCKETS];
+    struct gw_spool_kuse *uses[GW_SPOOL_KEY_BUCKETS]; /* under lock */
+    struct gw_spool_kuse *gone;                        /* under the db lock */
     /* The checkpointer: a thread with its own connection copies the WAL
      * into the database file, and syncs it, off the put path. */
     sqlite3 *ckpt_db;
@@ -133,12 +150,20 @@ enum gw_rc gw_spool_db_queue_id(struct gw_spool *s, const char *key, const char 
 /* Reloads the queue cache from the table (after a rollback). */
 enum gw_rc gw_spool_db_load_keys(struct gw_spool *s);
 
+/* Returns the bytes of key (borrowed), new when unseen; called under lock. */
+struct gw_spool_kuse *gw_spool_db_use(struct gw_spool *s, const char *key);
+/* Frees every write key's bytes (at close). */
+void gw_spool_db_drop_uses(struct gw_spool *s);
+
 /* Deletes the queued calls with ids first..last in the current
- * transaction, adding their number and bytes to *calls and *bytes. */
+ * transaction, adding their number and bytes to *calls and *bytes and
+ * noting each write key's share of them. */
 enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
                                     uint64_t *calls, uint64_t *bytes);
-/* Takes calls and bytes off the counters (locks lock). */
-void gw_spool_db_uncount(struct gw_spool *s, uint64_t calls, uint64_t bytes);
+/* After the transaction of deletes ended with rc (still under the db lock):
+ * when it committed, takes calls and bytes off the counters, and each
+ * write key's deleted bytes off its own (locks lock). */
+void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint64_t bytes);
 
 /* Takes the db lock, in turn. */
 static inline void gw_spool_db_lock(struct gw_spool *s)

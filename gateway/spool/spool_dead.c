@@ -130,10 +130,8 @@ enum gw_rc gw_spool_bury(struct gw_spool *s, const int64_t *ids, size_t n, int s
     }
     rc = gw_spool_db_finish(s, rc);
     txn_end(s, &t, rc);
+    gw_spool_db_uncount(s, rc, calls, bytes);
     gw_spool_db_unlock(s);
-    if (rc == GW_OK) {
-        gw_spool_db_uncount(s, calls, bytes);
-    }
     return rc;
 }
 

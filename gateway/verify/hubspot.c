@@ -39,7 +39,7 @@ static char *decode_uri(const char *url)
     for (size_t i = 0; i < n; i++) {
         int hi = url[i] == '%' && i + 2 < n ? hex_digit(url[i + 1]) : -1;
         int lo = hi >= 0 ? hex_digit(url[i + 2]) : -1;
-        char c = lo >= 0 ? (char)(hi << 4 | lo) : '\0';
+        char c = (char)(lo >= 0 ? hi << 4 | lo : 0);
         if (c != '\0' && strchr(":/?@!$'()*,;", c) != NULL) {
             out[o++] = c;
             i += 2;

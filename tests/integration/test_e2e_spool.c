@@ -513,7 +513,9 @@ Test(integration, refused_call_goes_to_the_dead_letters_the_rest_is_delivered)
 Test(integration, full_spool_answers_503_then_200_once_drained)
 {
     mock_upstream_set_default(mock, (struct mock_reply){.delay_ms = 120000}); /* hangs */
-    start_daemon((const char *const[]){"--max-spool", "1MiB", NULL});
+    /* one key fills it: its share is the whole spool */
+    start_daemon(
+        (const char *const[]){"--max-spool", "1MiB", "--max-spool-per-key", "1MiB", NULL});
     struct http_resp r;
     long st = 200;
     int first = 0;

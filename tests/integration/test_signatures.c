@@ -656,7 +656,9 @@ static void start_daemon(const char *max_spool)
     char *rules = gwt_root_path("rules");
     const char *argv[] = {"serve",       "--config", cfg,       "--rules",    rules,
                           "--listen",    "127.0.0.1:0",         "--endpoint", mock_upstream_endpoint(up),
-                          "--spool",     spool_dir,  "--max-spool", max_spool, NULL};
+                          "--spool",     spool_dir,  "--max-spool", max_spool,
+                          /* one key may fill it all: these tests fill it with one */
+                          "--max-spool-per-key", max_spool, NULL};
     bool ok = gwt_proc_start(&proc, argv);
     char *log = gwt_proc_log(&proc);
     cr_assert(ok, "the daemon did not start:\n%s", log);

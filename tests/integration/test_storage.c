@@ -253,3 +253,136 @@ Test(storage, segment_401_403_404_dead_letter_with_the_key_fingerprint)
     cr_expect_eq(json_object_array_length(calls), 0, "Segment took nothing");
     json_object_put(calls);
 }
+
+/* ---- one write key's share of the spool ---- */
+
+/* A SendGrid body of n open events whose sg_event_id are tag-000000 on. */
+static char *open_events(const char *tag, int first, int n)
+{
+    char *tmpl = gwt_read("sendgrid/open.user_id.json", NULL);
+    json_object *arr = json_tokener_parse(tmpl);
+    free(tmpl);
+    cr_assert_not_null(arr);
+    json_object *ev = json_object_array_get_idx(arr, 0);
+    json_object *out = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *copy = NULL;
+        cr_assert_eq(json_object_deep_copy(ev, &copy, NULL), 0);
+        char id[64];
+        snprintf(id, sizeof(id), "%s-%06d", tag, first + i);
+        json_object_object_add(copy, "sg_event_id", json_object_new_string(id));
+        json_object_array_add(out, copy);
+    }
+    char *body = gw_strdup(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN));
+    json_object_put(out);
+    json_object_put(arr);
+    return body;
+}
+
+/* POSTs n events as key with X-Request-Id rid; *r keeps the answer. */
+static long post_events(const char *key, const char *rid, const char *tag, int first, int n,
+                        struct http_resp *r)
+{
+    char idh[96];
+    snprintf(idh, sizeof(idh), "X-Request-Id: %s", rid);
+    const char *const hdrs[] = {"Content-Type: application/json", idh, NULL};
+    char *body = open_events(tag, first, n);
+    char *url = gw_asprintf("http://%s@127.0.0.1:%u/webhooks/sendgrid", key, proc.port);
+    long st = http_request("POST", url, hdrs, body, strlen(body), r);
+    free(url);
+    free(body);
+    return st;
+}
+
+/* The access log's line of request rid, parsed. */
+static json_object *access_line(const char *log, const char *rid)
+{
+    char *needle = gw_asprintf("\"request_id\":\"%s\"", rid);
+    const char *line = strstr(log, needle);
+    free(needle);
+    cr_assert_not_null(line, "no access line for %s", rid);
+    while (line > log && line[-1] != '\n') {
+        line--;
+    }
+    char *one = gw_strndup(line, strcspn(line, "\n"));
+    json_object *o = json_tokener_parse(one);
+    cr_assert_not_null(o, "not JSON: %s", one);
+    free(one);
+    return o;
+}
+
+Test(storage, a_key_over_its_share_gets_503_while_another_key_is_taken)
+{
+    /* Segment hangs: nothing drains, every accepted call stays queued. */
+    mock_upstream_set_default(mock, (struct mock_reply){.delay_ms = 120000});
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve",      "--listen", "127.0.0.1:0", "--endpoint",
+                          mock_upstream_endpoint(mock), "--spool", spool_dir, "--rules", rules,
+                          "--max-spool", "1MiB", "--upstream-timeout", "2", NULL};
+    cr_assert(gwt_proc_start(&proc, argv));
+    free(rules);
+    /* key A fills its share (half of 1 MiB by default) */
+    struct http_resp r;
+    long st = 200;
+    int sent = 0;
+    char rid[32];
+    for (; st == 200 && sent < 100 * 100; sent += 100) {
+        snprintf(rid, sizeof(rid), "hog-%d", sent);
+        st = post_events("wk_hog", rid, "hog", sent, 100, &r);
+        if (st == 200) {
+            http_resp_fini(&r);
+        }
+    }
+    int accepted = sent - 100;
+    cr_assert_eq(st, 503, "status %ld after %d events", st, accepted);
+    cr_assert_gt(accepted, 0, "the key had room before its share was full");
+    char *ra = http_resp_header(&r, "Retry-After");
+    cr_assert_not_null(ra, "a 503 says when to come back");
+    cr_expect_gt(strtol(ra, NULL, 10), 0, "Retry-After: %s", ra);
+    free(ra);
+    cr_expect_neq(strstr(r.body, "max_spool_per_key"), NULL, "%s", r.body);
+    http_resp_fini(&r);
+    /* the spool as a whole is not full: another key is taken */
+    cr_assert_eq(post_events("wk_other", "other-1", "other", 0, 1, &r), 200, "%s", r.body);
+    http_resp_fini(&r);
+    /* A stays refused while nothing drains */
+    cr_expect_eq(post_events("wk_hog", "hog-again", "hog-again", 0, 100, &r), 503);
+    http_resp_fini(&r);
+
+    char *murl = gw_asprintf("http://127.0.0.1:%u/metrics", proc.port);
+    cr_assert_eq(http_request("GET", murl, NULL, NULL, 0, &r), 200);
+    cr_expect_neq(strstr(r.body, "sourcegate_spool_failures_total{cause=\"key_quota\"} 2"), NULL,
+                  "%s", r.body);
+    cr_expect_neq(strstr(r.body, "sourcegate_spool_failures_total{cause=\"full\"} 0"), NULL);
+    http_resp_fini(&r);
+    free(murl);
+
+    /* Segment answers again: the hanging request is cut at the relay's
+     * timeout and the retries carry every accepted call, B's among them. */
+    mock_upstream_set_default(mock, (struct mock_reply){.status = 200});
+    cr_assert(mock_upstream_wait_calls(mock, (size_t)accepted + 1, 60000));
+    cr_assert_eq(gwt_proc_stop(&proc, SIGTERM, 20000), 0);
+    json_object *calls = mock_upstream_accepted_calls(mock);
+    const char *all = json_object_to_json_string_ext(calls, JSON_C_TO_STRING_PLAIN);
+    cr_expect_neq(strstr(all, "sendgrid-other-000000"), NULL, "B's call arrived");
+    cr_expect_null(strstr(all, "sendgrid-hog-again-"), "a refused request kept nothing");
+    char last[64];
+    snprintf(last, sizeof(last), "sendgrid-hog-%06d\"", accepted);
+    cr_expect_null(strstr(all, last), "nor did the first refused one");
+    json_object_put(calls);
+
+    char *log = gwt_proc_log(&proc);
+    json_object *o = access_line(log, rid); /* the first refused request */
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(o, "cause")), "key_quota");
+    cr_expect_eq(json_object_get_int(json_object_object_get(o, "status")), 503);
+    json_object_put(o);
+    o = access_line(log, "hog-again");
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(o, "cause")), "key_quota");
+    cr_expect_eq(json_object_get_int(json_object_object_get(o, "status")), 503);
+    json_object_put(o);
+    o = access_line(log, "other-1");
+    cr_expect_eq(json_object_get_int(json_object_object_get(o, "status")), 200);
+    json_object_put(o);
+    cr_expect_null(strstr(log, "wk_hog"), "the write key is never logged");
+    free(log);
+}

@@ -332,6 +332,7 @@ Test(spool, over_max_bytes_is_busy_and_stores_nothing)
     gw_spool_opts_init(&o);
     o.dir = dir;
     o.max_bytes = 100;
+    o.max_key_bytes = 100; /* one key: the whole spool is its share */
     spool = open_with(&o);
     char big[61];
     memset(big, 'x', 60);
