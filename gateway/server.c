@@ -6,7 +6,6 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "config.h"
 #include "conns.h"
 #include "framing.h"
+#include "headers.h"
 #include "cors.h"
 #include "inflate.h"
 #include "ingest.h"
@@ -88,25 +88,6 @@ static double elapsed_ms(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* Keeps a caller's X-Request-Id when it is short and plain, else makes one. */
-static void request_id(struct MHD_Connection *c, char *out, size_t len)
-{
-    const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
-    if (given != NULL && given[0] != '\0' && strlen(given) < len &&
-        strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") ==
-            strlen(given)) {
-        snprintf(out, len, "%s", given);
-        return;
-    }
-    unsigned char r[8];
-    if (RAND_bytes(r, sizeof(r)) != 1) {
-        gw_fatal("no randomness for request ids");
-    }
-    for (size_t i = 0; i < sizeof(r) && 2 * i + 2 < len; i++) {
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
-    }
-}
-
 static void add_header_cb(void *r, const char *name, const char *value)
 {
     MHD_add_response_header(r, name, value);
@@ -134,7 +115,9 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
     }
     MHD_add_response_header(r, "Content-Type", "application/json");
     MHD_add_response_header(r, "X-Request-Id", cn->id);
-    if (cn->close) MHD_add_response_header(r, "Connection", "close"); /* framing, limits */
+    if (cn->close) {
+        MHD_add_response_header(r, "Connection", "close"); /* framing, limits */
+    }
     if (retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%u", retry_after);
@@ -163,29 +146,6 @@ static enum MHD_Result respond_error(struct MHD_Connection *c, struct conn *cn, 
 static const char *header_cb(void *arg, const char *name)
 {
     return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
-}
-
-static int add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    static const char *const secret[] = {"Authorization", "Proxy-Authorization", "Cookie"};
-    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
-        if (strcasecmp(key, secret[i]) == 0) {
-            return MHD_YES;
-        }
-    }
-    json_object_object_add(cls, key, json_object_new_string(value ? value : ""));
-    return MHD_YES;
-}
-
-/* The request's headers but credentials, as JSON text (new): kept with a
- * refused request so that its replay sees what the rules may read. */
-static char *headers_json(void *arg)
-{
-    json_object *o = json_object_new_object();
-    MHD_get_connection_values(arg, MHD_HEADER_KIND, (MHD_KeyValueIterator)add_header, o);
-    char *s = gw_strdup(gw_json_compact(o, NULL));
-    json_object_put(o);
-    return s;
 }
 
 static const char *query_cb(void *arg, const char *name)
@@ -220,69 +180,6 @@ static void count_events(struct conn *cn, const struct gw_ingest_res *res)
 
 /* The one mapping of an outcome to an HTTP status and error code (NULL on
  * success). */
-static int outcome_status(const struct gw_ingest_res *res, const char **code)
-{
-    static const struct {
-        int status;
-        const char *code;
-    } failed[] = {
-        [GW_CAUSE_NONE] = {500, "internal_error"},
-        [GW_CAUSE_UNKNOWN_SOURCE] = {404, "not_found"},
-        [GW_CAUSE_MEDIA_TYPE] = {415, "unsupported_media_type"},
-        [GW_CAUSE_MALFORMED] = {400, "bad_request"},
-        [GW_CAUSE_TOO_LARGE] = {413, "payload_too_large"},
-        [GW_CAUSE_SIGNATURE] = {401, "unauthorized"},
-        [GW_CAUSE_NO_WRITE_KEY] = {401, "unauthorized"},
-        [GW_CAUSE_SECRET] = {500, "internal_error"},
-        [GW_CAUSE_RELAY] = {503, "unavailable"},
-    };
-    switch (res->outcome) {
-    case GW_OUTCOME_ACCEPTED:
-    case GW_OUTCOME_IGNORED:
-        *code = NULL;
-        return 200;
-    case GW_OUTCOME_REFUSED:
-        *code = "spec_violation";
-        return 422;
-    case GW_OUTCOME_FAILED:
-        break;
-    }
-    unsigned c = (unsigned)res->cause < sizeof(failed) / sizeof(failed[0]) ? res->cause : 0;
-    *code = failed[c].code;
-    return failed[c].status;
-}
-
-json_object *gw_server_answer(const struct gw_ingest_res *res, int *status)
-{
-    const char *code = NULL;
-    *status = outcome_status(res, &code);
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "success", json_object_new_boolean(*status == 200));
-    if (*status == 200) {
-        json_object_object_add(o, "accepted", json_object_new_int64((int64_t)res->accepted));
-        json_object_object_add(o, "ignored", json_object_new_int64((int64_t)res->ignored));
-        if (res->quarantined > 0) {
-            /* the violations below list the calls kept in the dead letters */
-            json_object_object_add(o, "refused",
-                                   json_object_new_int64((int64_t)res->quarantined));
-            json_object_object_add(o, "message", json_object_new_string(res->message));
-        }
-    } else {
-        json_object_object_add(o, "error", json_object_new_string(code));
-        json_object_object_add(o, "message", json_object_new_string(res->message));
-    }
-    if (res->violations.n > 0) {
-        json_object_object_add(o, "violations", gw_violations_json(&res->violations));
-    }
-    if (res->dry_run) {
-        json_object_object_add(o, "dry_run", json_object_new_boolean(1));
-        if (res->events != NULL) {
-            json_object_object_add(o, "events", json_object_get(res->events));
-        }
-    }
-    return o;
-}
-
 /* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
 static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
                                    struct conn *cn, const char *source, const char *api)
@@ -304,7 +201,7 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .dry_run = truthy(query_cb(c, "dry_run")) || truthy(header_cb(c, "X-Sourcegate-Dry-Run")),
         .header = header_cb,
         .query = query_cb,
-        .headers_json = headers_json,
+        .headers_json = gw_headers_json,
         .arg = c,
     };
     struct gw_ingest_res res;
@@ -470,40 +367,6 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
-/* Every X-Forwarded-For line joined in order, as one list: a proxy such
- * as HAProxy (option forwardfor) adds a line of its own after the
- * client's, so the first line alone is the client's word. Past the
- * buffer, the nearest hops (the right end) are kept. */
-struct xff {
-    char text[1024];
-    size_t len;
-    bool any;
-};
-
-static int add_xff(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    struct xff *x = cls;
-    if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL) {
-        return MHD_YES;
-    }
-    char joined[2 * sizeof(x->text)];
-    size_t n = x->len;
-    memcpy(joined, x->text, n);
-    if (x->any) {
-        joined[n++] = ',';
-    }
-    size_t vlen = strlen(value);
-    size_t take = vlen < sizeof(joined) - n - 1 ? vlen : sizeof(joined) - n - 1;
-    memcpy(joined + n, value + (vlen - take), take);
-    n += take;
-    size_t from = n >= sizeof(x->text) ? n - (sizeof(x->text) - 1) : 0;
-    memcpy(x->text, joined + from, n - from);
-    x->len = n - from;
-    x->text[x->len] = '\0';
-    x->any = true;
-    return MHD_YES;
-}
-
 /* The client: the TCP peer, or the client a trusted proxy vouches for. */
 static void client_address(const struct gw_server *s, struct MHD_Connection *c, char *out,
                            size_t len, bool *peer_trusted)
@@ -513,10 +376,10 @@ static void client_address(const struct gw_server *s, struct MHD_Connection *c, 
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     char peer[64];
     gw_conns_addr_text(ci != NULL ? ci->client_addr : NULL, peer, sizeof(peer));
-    struct xff x = {.len = 0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)add_xff, &x);
+    char xff[1024];
+    bool any = gw_headers_xff(c, xff, sizeof(xff));
     *peer_trusted = gw_conns_trusted(s->conns, peer);
-    gw_conns_client(s->conns, peer, x.any ? x.text : NULL, out, len);
+    gw_conns_client(s->conns, peer, any ? xff : NULL, out, len);
 }
 
 static void set_deadline(struct gw_server *s, struct MHD_Connection *c, unsigned grace_ms)
@@ -530,12 +393,6 @@ static bool declared_too_large(struct gw_server *s, const struct gw_framing *f)
     return f->has_length && f->length > s->opts.max_body;
 }
 
-static int count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    (*(unsigned *)cls)++;
-    return MHD_YES;
-}
-
 /* URL length (414) and header count (431), answered before any body is read. */
 static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct conn *cn,
                         unsigned *headers, enum MHD_Result *ret)
@@ -546,8 +403,7 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
         *ret = respond_error(c, cn, 414, "uri_too_long", msg, NULL);
         return true;
     }
-    *headers = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, headers);
+    *headers = gw_headers_count(c);
     if (*headers > s->opts.max_headers) {
         snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", *headers,
                  s->opts.max_headers);
@@ -555,62 +411,6 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
         return true;
     }
     return false;
-}
-
-struct header_list {
-    const char **name;
-    const char **value;
-    size_t n, cap;
-    bool folded;
-};
-
-/* libmicrohttpd 0.9.75 joins an obs-fold continuation line to the header's
- * NAME ("Transfer-Encoding:" CRLF " chunked" becomes a header named
- * "Transfer-Encodingchunked"), in memory of its own. A header MHD left in
- * place is "name" NUL blanks "value" in its read buffer; one it moved was
- * folded, which RFC 9112 lets a server refuse (nginx does: 400). */
-static bool line_intact(const char *key, const char *value)
-{
-    uintptr_t k = (uintptr_t)key, v = (uintptr_t)value, end = k + strlen(key) + 1;
-    if (v < end || v - end > 64) {
-        return false;
-    }
-    for (const char *p = key + (end - k); p < value; p++) {
-        if (*p != ' ' && *p != '\t') {
-            return false;
-        }
-    }
-    return true;
-}
-
-static int list_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-    struct header_list *l = cls;
-    if (value != NULL && !line_intact(key, value)) {
-        l->folded = true;
-    }
-    if (l->n < l->cap) {
-        l->name[l->n] = key;
-        l->value[l->n++] = value != NULL ? value : "";
-    }
-    return MHD_YES;
-}
-
-/* The message framing (gateway/framing.c) of the request whose n headers
- * MHD holds. */
-static void check_framing(struct MHD_Connection *c, const char *version, unsigned n,
-                          struct gw_framing *f)
-{
-    struct header_list l = {.name = gw_calloc(n + 1, sizeof(char *)),
-                            .value = gw_calloc(n + 1, sizeof(char *)), .cap = n};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)list_header, &l);
-    gw_framing_check(version, l.name, l.value, l.n, f);
-    if (f->status == 0 && l.folded) {
-        f->status = 400;
-        f->message = "a header line is folded (obs-fold)";
-    }
-    free(l.name);
-    free(l.value);
 }
 
 /* An answer that ends the connection (its body is left unread), with a
@@ -632,7 +432,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
                                   const char *url, const char *method, const char *version)
 {
     cn->started = true;
-    request_id(c, cn->id, sizeof(cn->id));
+    gw_headers_request_id(c, cn->id, sizeof(cn->id));
     snprintf(cn->method, sizeof(cn->method), "%s", method);
     client_address(s, c, cn->client, sizeof(cn->client), &cn->peer_trusted);
     enum MHD_Result early = MHD_NO;
@@ -643,7 +443,7 @@ static enum MHD_Result first_call(struct gw_server *s, struct MHD_Connection *c,
         return early;
     }
     struct gw_framing f;
-    check_framing(c, version, headers, &f);
+    gw_headers_framing(c, version, headers, &f);
     if (f.status != 0) {
         gw_warn("server", "request %s from %s: %s", cn->id, cn->client, f.message);
         set_deadline(s, c, GW_CONNS_READ_DONE);
