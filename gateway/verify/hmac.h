@@ -138,4 +138,19 @@ bool gw_hmac_parse_ts(const char *s, size_t n, int64_t *out);
 enum gw_rc gw_hmac_window(int64_t ts, int64_t now, unsigned tolerance_s, char *why,
                           size_t whylen) GW_WUR;
 
+/* The timestamped-header kind of signature (tsig.c): Stripe, Calendly and
+ * Paddle differ only in these. */
+struct gw_hmac_tsig {
+    const char *header;  /* "Stripe-Signature" */
+    char sep;            /* between items: ',' or ';' */
+    const char *ts_key;  /* "t": the item holding the unix timestamp */
+    const char *sig_key; /* "v1": the items holding hex signatures */
+    const char *joiner;  /* what the MAC puts between timestamp and body: "." */
+};
+
+/* Checks in against s with secret: hex HMAC-SHA256(secret, ts + joiner +
+ * body) equal to any signature item, ts within the window. */
+enum gw_rc gw_hmac_check_tsig(const struct gw_hmac_tsig *s, const char *secret,
+                              const struct gw_verify_input *in, char *why, size_t whylen) GW_WUR;
+
 #endif
