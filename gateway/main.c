@@ -252,24 +252,6 @@ static struct gw_relay *start_relay(const struct gw_config *cfg, struct gw_spool
     return relay;
 }
 
-static void server_opts(const struct gw_config *cfg, struct gw_server_opts *so)
-{
-    so->listen = cfg->listen;
-    so->threads = cfg->threads;
-    so->max_body = cfg->max_body;
-    so->max_url = cfg->max_url;
-    so->max_headers = cfg->max_headers;
-    so->max_header_bytes = cfg->max_header_bytes;
-    so->max_connections = cfg->max_connections;
-    so->max_connections_per_ip = cfg->max_connections_per_ip;
-    so->idle_timeout_s = cfg->idle_timeout_s;
-    so->read_timeout_ms = cfg->read_timeout_s * 1000;
-    so->max_requests_per_client = cfg->max_requests_per_client;
-    so->lingering_bytes = cfg->lingering_bytes;
-    so->lingering_time_ms = cfg->lingering_time_s * 1000;
-    so->trusted_proxies = (const char *const *)cfg->trusted_proxies;
-    so->n_trusted_proxies = cfg->n_trusted_proxies;
-}
 
 /* The debugger: on the main listener when that is loopback, and on
  * admin.listen when set; NULL when neither, or *failed when its listener
@@ -342,7 +324,7 @@ static int serve(const struct gw_cmdline *cl)
     gw_admin_set_runtime(admin, rt);
     struct gw_server_opts so;
     gw_server_opts_init(&so);
-    server_opts(&rt->cfg, &so);
+    gw_server_opts_from(&so, &rt->cfg);
     so.admin = admin;
     struct gw_server *srv = NULL;
     status = 1;

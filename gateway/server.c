@@ -778,21 +778,27 @@ const struct gw_ingest *gw_server_swap(struct gw_server *s, const struct gw_inge
     return old;
 }
 
+void gw_server_opts_from(struct gw_server_opts *o, const struct gw_config *c)
+{
+    o->listen = c->listen;
+    o->threads = c->threads;
+    o->max_body = c->max_body;
+    o->max_url = c->max_url;
+    o->max_headers = c->max_headers;
+    o->max_header_bytes = c->max_header_bytes;
+    o->max_connections = c->max_connections;
+    o->max_connections_per_ip = c->max_connections_per_ip;
+    o->idle_timeout_s = c->idle_timeout_s;
+    o->read_timeout_ms = c->read_timeout_s * 1000;
+    o->max_requests_per_client = c->max_requests_per_client;
+    o->lingering_bytes = c->lingering_bytes;
+    o->lingering_time_ms = c->lingering_time_s * 1000;
+    o->trusted_proxies = (const char *const *)c->trusted_proxies;
+    o->n_trusted_proxies = c->n_trusted_proxies;
+}
+
 void gw_server_opts_init(struct gw_server_opts *o)
 {
-    const struct gw_config *d = gw_config_defaults();
     memset(o, 0, sizeof(*o));
-    o->listen = d->listen;
-    o->threads = d->threads;
-    o->max_body = d->max_body;
-    o->max_url = d->max_url;
-    o->max_headers = d->max_headers;
-    o->max_header_bytes = d->max_header_bytes;
-    o->max_connections = d->max_connections;
-    o->max_connections_per_ip = d->max_connections_per_ip;
-    o->idle_timeout_s = d->idle_timeout_s;
-    o->read_timeout_ms = d->read_timeout_s * 1000;
-    o->max_requests_per_client = d->max_requests_per_client;
-    o->lingering_bytes = d->lingering_bytes;
-    o->lingering_time_ms = d->lingering_time_s * 1000;
+    gw_server_opts_from(o, gw_config_defaults());
 }

@@ -12,6 +12,7 @@
 #include "rc.h"
 
 struct gw_admin;
+struct gw_config;
 struct gw_ingest;
 struct gw_ingest_res;
 struct gw_server;
@@ -38,6 +39,10 @@ struct gw_server_opts {
 /* Fills o with the defaults of the settings table (gw_config_defaults):
  * listen, threads and the limits. */
 void gw_server_opts_init(struct gw_server_opts *o);
+
+/* Sets o's listen, threads, limits and trusted proxies from c (borrowed:
+ * c must outlive the server's start). */
+void gw_server_opts_from(struct gw_server_opts *o, const struct gw_config *c);
 
 /* Starts serving ing (borrowed; must outlive the server). On success *out is
  * a new server; its port can be read with gw_server_port (useful with port 0). */
