@@ -15,6 +15,7 @@
 #include "conns.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -283,4 +284,44 @@ void gw_conns_deadline(struct gw_conns *cs, struct MHD_Connection *c, unsigned g
     p->deadline = grace_ms == GW_CONNS_READ_DONE ? 0
                                                  : now_ms() + grace_ms + cs->read_timeout_ms;
     pthread_mutex_unlock(&cs->mu);
+}
+
+bool gw_conns_split_listen(const char *listen, char *host, size_t len, const char **port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL || (size_t)(colon - listen) >= len) {
+        return false;
+    }
+    snprintf(host, len, "%.*s", (int)(colon - listen), listen);
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = '\0';
+    }
+    *port = colon + 1;
+    return true;
+}
+
+enum gw_rc gw_conns_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
+{
+    char host[256];
+    const char *port = NULL;
+    if (!gw_conns_split_listen(listen, host, sizeof(host), &port)) {
+        return GW_ERR_INVALID;
+    }
+    char *end = NULL;
+    unsigned long p = strtoul(port, &end, 10);
+    if (port[0] == '\0' || *end != '\0' || p > 65535) {
+        return GW_ERR_INVALID;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host[0] ? host : NULL, port, &hints, &res) != 0 || res == NULL) {
+        return GW_ERR_INVALID;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return GW_OK;
 }

@@ -9,6 +9,9 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
+
+#include "rc.h"
 
 struct gw_conns;
 
@@ -45,5 +48,14 @@ void gw_conns_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 /* The request in reading on c must be whole by now + grace_ms +
  * read_timeout; GW_CONNS_READ_DONE: it is, stop the clock. */
 void gw_conns_deadline(struct gw_conns *cs, struct MHD_Connection *c, unsigned grace_ms);
+
+/* Splits "host:port", "[v6]:port" or ":port" into host (brackets off, may be
+ * empty) and port (borrowed from listen). False when there is no colon or
+ * the host is longer than len. */
+bool gw_conns_split_listen(const char *listen, char *host, size_t len, const char **port);
+
+/* Parses a listen address (as above, a numeric port) into *ss; *v6 says
+ * whether it is IPv6. GW_ERR_INVALID when it does not parse or resolve. */
+enum gw_rc gw_conns_parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6);
 
 #endif

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netdb.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -643,37 +642,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     gw_warn("server", "%s", msg);
 }
 
-/* Parses "host:port", "[v6]:port" or ":port" into a socket address. */
-static enum gw_rc parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
-{
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    if (colon == NULL || (size_t)(colon - listen) >= sizeof(host)) {
-        return GW_ERR_INVALID;
-    }
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-    char *h = host;
-    if (h[0] == '[' && h[strlen(h) - 1] == ']') {
-        h[strlen(h) - 1] = '\0';
-        h++;
-    }
-    char *end = NULL;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port > 65535) {
-        return GW_ERR_INVALID;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    if (getaddrinfo(h[0] ? h : NULL, colon + 1, &hints, &res) != 0 || res == NULL) {
-        return GW_ERR_INVALID;
-    }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *v6 = res->ai_family == AF_INET6;
-    freeaddrinfo(res);
-    return GW_OK;
-}
-
 static void free_server(struct gw_server *s)
 {
     gw_conns_destroy(s->conns);
@@ -687,7 +655,7 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
 {
     struct sockaddr_storage ss;
     bool v6 = false;
-    if (parse_listen(opts->listen, &ss, &v6) != GW_OK) {
+    if (gw_conns_parse_listen(opts->listen, &ss, &v6) != GW_OK) {
         gw_error("server", "cannot parse listen address '%s' (use HOST:PORT)", opts->listen);
         return GW_ERR_INVALID;
     }

@@ -4,7 +4,6 @@
 #include "admin.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "../buf.h"
+#include "../conns.h"
 #include "../json.h"
 #include "../log.h"
 #include "../mem.h"
@@ -171,28 +171,11 @@ void gw_admin_fingerprint(const char *write_key, char out[9])
     }
 }
 
-/* Splits "host:port" / "[v6]:port" into host (brackets off) and port. */
-static bool split_listen(const char *listen, char *host, size_t len, const char **port)
-{
-    const char *colon = strrchr(listen, ':');
-    if (colon == NULL || (size_t)(colon - listen) >= len) {
-        return false;
-    }
-    snprintf(host, len, "%.*s", (int)(colon - listen), listen);
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        memmove(host, host + 1, n - 2);
-        host[n - 2] = '\0';
-    }
-    *port = colon + 1;
-    return true;
-}
-
 bool gw_admin_loopback(const char *listen)
 {
     char host[256];
     const char *port = NULL;
-    if (listen == NULL || !split_listen(listen, host, sizeof(host), &port)) {
+    if (listen == NULL || !gw_conns_split_listen(listen, host, sizeof(host), &port)) {
         return false;
     }
     unsigned char a[16];
@@ -345,23 +328,18 @@ enum gw_rc gw_admin_listen(struct gw_admin *a, uint16_t *port)
     if (a->listen == NULL) {
         return GW_OK;
     }
-    char host[256];
-    const char *service = NULL;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
-    if (!split_listen(a->listen, host, sizeof(host), &service) || service[0] == '\0' ||
-        getaddrinfo(host[0] ? host : NULL, service, &hints, &res) != 0 || res == NULL) {
+    struct sockaddr_storage ss;
+    bool v6 = false;
+    if (gw_conns_parse_listen(a->listen, &ss, &v6) != GW_OK) {
         gw_error("admin", "cannot parse admin.listen '%s' (use HOST:PORT)", a->listen);
         return GW_ERR_INVALID;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_ALLOW_SUSPEND_RESUME | (res->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+                     MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_IPv6 : 0);
     a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_admin_request, a, MHD_OPTION_SOCK_ADDR,
-                              res->ai_addr, MHD_OPTION_NOTIFY_COMPLETED, on_admin_completed, a,
+                              (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_admin_completed, a,
                               MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT,
                               256u, MHD_OPTION_END);
-    freeaddrinfo(res);
     if (a->mhd == NULL) {
         gw_error("admin", "cannot listen on %s (address in use or not permitted?)", a->listen);
         return GW_ERR_IO;
