@@ -2,7 +2,9 @@
  * SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <errno.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 /* read by every thread, set on SIGHUP: relaxed is enough, as a late reader
  * only prints or skips one more line at the old level */
@@ -49,29 +52,169 @@ static bool enabled(enum gw_log_level level)
            level < GW_LOG_OFF;
 }
 
-void gw_log_fields(enum gw_log_level level, const char *module, struct json_object *fields)
+/* The output: lines go through one buffer, under one lock, so that lines
+ * from threads never interleave and keep their order. Unbuffered (the
+ * default, and for every line but access lines), a line is written at once;
+ * once gw_log_buffer(true), access lines wait in the buffer until it fills
+ * or the flusher's next tick (FLUSH_MS), so that a busy daemon makes one
+ * write(2) per many requests rather than one each. */
+#define OUT_CAP (64u * 1024)
+#define FLUSH_MS 100
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t out_wake = PTHREAD_COND_INITIALIZER;
+static char out_buf[OUT_CAP];
+static size_t out_len;
+static bool out_buffered, out_stop, out_flusher;
+static pthread_t out_thread;
+
+static void out_drain(void)
+{
+    size_t off = 0;
+    while (off < out_len) {
+        ssize_t w = write(STDERR_FILENO, out_buf + off, out_len - off);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            break; /* stderr is gone: nothing better to do with the lines */
+        }
+        off += (size_t)w;
+    }
+    out_len = 0;
+}
+
+/* Appends one whole line; writes it out now unless it may wait. */
+static void out_line(const char *line, size_t len, bool may_wait)
+{
+    pthread_mutex_lock(&out_lock);
+    if (out_len + len > OUT_CAP) {
+        out_drain();
+    }
+    if (len > OUT_CAP) { /* a line larger than the buffer goes alone */
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(STDERR_FILENO, line + off, len - off);
+            if (w < 0 && errno == EINTR) {
+                continue;
+            }
+            if (w <= 0) {
+                break;
+            }
+            off += (size_t)w;
+        }
+    } else {
+        memcpy(out_buf + out_len, line, len);
+        out_len += len;
+        if (!may_wait || !out_buffered) {
+            out_drain();
+        }
+    }
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void *on_flusher(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&out_lock);
+    while (!out_stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_nsec += FLUSH_MS * 1000000L;
+        if (at.tv_nsec >= 1000000000L) {
+            at.tv_sec++;
+            at.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&out_wake, &out_lock, &at);
+        out_drain();
+    }
+    pthread_mutex_unlock(&out_lock);
+    return NULL;
+}
+
+void gw_log_buffer(bool on)
+{
+    pthread_mutex_lock(&out_lock);
+    bool running = out_flusher;
+    if (on && !running) {
+        out_stop = false;
+        out_flusher = pthread_create(&out_thread, NULL, on_flusher, NULL) == 0;
+        out_buffered = out_flusher; /* no flusher: every line at once */
+    } else if (!on && running) {
+        out_stop = true;
+        out_buffered = false;
+        pthread_cond_signal(&out_wake);
+    }
+    pthread_mutex_unlock(&out_lock);
+    if (!on && running) {
+        pthread_join(out_thread, NULL);
+        pthread_mutex_lock(&out_lock);
+        out_flusher = false;
+        out_drain();
+        pthread_mutex_unlock(&out_lock);
+    }
+}
+
+size_t gw_log_quote(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 3) {
+        return 0;
+    }
+    out[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
+                 : c == '\t' ? 't' : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
+        size_t need = esc ? 2 : c < 0x20 ? 6 : 1;
+        if (o + need + 1 >= cap) {
+            return 0;
+        }
+        if (esc) {
+            out[o++] = '\\';
+            out[o++] = esc;
+        } else if (need == 6) {
+            memcpy(out + o, "\\u00", 4);
+            out[o + 4] = hex[c >> 4];
+            out[o + 5] = hex[c & 15];
+            o += 6;
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+void gw_log_members(enum gw_log_level level, const char *module, const char *members,
+                    size_t len)
 {
     if (!enabled(level)) {
         return;
     }
     char when[40];
     stamp(when, sizeof(when));
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "time", json_object_new_string(when));
-    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
-    json_object_object_add(o, "module", json_object_new_string(module));
-    json_object_object_foreach(fields, k, v)
-    {
-        json_object_object_add(o, k, json_object_get(v));
+    char head[128];
+    int h = snprintf(head, sizeof(head), "{\"time\":\"%s\",\"level\":\"%s\",\"module\":\"%s\"%s",
+                     when, level_names[level], module, len > 0 ? "," : "");
+    if (h < 0 || (size_t)h >= sizeof(head)) {
+        return;
     }
-    /* one fputs of a whole line: lines from threads do not interleave */
-    char *line = NULL;
-    if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-                                                                      JSON_C_TO_STRING_NOSLASHESCAPE)) >= 0) {
-        fputs(line, stderr);
+    char stackline[2048];
+    size_t total = (size_t)h + len + 2;
+    char *line = total <= sizeof(stackline) ? stackline : malloc(total);
+    if (line == NULL) {
+        return;
+    }
+    memcpy(line, head, (size_t)h);
+    memcpy(line + h, members, len);
+    line[(size_t)h + len] = '}';
+    line[(size_t)h + len + 1] = '\n';
+    out_line(line, total, true);
+    if (line != stackline) {
         free(line);
     }
-    json_object_put(o);
 }
 
 void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...)
@@ -96,8 +239,14 @@ void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...)
     /* json-c does the string escaping so that a hostile value cannot break
      * the line format. */
     json_object *m = json_object_new_string(msg);
-    fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"module\":\"%s\",\"msg\":%s}\n", when,
-            level_names[level], module,
-            json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    char *line = NULL;
+    int len = asprintf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"module\":\"%s\",\"msg\":%s}\n",
+                       when, level_names[level], module,
+                       json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(m);
+    if (len > 0) {
+        out_line(line, (size_t)len, false);
+    }
+    free(line);
 }

@@ -18,11 +18,25 @@ enum gw_rc gw_log_parse_level(const char *s, enum gw_log_level *out) GW_WUR;
  * module borrows a static name ("server", "relay", ...). */
 void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...) GW_PRINTF(3, 4);
 
-struct json_object;
+#include <stdbool.h>
+#include <stddef.h>
 
-/* Writes {"time":..,"level":..,"module":..} followed by the members of
- * fields (borrowed) as one line. */
-void gw_log_fields(enum gw_log_level level, const char *module, struct json_object *fields);
+/* Writes {"time":..,"level":..,"module":..,MEMBERS} as one line: members
+ * (len bytes) are JSON object members without braces, already escaped (see
+ * gw_log_quote). While buffering is on, the line may wait up to 100 ms. */
+void gw_log_members(enum gw_log_level level, const char *module, const char *members,
+                    size_t len);
+
+/* Writes s (n bytes) as a JSON string, quotes included, into out (cap
+ * bytes, NUL-terminated): the escaping of json-c, without making an object
+ * of it. Returns its length, or 0 when it does not fit. */
+size_t gw_log_quote(char *out, size_t cap, const char *s, size_t n);
+
+/* On: lines of gw_log_members wait in a 64 KiB buffer, written when it
+ * fills and every 100 ms by a thread of their own (every other line still
+ * goes out at once, after them). Off: writes what waits and stops the
+ * thread. The daemon turns it on while serving. */
+void gw_log_buffer(bool on);
 
 #define gw_debug(mod, ...) gw_log(GW_LOG_DEBUG, mod, __VA_ARGS__)
 #define gw_info(mod, ...) gw_log(GW_LOG_INFO, mod, __VA_ARGS__)

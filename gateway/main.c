@@ -333,6 +333,7 @@ static int serve(const struct gw_cmdline *cl)
                 (int)(strrchr(rt->cfg.listen, ':') - rt->cfg.listen), rt->cfg.listen,
                 (unsigned)gw_server_port(srv), gw_ruleset_count(rt->rules),
                 rt->cfg.dry_run ? " (dry run: nothing is relayed)" : "");
+        gw_log_buffer(true); /* access lines in batches while serving */
         wait_for_signal(&set, srv, admin, &rt, cl);
         gw_server_quiesce(srv);
         gw_admin_close(admin); /* event streams end: they would hold the drain */
@@ -341,6 +342,7 @@ static int serve(const struct gw_cmdline *cl)
             gw_warn("main", "%u requests still in flight at the deadline", left);
         }
         gw_server_stop(srv);
+        gw_log_buffer(false);
         status = 0;
     }
     gw_admin_destroy(admin);

@@ -568,41 +568,65 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return cn;
 }
 
-/* One JSON line per request, and its count in the metrics. */
+/* Appends ,"key":"value" (value quoted and escaped) to a line being built;
+ * false when it does not fit. */
+static bool put_str(char *line, size_t cap, size_t *at, const char *key, const char *v, size_t n)
+{
+    int w = snprintf(line + *at, cap - *at, "%s\"%s\":", *at ? "," : "", key);
+    if (w < 0 || (size_t)w >= cap - *at) {
+        return false;
+    }
+    size_t q = gw_log_quote(line + *at + (size_t)w, cap - *at - (size_t)w, v, n);
+    if (q == 0) {
+        return false;
+    }
+    *at += (size_t)w + q;
+    return true;
+}
+
+/* One JSON line per request, and its count in the metrics. The line is
+ * formatted straight into a stack buffer: no object tree per request. */
 static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode toe)
 {
     double ms = elapsed_ms(&cn->start);
     if (cn->status == 0 && !cn->started) {
         return; /* a connection that closed before sending a request */
     }
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "request_id", json_object_new_string(cn->id));
-    json_object_object_add(o, "method", json_object_new_string(cn->method));
-    json_object_object_add(o, "path", json_object_new_string_len(cn->uri, (int)strcspn(cn->uri, "?")));
-    if (cn->source[0] != '\0') {
-        json_object_object_add(o, "source", json_object_new_string(cn->source));
+    char line[8192];
+    size_t at = 0;
+    bool ok = put_str(line, sizeof(line), &at, "request_id", cn->id, strlen(cn->id)) &&
+              put_str(line, sizeof(line), &at, "method", cn->method, strlen(cn->method)) &&
+              put_str(line, sizeof(line), &at, "path", cn->uri, strcspn(cn->uri, "?")) &&
+              (cn->source[0] == '\0' ||
+               put_str(line, sizeof(line), &at, "source", cn->source, strlen(cn->source))) &&
+              (cn->api[0] == '\0' ||
+               put_str(line, sizeof(line), &at, "api", cn->api, strlen(cn->api)));
+    if (ok) {
+        int w = snprintf(line + at, sizeof(line) - at, ",\"status\":%d", cn->status);
+        ok = w > 0 && (size_t)w < sizeof(line) - at;
+        at += ok ? (size_t)w : 0;
     }
-    if (cn->api[0] != '\0') {
-        json_object_object_add(o, "api", json_object_new_string(cn->api));
+    ok = ok && (cn->cause == NULL ||
+                put_str(line, sizeof(line), &at, "cause", cn->cause, strlen(cn->cause)));
+    if (ok) {
+        int w = snprintf(line + at, sizeof(line) - at,
+                         ",\"events\":%zu,\"ignored\":%zu%s,\"duration_ms\":%.3f", cn->events,
+                         cn->ignored, cn->dry_run ? ",\"dry_run\":true" : "", ms);
+        ok = w > 0 && (size_t)w < sizeof(line) - at;
+        at += ok ? (size_t)w : 0;
     }
-    json_object_object_add(o, "status", json_object_new_int(cn->status));
-    if (cn->cause != NULL) {
-        json_object_object_add(o, "cause", json_object_new_string(cn->cause));
+    ok = ok && put_str(line, sizeof(line), &at, "client", cn->client, strlen(cn->client));
+    if (ok && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        int w = snprintf(line + at, sizeof(line) - at, ",\"aborted\":true");
+        ok = w > 0 && (size_t)w < sizeof(line) - at;
+        at += ok ? (size_t)w : 0;
     }
-    json_object_object_add(o, "events", json_object_new_int64((int64_t)cn->events));
-    json_object_object_add(o, "ignored", json_object_new_int64((int64_t)cn->ignored));
-    if (cn->dry_run) {
-        json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+    if (ok) {
+        gw_log_members(GW_LOG_INFO, "access", line, at);
+    } else { /* a path longer than the line: said without it */
+        gw_log(GW_LOG_INFO, "access", "request %s: %s (path too long to log), status %d",
+               cn->id, cn->method, cn->status);
     }
-    char dur[32];
-    snprintf(dur, sizeof(dur), "%.3f", ms);
-    json_object_object_add(o, "duration_ms", json_object_new_double_s(ms, dur));
-    json_object_object_add(o, "client", json_object_new_string(cn->client));
-    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-        json_object_object_add(o, "aborted", json_object_new_boolean(1));
-    }
-    gw_log_fields(GW_LOG_INFO, "access", o);
-    json_object_put(o);
     if (strcmp(cn->method, "POST") == 0) {
         gw_metrics_request(cn->source[0] ? cn->source : NULL, cn->api[0] ? cn->api : NULL,
                            cn->status, ms / 1000.0);
