@@ -35,6 +35,9 @@ void gw_ingest_fail(struct gw_ingest_res *res, enum gw_cause cause, enum gw_rc r
 
 void gw_ingest_res_fini(struct gw_ingest_res *res)
 {
+    free(res->text);
+    res->text = NULL;
+    res->n_text = 0;
     json_object_put(res->events);
     res->events = NULL;
     gw_violations_fini(&res->violations);
@@ -95,17 +98,21 @@ void gw_ingest_fini(struct gw_ingest *ing)
     ing->sources = NULL;
 }
 
+/* Validates each call and serializes it, once: the size checked is that of
+ * the text the relay gets (res->text). */
 static void validate_calls(const struct gw_spec_opts *const *opts, const size_t *origin,
                            struct gw_ingest_res *res)
 {
     size_t n = json_object_array_length(res->events);
+    free(res->text);
+    res->text = gw_calloc(n ? n : 1, sizeof(*res->text));
+    res->n_text = n;
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
-        size_t len = 0;
         gw_spec_validate(opts[k], call, origin[k], &res->violations);
-        gw_json_compact(call, &len);
+        res->text[k].json = gw_json_compact(call, &res->text[k].len);
         const char *ev = gw_json_get_str(call, "event");
-        gw_spec_check_size(len, origin[k], ev ? ev : gw_json_get_str(call, "type"),
+        gw_spec_check_size(res->text[k].len, origin[k], ev ? ev : gw_json_get_str(call, "type"),
                            &res->violations);
     }
 }
@@ -134,13 +141,8 @@ static const char *relay_message(enum gw_rc rc)
 static void relay_calls(const struct gw_ingest *ing, const char *write_key, const char *endpoint,
                         struct gw_ingest_res *res)
 {
-    size_t n = json_object_array_length(res->events);
-    struct gw_relay_call *calls = gw_calloc(n ? n : 1, sizeof(*calls));
-    for (size_t k = 0; k < n; k++) {
-        calls[k].json = gw_json_compact(json_object_array_get_idx(res->events, k), &calls[k].len);
-    }
-    enum gw_rc rc = n == 0 ? GW_OK : gw_relay_submit(ing->relay, write_key, endpoint, calls, n);
-    free(calls);
+    size_t n = res->n_text; /* validated: serialized */
+    enum gw_rc rc = n == 0 ? GW_OK : gw_relay_submit(ing->relay, write_key, endpoint, res->text, n);
     if (rc != GW_OK) {
         gw_ingest_fail(res, GW_CAUSE_RELAY, rc, "%s", relay_message(rc));
         return;
@@ -252,6 +254,7 @@ void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_o
     size_t n = json_object_array_length(res->events);
     json_object *good = json_object_new_array(), *bad = json_object_new_array();
     size_t *bad_origin = gw_calloc(n ? n : 1, sizeof(*bad_origin));
+    size_t n_good = 0;
     for (size_t k = 0; k < n; k++) {
         bool refused = false;
         for (size_t i = 0; i < res->violations.n && !refused; i++) {
@@ -259,10 +262,13 @@ void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_o
         }
         if (refused) {
             bad_origin[json_object_array_length(bad)] = origin[k];
+        } else {
+            res->text[n_good++] = res->text[k]; /* the valid ones keep their text */
         }
         json_object_array_add(refused ? bad : good,
                               json_object_get(json_object_array_get_idx(res->events, k)));
     }
+    res->n_text = n_good;
     json_object_put(res->events);
     res->events = good;
     if (!res->dry_run) {

@@ -11,6 +11,7 @@
 #include "../ingest.h"
 #include "../json.h"
 #include "../mem.h"
+#include "../relay/relay.h"
 #include "../source.h"
 #include "../violation.h"
 
@@ -73,6 +74,36 @@ char *gw_admin_scrub(const char *body, size_t len, char fp[9])
     return out;
 }
 
+/* The mapped calls as one JSON array: the texts validation serialized,
+ * joined (what gw_json_compact of res->events would give, without
+ * serializing them again); NULL when there are none. */
+static char *calls_text(const struct gw_ingest_res *res)
+{
+    size_t n = res->events ? json_object_array_length(res->events) : 0;
+    if (n == 0) {
+        return NULL;
+    }
+    if (res->n_text != n) { /* refused before validation, or a quarantine */
+        return gw_strdup(gw_json_compact(res->events, NULL));
+    }
+    size_t len = 2;
+    for (size_t k = 0; k < n; k++) {
+        len += res->text[k].len + 1;
+    }
+    char *out = gw_malloc(len + 1), *p = out;
+    *p++ = '[';
+    for (size_t k = 0; k < n; k++) {
+        if (k > 0) {
+            *p++ = ',';
+        }
+        memcpy(p, res->text[k].json, res->text[k].len);
+        p += res->text[k].len;
+    }
+    *p++ = ']';
+    *p = '\0';
+    return out;
+}
+
 void gw_admin_record_post(struct gw_admin *a, const struct gw_admin_post *p)
 {
     const struct gw_ingest_res *res = p->res;
@@ -95,6 +126,7 @@ void gw_admin_record_post(struct gw_admin *a, const struct gw_admin_post *p)
     size_t n = res->events ? json_object_array_length(res->events) : 0;
     bool ok = p->status == 200;
     json_object *violations = res->violations.n > 0 ? gw_violations_json(&res->violations) : NULL;
+    char *calls = calls_text(res);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct gw_admin_entry e = {
@@ -105,9 +137,10 @@ void gw_admin_record_post(struct gw_admin *a, const struct gw_admin_post *p)
         .duration_ms = p->duration_ms, .request_id = p->request_id, .write_key_fp = fp,
         .error = gw_json_get_str(p->answer, "error"), .message = ok ? NULL : res->message,
         .body = req->body, .body_len = req->len, .headers_json = headers,
-        .calls_json = res->events ? gw_json_compact(res->events, NULL) : NULL,
+        .calls_json = calls,
         .violations_json = violations ? gw_json_compact(violations, NULL) : NULL};
     gw_admin_record(a, &e);
+    free(calls);
     json_object_put(violations);
     free(headers);
 }

@@ -12,18 +12,16 @@
 #include "../json.h"
 #include "../mem.h"
 
-/* One kept request: its summary (the members of a JSON object but the id,
- * without braces, so that the detail can extend it) and the large parts. */
+/* One kept request, copied as received: the JSON of its summary and the
+ * escaping of its body are made when the debugger reads it, not on the
+ * request path. Every string lives in the one allocation of the item. */
 struct item {
     uint64_t id;
     size_t bytes; /* what it counts against max_bytes */
-    char *summary;
-    char *headers;
-    char *body; /* JSON string text of the body */
-    char *calls;
-    char *violations;
+    struct gw_admin_entry e; /* its strings point into text[] */
+    bool truncated;
+    char text[];
 };
-
 struct gw_admin_ring {
     pthread_mutex_t lock;
     struct item **v; /* max_count slots, a circle */
@@ -46,14 +44,6 @@ struct gw_admin_ring *gw_admin_ring_create(size_t max_count, size_t max_bytes)
 
 static void item_free(struct item *it)
 {
-    if (it == NULL) {
-        return;
-    }
-    free(it->summary);
-    free(it->headers);
-    free(it->body);
-    free(it->calls);
-    free(it->violations);
     free(it);
 }
 
@@ -77,9 +67,10 @@ static void add_str(json_object *o, const char *key, const char *v)
     }
 }
 
-/* The summary of e: JSON object members without the braces. */
-static char *summary_text(const struct gw_admin_entry *e, bool truncated)
+/* Appends the summary of it (JSON object members, without braces). */
+static enum gw_rc put_summary(struct gw_buf *out, const struct item *it)
 {
+    const struct gw_admin_entry *e = &it->e;
     json_object *o = json_object_new_object();
     json_object_object_add(o, "time", json_object_new_int64(e->at_ms));
     add_str(o, "method", e->method);
@@ -97,57 +88,90 @@ static char *summary_text(const struct gw_admin_entry *e, bool truncated)
     add_str(o, "write_key", e->write_key_fp);
     add_str(o, "error", e->error);
     add_str(o, "message", e->message);
-    if (truncated) {
+    if (it->truncated) {
         json_object_object_add(o, "truncated", json_object_new_boolean(1));
     }
     size_t len = 0;
     const char *s = gw_json_compact(o, &len);
     GW_ASSERT(len >= 2 && s[0] == '{' && s[len - 1] == '}');
-    char *out = gw_strndup(s + 1, len - 2);
+    enum gw_rc rc = gw_buf_add(out, s + 1, len - 2);
     json_object_put(o);
-    return out;
+    return rc;
 }
 
-static char *json_or(const char *text, const char *dflt)
+/* Appends the body of it as a JSON string. */
+static enum gw_rc put_body(struct gw_buf *out, const struct item *it)
 {
-    return gw_strdup(text != NULL && text[0] != '\0' ? text : dflt);
-}
-
-static char *body_text(const char *body, size_t len)
-{
-    json_object *s = json_object_new_string_len(body ? body : "", (int)(body ? len : 0));
-    char *out = gw_strdup(gw_json_compact(s, NULL));
+    json_object *s = json_object_new_string_len(it->e.body ? it->e.body : "",
+                                                (int)(it->e.body ? it->e.body_len : 0));
+    size_t len = 0;
+    const char *text = gw_json_compact(s, &len);
+    enum gw_rc rc = gw_buf_add(out, text, len);
     json_object_put(s);
-    return out;
+    return rc;
 }
 
-static size_t item_bytes(const struct item *it)
+static size_t len_of(const char *s)
 {
-    return sizeof(*it) + strlen(it->summary) + strlen(it->headers) + strlen(it->body) +
-           strlen(it->calls) + strlen(it->violations);
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies src (of n bytes, or a C string when n is SIZE_MAX) to *at,
+ * advancing it; NULL stays NULL. */
+static const char *copy_in(char **at, const char *src, size_t n)
+{
+    if (src == NULL) {
+        return NULL;
+    }
+    if (n == SIZE_MAX) {
+        n = strlen(src);
+    }
+    char *dst = *at;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    *at += n + 1;
+    return dst;
 }
 
 static struct item *item_make(const struct gw_admin_entry *e, size_t max_bytes)
 {
-    struct item *it = gw_calloc(1, sizeof(*it));
-    it->summary = summary_text(e, false);
-    it->headers = json_or(e->headers_json, "{}");
-    it->body = body_text(e->body, e->body_len);
-    it->calls = json_or(e->calls_json, "[]");
-    it->violations = json_or(e->violations_json, "[]");
-    it->bytes = item_bytes(it);
-    if (it->bytes > max_bytes) {
-        free(it->summary);
-        it->summary = summary_text(e, true);
-        free(it->body);
-        free(it->calls);
-        free(it->violations);
-        it->body = gw_strdup("\"\"");
-        it->calls = gw_strdup("[]");
-        it->violations = gw_strdup("[]");
-        it->bytes = item_bytes(it);
+    const char *body = e->body != NULL ? e->body : "";
+    size_t body_len = e->body != NULL ? e->body_len : 0;
+    size_t small = len_of(e->method) + len_of(e->path) + len_of(e->source) +
+                   len_of(e->request_id) + len_of(e->write_key_fp) + len_of(e->error) +
+                   len_of(e->message) + len_of(e->headers_json);
+    size_t large = body_len + 1 + len_of(e->calls_json) + len_of(e->violations_json);
+    bool truncated = sizeof(struct item) + small + large > max_bytes;
+    size_t size = small + (truncated ? 0 : large);
+    struct item *it = gw_malloc(sizeof(*it) + size);
+    memset(it, 0, sizeof(*it));
+    it->e = *e;
+    it->truncated = truncated;
+    char *at = it->text;
+    it->e.method = copy_in(&at, e->method, SIZE_MAX);
+    it->e.path = copy_in(&at, e->path, SIZE_MAX);
+    it->e.source = copy_in(&at, e->source, SIZE_MAX);
+    it->e.request_id = copy_in(&at, e->request_id, SIZE_MAX);
+    it->e.write_key_fp = copy_in(&at, e->write_key_fp, SIZE_MAX);
+    it->e.error = copy_in(&at, e->error, SIZE_MAX);
+    it->e.message = copy_in(&at, e->message, SIZE_MAX);
+    it->e.headers_json = copy_in(&at, e->headers_json, SIZE_MAX);
+    if (truncated) {
+        it->e.body = NULL;
+        it->e.body_len = 0;
+        it->e.calls_json = it->e.violations_json = NULL;
+    } else {
+        it->e.body = copy_in(&at, body, body_len);
+        it->e.calls_json = copy_in(&at, e->calls_json, SIZE_MAX);
+        it->e.violations_json = copy_in(&at, e->violations_json, SIZE_MAX);
     }
+    it->bytes = sizeof(*it) + size;
     return it;
+}
+
+static const char *json_or(const char *text, const char *dflt)
+{
+    return text != NULL && text[0] != '\0' ? text : dflt;
 }
 
 static void evict_oldest(struct gw_admin_ring *r)
@@ -213,8 +237,8 @@ bool gw_admin_ring_next(struct gw_admin_ring *r, uint64_t after_id, struct gw_bu
     bool found = pos < r->count;
     if (found) {
         const struct item *it = r->v[(r->head + pos) % r->max_count];
-        found = gw_buf_printf(out, "{\"id\":%llu,%s}", (unsigned long long)it->id,
-                              it->summary) == GW_OK;
+        found = gw_buf_printf(out, "{\"id\":%llu,", (unsigned long long)it->id) == GW_OK &&
+                put_summary(out, it) == GW_OK && gw_buf_add(out, "}", 1) == GW_OK;
         *id = it->id;
     }
     pthread_mutex_unlock(&r->lock);
@@ -228,11 +252,14 @@ enum gw_rc gw_admin_ring_get(struct gw_admin_ring *r, uint64_t id, struct gw_buf
     enum gw_rc rc = GW_ERR_NOT_FOUND;
     if (pos < r->count && r->v[(r->head + pos) % r->max_count]->id == id) {
         const struct item *it = r->v[(r->head + pos) % r->max_count];
-        rc = gw_buf_printf(out,
-                           "{\"id\":%llu,%s,\"headers\":%s,\"body\":%s,\"calls\":%s,"
-                           "\"violations\":%s}",
-                           (unsigned long long)it->id, it->summary, it->headers, it->body,
-                           it->calls, it->violations);
+        rc = gw_buf_printf(out, "{\"id\":%llu,", (unsigned long long)it->id);
+        rc = rc == GW_OK ? put_summary(out, it) : rc;
+        rc = rc == GW_OK ? gw_buf_printf(out, ",\"headers\":%s,\"body\":",
+                                         json_or(it->e.headers_json, "{}")) : rc;
+        rc = rc == GW_OK ? put_body(out, it) : rc;
+        rc = rc == GW_OK ? gw_buf_printf(out, ",\"calls\":%s,\"violations\":%s}",
+                                         json_or(it->e.calls_json, "[]"),
+                                         json_or(it->e.violations_json, "[]")) : rc;
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
