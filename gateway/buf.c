@@ -53,6 +53,15 @@ enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
     return GW_OK;
 }
 
+void gw_buf_reserve(struct gw_buf *b, size_t n)
+{
+    if (n <= b->max && b->len + n + 1 > b->cap) {
+        b->cap = b->len + n + 1;
+        b->ptr = gw_realloc(b->ptr, b->cap);
+        b->ptr[b->len] = '\0';
+    }
+}
+
 enum gw_rc gw_buf_adds(struct gw_buf *b, const char *s)
 {
     return gw_buf_add(b, s, strlen(s));

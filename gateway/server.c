@@ -511,6 +511,15 @@ static void body_failed(struct conn *cn, enum gw_rc rc)
  * that; once the answer is known the rest is read and thrown away. */
 static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *data, size_t n)
 {
+    if (cn->body.cap == 0) {
+        /* the body's declared length (MHD checked it is a number), in one
+         * allocation rather than doubling up to it */
+        const char *cl = header_cb(c, "Content-Length");
+        unsigned long long want = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+        if (want > 0 && want <= cn->body.max) {
+            gw_buf_reserve(&cn->body, (size_t)want);
+        }
+    }
     if (!cn->too_large && cn->body_rc == GW_OK) {
         body_failed(cn, gw_inflate_body_feed(&cn->inflate, header_cb(c, "Content-Encoding"), data,
                                              n, &cn->body));
