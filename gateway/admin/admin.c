@@ -163,11 +163,27 @@ void gw_admin_destroy(struct gw_admin *a)
 
 void gw_admin_fingerprint(const char *write_key, char out[9])
 {
+    /* a daemon sees the same few keys request after request: the last one
+     * of this thread is remembered, compared in constant time */
+    static _Thread_local char last_key[128];
+    static _Thread_local size_t last_len;
+    static _Thread_local char last_fp[9];
+    size_t len = strlen(write_key);
+    if (last_fp[0] != '\0' && len == last_len &&
+        CRYPTO_memcmp(last_key, write_key, len) == 0) {
+        memcpy(out, last_fp, 9);
+        return;
+    }
     unsigned char md[32];
     unsigned int n = 0;
-    EVP_Digest(write_key, strlen(write_key), md, &n, EVP_sha256(), NULL);
+    EVP_Digest(write_key, len, md, &n, EVP_sha256(), NULL);
     for (size_t i = 0; i < 4; i++) {
         snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+    if (len <= sizeof(last_key)) {
+        memcpy(last_key, write_key, len);
+        last_len = len;
+        memcpy(last_fp, out, 9);
     }
 }
 
