@@ -184,28 +184,46 @@ out:
 
 /* ---- delete, page, stats ---- */
 
+/* Notes that the open transaction deletes b bytes of queue qid. */
+static void note_gone(struct gw_spool *s, int64_t qid, uint64_t b)
+{
+    const struct gw_spool_qkey *k = gw_spool_db_key(s, qid);
+    GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
+    struct gw_spool_kuse *u = k->use;
+    u->gone += b;
+    if (!u->in_gone) {
+        u->in_gone = true;
+        u->next_gone = s->gone;
+        s->gone = u;
+    }
+}
+
 enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
                                     uint64_t *calls, uint64_t *bytes)
 {
     /* length() of a blob reads no content: the size is in the row header.
-     * (DELETE ... RETURNING would cost three times as much.) */
+     * (DELETE ... RETURNING would cost three times as much.) The rows are
+     * summed per run of one queue. */
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_RANGE_SIZE];
     sqlite3_bind_int64(st, 1, first);
     sqlite3_bind_int64(st, 2, last);
+    int64_t qid = 0;
+    uint64_t run = 0;
     int e = sqlite3_step(st);
     for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
-        uint64_t b = (uint64_t)sqlite3_column_double(st, 2);
-        *calls += (uint64_t)sqlite3_column_int64(st, 1);
-        *bytes += b;
-        const struct gw_spool_qkey *k = gw_spool_db_key(s, sqlite3_column_int64(st, 0));
-        GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
-        struct gw_spool_kuse *u = k->use;
-        u->gone += b;
-        if (!u->in_gone) {
-            u->in_gone = true;
-            u->next_gone = s->gone;
-            s->gone = u;
+        int64_t q = sqlite3_column_int64(st, 0);
+        uint64_t b = (uint64_t)sqlite3_column_int64(st, 1);
+        if (q != qid && run > 0) {
+            note_gone(s, qid, run);
+            run = 0;
         }
+        qid = q;
+        run += b;
+        *calls += 1;
+        *bytes += b;
+    }
+    if (run > 0) {
+        note_gone(s, qid, run);
     }
     enum gw_rc rc =
         e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_RANGE_SIZE]);

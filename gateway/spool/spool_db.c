@@ -44,8 +44,9 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_BEGIN] = "BEGIN",
     [GW_SPOOL_ST_COMMIT] = "COMMIT",
     [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
-    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, count(*), total(length(json)) FROM calls"
-                               " WHERE id BETWEEN ?1 AND ?2 GROUP BY queue",
+    /* No GROUP BY: its sorter costs more than summing in C (the rows of a
+     * range mostly share one queue). */
+    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, length(json) FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
                          "LIMIT ?2",
@@ -461,6 +462,11 @@ static enum gw_rc set_pragmas(struct gw_spool *s, char *err, size_t errlen)
     pragma(s, sync_pragma(s), NULL, 0);
     pragma(s, "PRAGMA cache_size = -8192", NULL, 0);
     pragma(s, "PRAGMA journal_size_limit = 67108864", NULL, 0);
+    /* Debian builds SQLite to zero every deleted row and every freed page
+     * (secure delete): 11% of the relay's deletes, measured. FAST still
+     * zeroes deleted rows in the pages in use, not the freed pages, which
+     * keep their bytes until reused (the file is private, mode 0600). */
+    pragma(s, "PRAGMA secure_delete = FAST", NULL, 0);
     return GW_OK;
 }
 
