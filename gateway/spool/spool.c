@@ -9,18 +9,38 @@
 #include "../log.h"
 #include "../mem.h"
 
+/* Inserts the calls of p from first, at most GW_SPOOL_PUT_ROWS of them,
+ * with one statement; returns how many through *done. */
+static enum gw_rc insert_rows(struct gw_spool *s, const struct gw_spool_put *p, size_t first,
+                              int64_t qid, int64_t now_ms, size_t *done)
+{
+    size_t rows = p->n - first < GW_SPOOL_PUT_ROWS ? p->n - first : GW_SPOOL_PUT_ROWS;
+    sqlite3_stmt *st = gw_spool_db_put_stmt(s, rows);
+    if (st == NULL) {
+        return GW_ERR_IO;
+    }
+    sqlite3_bind_int64(st, 1, qid);
+    sqlite3_bind_int64(st, 2, now_ms);
+    sqlite3_bind_int64(st, 3, p->first_id + (int64_t)first);
+    for (size_t k = 0; k < rows; k++) {
+        size_t i = first + k;
+        sqlite3_bind_blob64(st, (int)k + 4, p->len[i] > 0 ? p->json[i] : "", p->len[i],
+                            SQLITE_STATIC);
+    }
+    int e = sqlite3_step(st);
+    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, "INSERT INTO calls");
+    sqlite3_reset(st);
+    *done = rows;
+    return rc;
+}
+
 static enum gw_rc insert_put(struct gw_spool *s, struct gw_spool_put *p, int64_t now_ms)
 {
     int64_t qid = 0;
     enum gw_rc rc = gw_spool_db_queue_id(s, p->write_key, p->endpoint, &qid);
-    sqlite3_stmt *st = s->st[GW_SPOOL_ST_PUT];
     p->first_id = s->next_id;
-    for (size_t i = 0; i < p->n && rc == GW_OK; i++) {
-        sqlite3_bind_int64(st, 1, p->first_id + (int64_t)i);
-        sqlite3_bind_int64(st, 2, qid);
-        sqlite3_bind_int64(st, 3, now_ms);
-        sqlite3_bind_blob64(st, 4, p->len[i] > 0 ? p->json[i] : "", p->len[i], SQLITE_STATIC);
-        rc = gw_spool_db_run(s, GW_SPOOL_ST_PUT);
+    for (size_t i = 0, done = 0; i < p->n && rc == GW_OK; i += done) {
+        rc = insert_rows(s, p, i, qid, now_ms, &done);
     }
     if (rc == GW_OK) {
         s->next_id += (int64_t)p->n;
@@ -164,28 +184,46 @@ out:
 
 /* ---- delete, page, stats ---- */
 
+/* Notes that the open transaction deletes b bytes of queue qid. */
+static void note_gone(struct gw_spool *s, int64_t qid, uint64_t b)
+{
+    const struct gw_spool_qkey *k = gw_spool_db_key(s, qid);
+    GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
+    struct gw_spool_kuse *u = k->use;
+    u->gone += b;
+    if (!u->in_gone) {
+        u->in_gone = true;
+        u->next_gone = s->gone;
+        s->gone = u;
+    }
+}
+
 enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
                                     uint64_t *calls, uint64_t *bytes)
 {
     /* length() of a blob reads no content: the size is in the row header.
-     * (DELETE ... RETURNING would cost three times as much.) */
+     * (DELETE ... RETURNING would cost three times as much.) The rows are
+     * summed per run of one queue. */
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_RANGE_SIZE];
     sqlite3_bind_int64(st, 1, first);
     sqlite3_bind_int64(st, 2, last);
+    int64_t qid = 0;
+    uint64_t run = 0;
     int e = sqlite3_step(st);
     for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
-        uint64_t b = (uint64_t)sqlite3_column_double(st, 2);
-        *calls += (uint64_t)sqlite3_column_int64(st, 1);
-        *bytes += b;
-        const struct gw_spool_qkey *k = gw_spool_db_key(s, sqlite3_column_int64(st, 0));
-        GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
-        struct gw_spool_kuse *u = k->use;
-        u->gone += b;
-        if (!u->in_gone) {
-            u->in_gone = true;
-            u->next_gone = s->gone;
-            s->gone = u;
+        int64_t q = sqlite3_column_int64(st, 0);
+        uint64_t b = (uint64_t)sqlite3_column_int64(st, 1);
+        if (q != qid && run > 0) {
+            note_gone(s, qid, run);
+            run = 0;
         }
+        qid = q;
+        run += b;
+        *calls += 1;
+        *bytes += b;
+    }
+    if (run > 0) {
+        note_gone(s, qid, run);
     }
     enum gw_rc rc =
         e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_RANGE_SIZE]);

@@ -44,9 +44,9 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_BEGIN] = "BEGIN",
     [GW_SPOOL_ST_COMMIT] = "COMMIT",
     [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
-    [GW_SPOOL_ST_PUT] = "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES (?1, ?2, ?3, ?4)",
-    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, count(*), total(length(json)) FROM calls"
-                               " WHERE id BETWEEN ?1 AND ?2 GROUP BY queue",
+    /* No GROUP BY: its sorter costs more than summing in C (the rows of a
+     * range mostly share one queue). */
+    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, length(json) FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id BETWEEN ?1 AND ?2",
     [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
                          "LIMIT ?2",
@@ -159,6 +159,30 @@ enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc)
         wrap_wal(s);
     }
     return rc;
+}
+
+sqlite3_stmt *gw_spool_db_put_stmt(struct gw_spool *s, size_t rows)
+{
+    GW_ASSERT(rows >= 1 && rows <= GW_SPOOL_PUT_ROWS);
+    if (s->put_st[rows - 1] != NULL) {
+        return s->put_st[rows - 1];
+    }
+    /* 36 bytes a row is plenty: "(?3 + 63, ?1, ?2, ?67)," is 22 */
+    char sql[64 + 36 * GW_SPOOL_PUT_ROWS];
+    int n = snprintf(sql, sizeof(sql), "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES ");
+    for (size_t k = 0; k < rows && n > 0 && (size_t)n < sizeof(sql); k++) {
+        n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s(?3 + %zu, ?1, ?2, ?%zu)",
+                      k > 0 ? ", " : "", k, k + 4);
+    }
+    GW_ASSERT(n > 0 && (size_t)n < sizeof(sql));
+    int e = sqlite3_prepare_v3(s->db, sql, n, SQLITE_PREPARE_PERSISTENT, &s->put_st[rows - 1],
+                               NULL);
+    if (e != SQLITE_OK) {
+        (void)gw_spool_db_fail(s, e, "preparing a put");
+        sqlite3_finalize(s->put_st[rows - 1]);
+        s->put_st[rows - 1] = NULL;
+    }
+    return s->put_st[rows - 1];
 }
 
 /* SQLite calls it in the committing thread, under the db lock. */
@@ -438,6 +462,11 @@ static enum gw_rc set_pragmas(struct gw_spool *s, char *err, size_t errlen)
     pragma(s, sync_pragma(s), NULL, 0);
     pragma(s, "PRAGMA cache_size = -8192", NULL, 0);
     pragma(s, "PRAGMA journal_size_limit = 67108864", NULL, 0);
+    /* Debian builds SQLite to zero every deleted row and every freed page
+     * (secure delete): 11% of the relay's deletes, measured. FAST still
+     * zeroes deleted rows in the pages in use, not the freed pages, which
+     * keep their bytes until reused (the file is private, mode 0600). */
+    pragma(s, "PRAGMA secure_delete = FAST", NULL, 0);
     return GW_OK;
 }
 
@@ -693,6 +722,9 @@ void gw_spool_close(struct gw_spool *s)
     stop_checkpointer(s);
     for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
         sqlite3_finalize(s->st[i]);
+    }
+    for (size_t i = 0; i < GW_SPOOL_PUT_ROWS; i++) {
+        sqlite3_finalize(s->put_st[i]);
     }
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
         gw_error("spool", "closing %s: %s", s->dir, sqlite3_errmsg(s->db));

@@ -13,12 +13,14 @@
 #include "spool.h"
 
 #define GW_SPOOL_KEY_BUCKETS 256
+/* A put inserts up to this many calls with one statement (one prepared
+ * statement per row count, made on first use). */
+#define GW_SPOOL_PUT_ROWS 64
 
 enum gw_spool_stmt {
     GW_SPOOL_ST_BEGIN,
     GW_SPOOL_ST_COMMIT,
     GW_SPOOL_ST_ROLLBACK,
-    GW_SPOOL_ST_PUT,
     GW_SPOOL_ST_RANGE_SIZE,
     GW_SPOOL_ST_DELETE,
     GW_SPOOL_ST_PAGE,
@@ -89,6 +91,7 @@ struct gw_spool {
     uint64_t db_serving;
     sqlite3 *db;
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
+    sqlite3_stmt *put_st[GW_SPOOL_PUT_ROWS]; /* [k]: INSERT of k + 1 calls */
     char last_error[160]; /* SQLite's message of the last failed step */
     int64_t next_id;
     uint64_t dead;
@@ -137,6 +140,12 @@ enum gw_rc gw_spool_db_run(struct gw_spool *s, enum gw_spool_stmt which);
 /* Commits when rc is GW_OK, else (or when the commit fails) rolls back;
  * returns the outcome. */
 enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc);
+
+/* Returns the INSERT of rows calls (1..GW_SPOOL_PUT_ROWS), preparing it
+ * on first use: ?1 queue, ?2 enqueued_ms, ?3 the first id (the k-th call
+ * gets ?3 + k), ?4.. the calls' bytes. NULL when it cannot be prepared
+ * (logged). */
+sqlite3_stmt *gw_spool_db_put_stmt(struct gw_spool *s, size_t rows);
 
 /* Returns the cached queue of id (borrowed), or NULL. */
 const struct gw_spool_qkey *gw_spool_db_key(const struct gw_spool *s, int64_t id);

@@ -177,6 +177,59 @@ Test(spool, pages_by_id_and_by_queue)
     cr_assert_eq(s.n, 0);
 }
 
+/* Checks that a page hands out the calls of a_put_of_many_calls in order. */
+struct many {
+    size_t n;
+    int64_t first;
+};
+
+static bool on_many(void *arg, const struct gw_spool_call *c)
+{
+    struct many *m = arg;
+    char want[32];
+    int w = snprintf(want, sizeof(want), "{\"n\":%zu}", m->n);
+    cr_assert_eq(c->id, m->first + (int64_t)m->n, "ids follow the order of the put");
+    cr_assert_eq(c->len, (size_t)w);
+    cr_assert_eq(memcmp(c->json, want, c->len), 0, "call %zu: %.*s", m->n, (int)c->len, c->json);
+    m->n++;
+    return true;
+}
+
+/* 150 calls take more than one INSERT (64 rows at most): every call is
+ * stored once, in order, with consecutive ids. */
+Test(spool, a_put_of_many_calls_keeps_each_and_its_order)
+{
+    spool = open_dir(dir);
+    enum { N = 150 };
+    static char text[N][32];
+    const char *json[N];
+    size_t len[N];
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < N; i++) {
+        len[i] = (size_t)snprintf(text[i], sizeof(text[i]), "{\"n\":%zu}", i);
+        json[i] = text[i];
+        bytes += len[i];
+    }
+    int64_t ids[N];
+    cr_assert_eq(gw_spool_put(spool, "wk_A", "http://x/v1", json, len, N, ids), GW_OK);
+    for (size_t i = 1; i < N; i++) {
+        cr_assert_eq(ids[i], ids[0] + (int64_t)i);
+    }
+    assert_depth(N, bytes);
+    struct many m = {.first = ids[0]};
+    cr_assert_eq(gw_spool_each(spool, on_many, &m), GW_OK);
+    cr_assert_eq(m.n, N);
+
+    int64_t after = 0;
+    put1("wk_A", "{\"after\":1}", &after);
+    cr_assert_eq(after, ids[N - 1] + 1, "the next put follows");
+    cr_assert_eq(gw_spool_delete(spool, ids, N), GW_OK);
+    assert_depth(1, 11);
+    gw_spool_close(spool);
+    spool = open_dir(dir);
+    assert_depth(1, 11);
+}
+
 /* Collects dead letters (owned copies). */
 struct dead_seen {
     size_t n;

@@ -145,6 +145,29 @@ Test(spool_quota, room_again_after_deletes_and_burials)
     cr_assert_eq(put("wk_a", "http://x/v1", 250, 1, NULL), GW_OK, "a dead-lettered call too");
 }
 
+/* One delete of consecutive ids that belong to two keys gives each key
+ * back its own bytes. */
+Test(spool_quota, a_delete_across_keys_gives_each_key_its_bytes)
+{
+    open_small(0);
+    int64_t a[2] = {0};
+    int64_t b = 0;
+    int64_t c = 0;
+    cr_assert_eq(put("wk_a", "http://x/v1", 100, 2, a), GW_OK);
+    cr_assert_eq(put("wk_b", "http://x/v1", 50, 1, &b), GW_OK);
+    cr_assert_eq(put("wk_a", "http://y/v1", 70, 1, &c), GW_OK);
+    cr_assert(a[1] + 1 == b && b + 1 == c, "consecutive ids: one range");
+    int64_t mid[] = {a[1], b};
+    cr_assert_eq(gw_spool_delete(spool, mid, 2), GW_OK);
+    cr_assert_eq(gw_spool_key_bytes(spool, "wk_a"), 170);
+    cr_assert_eq(gw_spool_key_bytes(spool, "wk_b"), 0);
+    int64_t all[] = {a[0], a[1], b, c};
+    cr_assert_eq(gw_spool_delete(spool, all, 4), GW_OK, "ids already gone are skipped");
+    cr_assert_eq(gw_spool_key_bytes(spool, "wk_a"), 0);
+    struct count n = queued();
+    cr_assert_eq(n.a + n.b, 0);
+}
+
 Test(spool_quota, counts_are_rebuilt_at_reopen)
 {
     open_small(0);
