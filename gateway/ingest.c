@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "emit.h"
 #include "json.h"
 #include "log.h"
 #include "mapping/mapping.h"
@@ -38,6 +39,7 @@ void gw_ingest_res_fini(struct gw_ingest_res *res)
     free(res->text);
     res->text = NULL;
     res->n_text = 0;
+    gw_buf_fini(&res->text_buf);
     json_object_put(res->events);
     res->events = NULL;
     gw_violations_fini(&res->violations);
@@ -107,14 +109,27 @@ static void validate_calls(const struct gw_spec_opts *const *opts, const size_t 
     free(res->text);
     res->text = gw_calloc(n ? n : 1, sizeof(*res->text));
     res->n_text = n;
+    /* calls are bounded by the body's limits; this bounds the buffer too */
+    gw_buf_init(&res->text_buf, (size_t)1 << 31);
+    size_t *at = gw_calloc(n ? n : 1, sizeof(*at));
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
         gw_spec_validate(opts[k], call, origin[k], &res->violations);
-        res->text[k].json = gw_json_compact(call, &res->text[k].len);
+        at[k] = res->text_buf.len;
+        if (gw_emit_json(&res->text_buf, call) == GW_OK) {
+            res->text[k].len = res->text_buf.len - at[k];
+        } else { /* past any call's size limit: refused as too large below */
+            res->text[k].len = res->text_buf.len - at[k] + 1;
+            res->text_buf.len = at[k];
+        }
         const char *ev = gw_json_get_str(call, "event");
         gw_spec_check_size(res->text[k].len, origin[k], ev ? ev : gw_json_get_str(call, "type"),
                            &res->violations);
     }
+    for (size_t k = 0; k < n; k++) { /* the buffer has stopped moving */
+        res->text[k].json = res->text_buf.ptr + at[k];
+    }
+    free(at);
 }
 
 /* What the relay said, in words for the partner; the code stays in res. */

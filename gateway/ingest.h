@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "decode.h"
 #include "rc.h"
 #include "violation.h"
@@ -91,13 +92,12 @@ struct gw_ingest_res {
     enum gw_rc rc;            /* FAILED: the code behind the cause (the relay's, for RELAY) */
     char message[512];        /* unless accepted: what went wrong, fit for the partner */
     json_object *events;      /* new array of the mapped calls, or NULL */
-    /* Each call of events serialized once, when validated: the text its
-     * size was measured on is the text spooled, relayed and shown by the
-     * debugger. Borrowed from the calls' own buffers (valid while events
-     * holds them and nothing serializes a call again); n_text is 0 before
-     * validation. */
+    /* Each call of events serialized once, when validated (emit.c): the
+     * text its size was measured on is the text spooled, relayed and shown
+     * by the debugger. n_text is 0 before validation. */
     struct gw_relay_call *text;
     size_t n_text;
+    struct gw_buf text_buf; /* where text points: the calls, one after another */
     struct gw_violations violations;
     size_t accepted;
     size_t ignored;

@@ -154,39 +154,6 @@ void gw_log_buffer(bool on)
     }
 }
 
-size_t gw_log_quote(char *out, size_t cap, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (cap < 3) {
-        return 0;
-    }
-    out[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\r' ? 'r'
-                 : c == '\t' ? 't' : c == '\b' ? 'b' : c == '\f' ? 'f' : 0;
-        size_t need = esc ? 2 : c < 0x20 ? 6 : 1;
-        if (o + need + 1 >= cap) {
-            return 0;
-        }
-        if (esc) {
-            out[o++] = '\\';
-            out[o++] = esc;
-        } else if (need == 6) {
-            memcpy(out + o, "\\u00", 4);
-            out[o + 4] = hex[c >> 4];
-            out[o + 5] = hex[c & 15];
-            o += 6;
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return o;
-}
-
 void gw_log_members(enum gw_log_level level, const char *module, const char *members,
                     size_t len)
 {

@@ -23,14 +23,9 @@ void gw_log(enum gw_log_level level, const char *module, const char *fmt, ...) G
 
 /* Writes {"time":..,"level":..,"module":..,MEMBERS} as one line: members
  * (len bytes) are JSON object members without braces, already escaped (see
- * gw_log_quote). While buffering is on, the line may wait up to 100 ms. */
+ * gw_json_quote (emit.h)). While buffering is on, the line may wait up to 100 ms. */
 void gw_log_members(enum gw_log_level level, const char *module, const char *members,
                     size_t len);
-
-/* Writes s (n bytes) as a JSON string, quotes included, into out (cap
- * bytes, NUL-terminated): the escaping of json-c, without making an object
- * of it. Returns its length, or 0 when it does not fit. */
-size_t gw_log_quote(char *out, size_t cap, const char *s, size_t n);
 
 /* On: lines of gw_log_members wait in a 64 KiB buffer, written when it
  * fills and every 100 ms by a thread of their own (every other line still

@@ -25,6 +25,7 @@
 #include "framing.h"
 #include "headers.h"
 #include "cors.h"
+#include "emit.h"
 #include "inflate.h"
 #include "ingest.h"
 #include "json.h"
@@ -585,7 +586,7 @@ static bool put_str(char *line, size_t cap, size_t *at, const char *key, const c
     if (w < 0 || (size_t)w >= cap - *at) {
         return false;
     }
-    size_t q = gw_log_quote(line + *at + (size_t)w, cap - *at - (size_t)w, v, n);
+    size_t q = gw_json_quote(line + *at + (size_t)w, cap - *at - (size_t)w, v, n);
     if (q == 0) {
         return false;
     }
