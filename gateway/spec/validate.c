@@ -1,6 +1,9 @@
 /* validate.c -- checks one Segment call against the Spec and the partner
  * rules; every violation carries a path into the call.
  * SPDX-License-Identifier: MIT */
+#include <json-c/linkhash.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include "../calltype.h"
 #include "../mem.h"
 #include "catalog.h"
+#include "names.h"
 #include "plan.h"
 #include "spec.h"
 
@@ -33,11 +37,70 @@
     "type userId anonymousId context integrations messageId timestamp sentAt "                     \
     "originalTimestamp receivedAt version channel writeKey projectId _metadata"
 
+/* The top-level fields the checks read. Each is named in COMMON_FIELDS or in
+ * a call type's own fields (gateway/calltype.c): read_top() takes them all
+ * in one pass over the call's keys. */
+enum top_field {
+    T_TYPE,
+    T_USER_ID,
+    T_ANONYMOUS_ID,
+    T_CONTEXT,
+    T_INTEGRATIONS,
+    T_MESSAGE_ID,
+    T_TIMESTAMP,
+    T_SENT_AT,
+    T_ORIGINAL_TIMESTAMP,
+    T_EVENT,
+    T_PROPERTIES,
+    T_TRAITS,
+    T_NAME,
+    T_CATEGORY,
+    T_GROUP_ID,
+    T_PREVIOUS_ID,
+    T_COUNT,
+    T_NONE = T_COUNT /* a known field no check reads */
+};
+
+static const char *const top_names[T_COUNT] = {
+    [T_TYPE] = "type",
+    [T_USER_ID] = "userId",
+    [T_ANONYMOUS_ID] = "anonymousId",
+    [T_CONTEXT] = "context",
+    [T_INTEGRATIONS] = "integrations",
+    [T_MESSAGE_ID] = "messageId",
+    [T_TIMESTAMP] = "timestamp",
+    [T_SENT_AT] = "sentAt",
+    [T_ORIGINAL_TIMESTAMP] = "originalTimestamp",
+    [T_EVENT] = "event",
+    [T_PROPERTIES] = "properties",
+    [T_TRAITS] = "traits",
+    [T_NAME] = "name",
+    [T_CATEGORY] = "category",
+    [T_GROUP_ID] = "groupId",
+    [T_PREVIOUS_ID] = "previousId",
+};
+
+/* The value kept with each known top-level name: its enum top_field, whether every
+ * call takes it, and the call types that have it as their own. */
+#define TOP_ID 0xffu
+#define TOP_COMMON 0x100u
+#define TOP_TYPE_BIT(k) (0x200u << (k))
+
+/* The call's top-level values (NULL: absent or null), and whether it holds
+ * a field its type does not take. */
+struct top {
+    json_object *v[T_COUNT];
+    bool stray;
+};
+
 /* The call type's name, "unknown" for K_UNKNOWN. */
 static const char *kind_name(enum gw_call_type k)
 {
     return k == K_UNKNOWN ? "unknown" : gw_calltype(k)->name;
 }
+
+/* Paths longer than this go to the heap. */
+#define PATH_INLINE 256
 
 struct vctx {
     const struct gw_spec_opts *opts;
@@ -45,20 +108,28 @@ struct vctx {
     size_t index;
     const char *event; /* borrowed, "E" of each violation */
     size_t count;
-    char *path; /* the field being walked: "properties.products[2]" */
+    char *path; /* the field being walked: "properties.products[2]"; path_buf or heap */
     size_t path_len;
     size_t path_cap;
+    char path_buf[PATH_INLINE];
 };
 
 /* One walk over properties or traits: the same code checks types against
  * the catalog and key names against the convention. */
 struct walk {
     struct vctx *v;
-    bool fold;                               /* traits: "first_name" is firstName */
-    const char *what;                        /* "property" or "trait" */
-    const char *owner;                       /* where a field's type is documented */
+    bool fold;         /* traits: "first_name" is firstName */
+    const char *what;  /* "property" or "trait" */
+    const char *owner; /* where a field's type is documented; NULL: the Spec event ev */
+    const struct gw_catalog_event *ev;
     const struct gw_catalog_field *fallback; /* top-level fields of every such call */
     const char *fallback_owner;
+};
+
+/* An owner as messages name it; the Spec event's is formatted into buf only
+ * when a message needs it. */
+struct owner_buf {
+    char s[160];
 };
 
 struct clip {
@@ -121,6 +192,14 @@ static const char *jtype(json_object *val)
     return "a value";
 }
 
+/* The first member of obj (json-c's own list, in order), NULL when obj is no
+ * object or an empty one. */
+static struct lh_entry *members(json_object *obj)
+{
+    return json_object_is_type(obj, json_type_object) ? lh_table_head(json_object_get_object(obj))
+                                                      : NULL;
+}
+
 /* Appends n bytes of s to the path; returns the mark path_pop() goes back
  * to. */
 static size_t path_add(struct vctx *v, const char *s, size_t n)
@@ -128,7 +207,11 @@ static size_t path_add(struct vctx *v, const char *s, size_t n)
     size_t mark = v->path_len;
     if (v->path_len + n + 1 > v->path_cap) {
         v->path_cap = 2 * (v->path_len + n + 1);
-        v->path = gw_realloc(v->path, v->path_cap);
+        if (v->path == v->path_buf) {
+            v->path = memcpy(gw_malloc(v->path_cap), v->path_buf, v->path_len);
+        } else {
+            v->path = gw_realloc(v->path, v->path_cap);
+        }
     }
     memcpy(v->path + v->path_len, s, n);
     v->path_len += n;
@@ -143,11 +226,11 @@ static void path_pop(struct vctx *v, size_t mark)
 }
 
 /* Keys that would make the dotted path ambiguous are bracketed. */
-static size_t path_key(struct vctx *v, const char *key)
+static size_t path_key(struct vctx *v, const char *key, size_t len)
 {
-    bool plain = key[0] != '\0' && strpbrk(key, ".[]\"") == NULL;
+    bool plain = len > 0 && strcspn(key, ".[]\"") == len;
     size_t mark = path_add(v, plain ? "." : "[\"", plain ? 1 : 2);
-    path_add(v, key, strlen(key));
+    path_add(v, key, len);
     if (!plain) {
         path_add(v, "\"]", 2);
     }
@@ -232,21 +315,35 @@ static size_t utf8_chars(const char *s)
 
 /* ---- Walks over properties and traits ---- */
 
+static const char *owner_text(const struct walk *w, const char *owner, struct owner_buf *b)
+{
+    if (owner != NULL) {
+        return owner;
+    }
+    b->s[0] = '\0';
+    if (w->ev != NULL) {
+        snprintf(b->s, sizeof(b->s), "the Spec event '%s'", w->ev->name);
+    }
+    return b->s;
+}
+
 static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_object *val,
                         const char *owner)
 {
     struct vctx *v = w->v;
     struct clip c;
+    struct owner_buf b;
     if (!gw_catalog_type_ok(f->type, val)) {
         bool fraction = f->type == GW_CATALOG_INTEGER && json_object_is_type(val, json_type_double);
         add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
-            gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val), owner);
+            gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val),
+            owner_text(w, owner, &b));
         return false;
     }
     if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
         add(v, v->path, GW_RULE_FORMAT,
             "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
-            v->path, clip(&c, json_object_get_string(val)), owner);
+            v->path, clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
     }
     return true;
 }
@@ -265,8 +362,9 @@ static void walk_array(struct walk *w, json_object *arr, const struct gw_catalog
         json_object *item = json_object_array_get_idx(arr, i);
         size_t mark = path_index(v, i);
         if (typed && (item == NULL || !gw_catalog_type_ok(want, item))) {
+            struct owner_buf b;
             add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
-                gw_catalog_type_name(want), jtype(item), owner);
+                gw_catalog_type_name(want), jtype(item), owner_text(w, owner, &b));
         } else if (json_object_is_type(item, json_type_object)) {
             walk_object(w, item, f != NULL ? f->nested : NULL, depth + 1);
         } else {
@@ -293,45 +391,44 @@ static void walk_value(struct walk *w, json_object *val, const struct gw_catalog
 
 /* The Spec's own names pass whatever the convention: the documented field
  * itself, reserved traits also in snake_case, and its camelCase names. */
-static bool key_ok(const struct walk *w, const char *key, const struct gw_catalog_field *f)
+static bool key_ok(const struct walk *w, const struct gw_name_key *key,
+                   const struct gw_catalog_field *f)
 {
-    if (gw_casing_check(w->v->opts->key_casing, key) || gw_catalog_is_spec_key(key)) {
+    if (gw_casing_check(w->v->opts->key_casing, key->s) || gw_catalog_spec_key(key)) {
         return true;
     }
-    return f != NULL &&
-           (strcmp(f->name, key) == 0 || (w->fold && gw_casing_check(GW_CASING_SNAKE, key)));
+    return f != NULL && (strcmp(f->name, key->s) == 0 ||
+                         (w->fold && gw_casing_check(GW_CASING_SNAKE, key->s)));
 }
 
 static void walk_object(struct walk *w, json_object *obj, const struct gw_catalog_field *fields,
                         unsigned depth)
 {
     struct vctx *v = w->v;
-    struct json_object_iterator it = json_object_iter_begin(obj);
-    struct json_object_iterator end = json_object_iter_end(obj);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
-        size_t mark = path_key(v, key);
+    for (struct lh_entry *e = members(obj); e != NULL; e = lh_entry_next(e)) {
+        struct gw_name_key key;
+        gw_name_key(&key, lh_entry_k(e), w->fold);
+        size_t mark = path_key(v, key.s, key.len);
         const char *owner = w->owner;
-        const struct gw_catalog_field *f = gw_catalog_field_find(fields, key, w->fold);
+        const struct gw_catalog_field *f = gw_catalog_field_get(fields, &key, w->fold);
         if (f == NULL && depth == 0) {
-            f = gw_catalog_field_find(w->fallback, key, w->fold);
+            f = gw_catalog_field_get(w->fallback, &key, w->fold);
             owner = w->fallback_owner;
         }
-        if (!key_ok(w, key, f)) {
+        if (!key_ok(w, &key, f)) {
             struct clip c;
-            add(v, v->path, GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key),
+            add(v, v->path, GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key.s),
                 gw_casing_name(v->opts->key_casing));
         }
-        walk_value(w, json_object_iter_peek_value(&it), f, owner, depth);
+        walk_value(w, lh_entry_v(e), f, owner, depth);
         path_pop(v, mark);
     }
 }
 
-/* Walks parent's member name (properties or traits), shown as path. */
-static void check_bag(struct walk *w, json_object *parent, const char *name, const char *path,
+/* Walks bag (properties or traits, NULL when absent), shown as path. */
+static void check_bag(struct walk *w, json_object *bag, const char *path,
                       const struct gw_catalog_field *fields)
 {
-    json_object *bag = gw_json_get(parent, name);
     if (bag == NULL) {
         return;
     }
@@ -348,9 +445,8 @@ static void check_bag(struct walk *w, json_object *parent, const char *name, con
 
 /* Checks that call.name is a non-empty string; why ends the message when it
  * is missing or empty. Returns the string (borrowed) or NULL. */
-static const char *need_string(struct vctx *v, json_object *call, const char *name, const char *why)
+static const char *need_string(struct vctx *v, json_object *val, const char *name, const char *why)
 {
-    json_object *val = gw_json_get(call, name);
     if (val == NULL) {
         add(v, name, GW_RULE_REQUIRED, "%s is required%s", name, why);
         return NULL;
@@ -366,26 +462,18 @@ static const char *need_string(struct vctx *v, json_object *call, const char *na
     return json_object_get_string(val);
 }
 
-static void opt_type(struct vctx *v, json_object *call, const char *name, enum json_type want)
+static void opt_type(struct vctx *v, json_object *val, const char *name, enum json_type want)
 {
-    json_object *val = gw_json_get(call, name);
     if (val != NULL && !json_object_is_type(val, want)) {
         add(v, name, GW_RULE_TYPE, "%s must be %s, not %s", name,
             want == json_type_object ? "an object" : "a string", jtype(val));
     }
 }
 
-static enum gw_call_type kind_of(json_object *call)
-{
-    enum gw_call_type k = K_UNKNOWN;
-    return gw_calltype_find(gw_json_get_str(call, "type"), &k) ? k : K_UNKNOWN;
-}
-
-/* Reports why kind_of() found no call type. */
-static void check_type(struct vctx *v, json_object *call)
+/* Reports why the call has none of the six types; t is its type field. */
+static void check_type(struct vctx *v, json_object *t)
 {
     struct clip c;
-    json_object *t = gw_json_get(call, "type");
     if (t == NULL) {
         add(v, "type", GW_RULE_REQUIRED, "type is required: one of " GW_CALL_TYPE_LIST);
     } else if (!json_object_is_type(t, json_type_string)) {
@@ -396,26 +484,25 @@ static void check_type(struct vctx *v, json_object *call)
     }
 }
 
-static void check_identity(struct vctx *v, json_object *call, enum gw_call_type k)
+static void check_identity(struct vctx *v, const struct top *t, enum gw_call_type k)
 {
     bool anon_ok = v->opts->allow_anonymous && k != GW_CALL_ALIAS;
-    if (!anon_ok || gw_json_get(call, "userId") != NULL) {
+    if (!anon_ok || t->v[T_USER_ID] != NULL) {
         const char *why = !v->opts->allow_anonymous ? WHY_PARTNER : anon_ok ? "" : WHY_ALIAS;
-        need_string(v, call, "userId", why);
-        opt_type(v, call, "anonymousId", json_type_string);
+        need_string(v, t->v[T_USER_ID], "userId", why);
+        opt_type(v, t->v[T_ANONYMOUS_ID], "anonymousId", json_type_string);
         return;
     }
-    if (gw_json_get(call, "anonymousId") == NULL) {
+    if (t->v[T_ANONYMOUS_ID] == NULL) {
         add(v, "userId", GW_RULE_REQUIRED,
             "userId or anonymousId is required: Segment drops a call with neither");
         return;
     }
-    need_string(v, call, "anonymousId", "");
+    need_string(v, t->v[T_ANONYMOUS_ID], "anonymousId", "");
 }
 
-static void check_message_id(struct vctx *v, json_object *call)
+static void check_message_id(struct vctx *v, json_object *val)
 {
-    json_object *val = gw_json_get(call, "messageId");
     if (val == NULL) {
         return;
     }
@@ -433,23 +520,24 @@ static void check_message_id(struct vctx *v, json_object *call)
     }
 }
 
-static void check_timestamps(struct vctx *v, json_object *call)
+static void check_timestamps(struct vctx *v, const struct top *t)
 {
-    static const char *const names[] = {"timestamp", "sentAt", "originalTimestamp"};
-    for (size_t i = 0; i < COUNT(names); i++) {
-        json_object *val = gw_json_get(call, names[i]);
+    static const enum top_field fields[] = {T_TIMESTAMP, T_SENT_AT, T_ORIGINAL_TIMESTAMP};
+    for (size_t i = 0; i < COUNT(fields); i++) {
+        json_object *val = t->v[fields[i]];
+        const char *name = top_names[fields[i]];
         struct clip c;
         if (val == NULL) {
             continue;
         }
         if (!json_object_is_type(val, json_type_string)) {
-            add(v, names[i], GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s",
-                names[i], jtype(val));
+            add(v, name, GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s",
+                name, jtype(val));
         } else if (!gw_catalog_date_ok(json_object_get_string(val), true)) {
-            add(v, names[i], GW_RULE_FORMAT,
+            add(v, name, GW_RULE_FORMAT,
                 "%s '%s' is not an ISO-8601 date-time with a time zone such as "
                 "2017-12-15T00:59:29.000Z",
-                names[i], clip(&c, json_object_get_string(val)));
+                name, clip(&c, json_object_get_string(val)));
         }
     }
 }
@@ -507,23 +595,45 @@ static void check_integration(struct vctx *v, json_object *integ)
         add(v, "context.integration", GW_RULE_INTEGRATION,
             "context.integration must be an object with name and version, not %s", jtype(integ));
     } else {
-        check_integration_name(v, gw_json_get(integ, "name"));
-        check_integration_version(v, gw_json_get(integ, "version"));
+        json_object *name = NULL, *version = NULL;
+        for (struct lh_entry *e = members(integ); e != NULL; e = lh_entry_next(e)) {
+            const char *key = lh_entry_k(e);
+            name = strcmp(key, "name") == 0 ? lh_entry_v(e) : name;
+            version = strcmp(key, "version") == 0 ? lh_entry_v(e) : version;
+        }
+        check_integration_name(v, name);
+        check_integration_version(v, version);
     }
 }
 
-static void check_context(struct vctx *v, json_object *call)
+static void check_context(struct vctx *v, json_object *ctx)
 {
-    json_object *ctx = gw_json_get(call, "context");
     if (ctx != NULL && !json_object_is_type(ctx, json_type_object)) {
         add(v, "context", GW_RULE_TYPE, "context must be an object, not %s", jtype(ctx));
         ctx = NULL;
     }
-    check_integration(v, gw_json_get(ctx, "integration"));
-    if (ctx == NULL) {
-        return;
+    /* One pass finds integration and traits, and whether a context field of
+     * the Spec has the wrong type; only then are they reported, in the
+     * catalog's order. */
+    json_object *integ = NULL, *traits = NULL;
+    bool mistyped = false;
+    for (struct lh_entry *e = members(ctx); e != NULL; e = lh_entry_next(e)) {
+        struct gw_name_key key;
+        json_object *val = lh_entry_v(e);
+        gw_name_key(&key, lh_entry_k(e), false);
+        const struct gw_catalog_field *f =
+            gw_catalog_field_get(gw_catalog_context_fields, &key, false);
+        if (f == NULL) {
+            integ = strcmp(key.s, "integration") == 0 ? val : integ;
+        } else if (strcmp(f->name, "traits") == 0) {
+            traits = val;
+        } else {
+            mistyped = mistyped || (val != NULL && !gw_catalog_type_ok(f->type, val));
+        }
     }
-    for (const struct gw_catalog_field *f = gw_catalog_context_fields; f->name != NULL; f++) {
+    check_integration(v, integ);
+    for (const struct gw_catalog_field *f = gw_catalog_context_fields; mistyped && f->name != NULL;
+         f++) {
         json_object *val = gw_json_get(ctx, f->name);
         /* traits is checked, and walked, by check_bag() below. */
         if (val != NULL && strcmp(f->name, "traits") != 0 && !gw_catalog_type_ok(f->type, val)) {
@@ -534,7 +644,7 @@ static void check_context(struct vctx *v, json_object *call)
         }
     }
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = "a reserved trait"};
-    check_bag(&w, ctx, "traits", "context.traits", gw_catalog_identify_traits);
+    check_bag(&w, traits, "context.traits", gw_catalog_identify_traits);
 }
 
 /* ---- Per call type ---- */
@@ -554,29 +664,26 @@ static void check_event_name(struct vctx *v, const char *name)
     }
 }
 
-static void check_plan(struct vctx *v, json_object *call, const char *name);
+static void check_plan(struct vctx *v, json_object *props, const char *name);
 
-static void check_track(struct vctx *v, json_object *call)
+static void check_track(struct vctx *v, const struct top *t)
 {
-    const char *name = need_string(v, call, "event", ": name what happened (\"Order Completed\")");
+    const char *name =
+        need_string(v, t->v[T_EVENT], "event", ": name what happened (\"Order Completed\")");
     const struct gw_catalog_event *ev = name != NULL ? gw_catalog_event_find(name) : NULL;
-    char owner[160] = "";
     if (name != NULL && ev == NULL) {
         check_event_name(v, name);
-    }
-    if (ev != NULL) {
-        snprintf(owner, sizeof(owner), "the Spec event '%s'", ev->name);
     }
     struct walk w = {
         .v = v,
         .what = "property",
-        .owner = owner,
+        .ev = ev,
         .fallback = gw_catalog_track_props,
         .fallback_owner = "a reserved track property",
     };
-    check_bag(&w, call, "properties", "properties", ev != NULL ? ev->props : NULL);
+    check_bag(&w, t->v[T_PROPERTIES], "properties", ev != NULL ? ev->props : NULL);
     if (name != NULL && v->opts->plan != NULL) {
-        check_plan(v, call, name);
+        check_plan(v, t->v[T_PROPERTIES], name);
     }
 }
 
@@ -595,7 +702,7 @@ static bool reported(const struct vctx *v, const char *field)
 
 /* The tracking plan: an unplanned event (strict plans), a required property
  * missing, a planned property of the wrong type. */
-static void check_plan(struct vctx *v, json_object *call, const char *name)
+static void check_plan(struct vctx *v, json_object *props, const char *name)
 {
     const struct gw_spec_plan *plan = v->opts->plan;
     const struct gw_plan_event *ev = gw_plan_find(plan, name);
@@ -607,7 +714,6 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
         }
         return;
     }
-    json_object *props = gw_json_get(call, "properties");
     for (size_t i = 0; i < ev->n; i++) {
         const struct gw_plan_prop *pp = &ev->props[i];
         json_object *val = gw_json_get(props, pp->name);
@@ -626,73 +732,146 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
     }
 }
 
-static void check_view(struct vctx *v, json_object *call, const struct gw_catalog_field *props,
+static void check_view(struct vctx *v, const struct top *t, const struct gw_catalog_field *props,
                        const char *owner)
 {
-    opt_type(v, call, "name", json_type_string);
-    opt_type(v, call, "category", json_type_string);
+    opt_type(v, t->v[T_NAME], "name", json_type_string);
+    opt_type(v, t->v[T_CATEGORY], "category", json_type_string);
     struct walk w = {.v = v, .what = "property", .owner = owner};
-    check_bag(&w, call, "properties", "properties", props);
+    check_bag(&w, t->v[T_PROPERTIES], "properties", props);
 }
 
-static void check_traits(struct vctx *v, json_object *call, const struct gw_catalog_field *traits,
-                         const char *owner)
+static void check_traits(struct vctx *v, const struct top *t,
+                         const struct gw_catalog_field *traits, const char *owner)
 {
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = owner};
-    check_bag(&w, call, "traits", "traits", traits);
+    check_bag(&w, t->v[T_TRAITS], "traits", traits);
 }
 
-static void check_call(struct vctx *v, json_object *call, enum gw_call_type k)
+static void check_call(struct vctx *v, const struct top *t, enum gw_call_type k)
 {
     switch (k) {
     case GW_CALL_TRACK:
-        check_track(v, call);
+        check_track(v, t);
         break;
     case GW_CALL_IDENTIFY:
-        check_traits(v, call, gw_catalog_identify_traits, "a reserved identify trait");
+        check_traits(v, t, gw_catalog_identify_traits, "a reserved identify trait");
         break;
     case GW_CALL_PAGE:
-        check_view(v, call, gw_catalog_page_props, "a reserved page property");
+        check_view(v, t, gw_catalog_page_props, "a reserved page property");
         break;
     case GW_CALL_SCREEN:
-        check_view(v, call, gw_catalog_screen_props, "a reserved screen property");
+        check_view(v, t, gw_catalog_screen_props, "a reserved screen property");
         break;
     case GW_CALL_GROUP:
-        need_string(v, call, "groupId", ": the id of the account the user belongs to");
-        check_traits(v, call, gw_catalog_group_traits, "a reserved group trait");
+        need_string(v, t->v[T_GROUP_ID], "groupId", ": the id of the account the user belongs to");
+        check_traits(v, t, gw_catalog_group_traits, "a reserved group trait");
         break;
     case GW_CALL_ALIAS:
-        need_string(v, call, "previousId", ": the id being merged into userId");
+        need_string(v, t->v[T_PREVIOUS_ID], "previousId", ": the id being merged into userId");
         break;
     case K_UNKNOWN:
         break;
     }
 }
 
-static bool in_list(const char *list, const char *key)
+/* ---- Top-level fields ---- */
+
+static struct gw_name_slot top_slots[64];
+static struct gw_names top_ix = {top_slots, COUNT(top_slots), 0, false};
+static pthread_once_t top_once = PTHREAD_ONCE_INIT;
+static atomic_bool top_built; /* set once build_top() is done: skips pthread_once */
+
+/* The value of a top-level name: bits, its enum top_field when a check reads it. */
+static uint32_t top_value(const char *name, size_t n, uint32_t bits)
 {
-    size_t n = strlen(key);
-    while (*list != '\0') {
-        size_t k = strcspn(list, " ");
-        if (k == n && memcmp(list, key, n) == 0) {
-            return true;
+    uint32_t id = T_NONE;
+    for (uint32_t i = 0; i < T_COUNT; i++) {
+        if (strlen(top_names[i]) == n && memcmp(top_names[i], name, n) == 0) {
+            id = i;
         }
-        list += k + (list[k] == ' ');
     }
-    return false;
+    return id | bits;
+}
+
+/* Puts the names of a space-separated list; a name already there gains bits. */
+static void top_put(const char *list, uint32_t bits)
+{
+    while (*list != '\0') {
+        size_t n = strcspn(list, " ");
+        if (!gw_names_put(&top_ix, &top_ix, list, n, top_value(list, n, bits))) {
+            for (size_t i = 0; i < top_ix.cap; i++) {
+                struct gw_name_slot *s = &top_slots[i];
+                if (s->set != NULL && s->len == n && memcmp(s->name, list, n) == 0) {
+                    s->value |= bits;
+                }
+            }
+        }
+        list += n + (list[n] == ' ');
+    }
+}
+
+static void build_top(void)
+{
+    top_put(COMMON_FIELDS, TOP_COMMON);
+    for (unsigned k = 0; k < GW_CALL_TYPES; k++) {
+        top_put(gw_calltype((enum gw_call_type)k)->fields, TOP_TYPE_BIT(k));
+    }
+    /* every field a check reads is one of the lists' */
+    for (size_t i = 0; i < T_COUNT; i++) {
+        struct gw_name_key key;
+        gw_name_key(&key, top_names[i], false);
+        GW_ASSERT(gw_names_get(&top_ix, &top_ix, &key) != NULL);
+    }
+    atomic_store_explicit(&top_built, true, memory_order_release);
+}
+
+/* The value of a top-level key; T_NONE alone when the Spec does not know it. */
+static uint32_t top_lookup(const char *key)
+{
+    struct gw_name_key k;
+    gw_name_key(&k, key, false);
+    const struct gw_name_slot *s = gw_names_get(&top_ix, &top_ix, &k);
+    return s != NULL ? s->value : T_NONE;
+}
+
+static bool top_planned(uint32_t value, enum gw_call_type k)
+{
+    return (value & (TOP_COMMON | TOP_TYPE_BIT(k))) != 0;
+}
+
+/* One pass over the call's keys: the values the checks read, and its type. */
+static enum gw_call_type read_top(json_object *call, struct top *t)
+{
+    if (!atomic_load_explicit(&top_built, memory_order_acquire)) {
+        GW_ASSERT(pthread_once(&top_once, build_top) == 0);
+    }
+    uint32_t own = ~0u; /* the types whose fields every uncommon key is */
+    for (struct lh_entry *e = members(call); e != NULL; e = lh_entry_next(e)) {
+        uint32_t value = top_lookup(lh_entry_k(e));
+        if ((value & TOP_ID) < T_COUNT) {
+            t->v[value & TOP_ID] = lh_entry_v(e);
+        }
+        if (!(value & TOP_COMMON)) {
+            own &= value;
+        }
+    }
+    enum gw_call_type k = K_UNKNOWN;
+    json_object *type = t->v[T_TYPE];
+    if (!json_object_is_type(type, json_type_string) ||
+        !gw_calltype_find(json_object_get_string(type), &k)) {
+        k = K_UNKNOWN;
+    }
+    t->stray = k != K_UNKNOWN && !top_planned(own, k);
+    return k;
 }
 
 static void check_unplanned(struct vctx *v, json_object *call, enum gw_call_type k)
 {
-    if (k == K_UNKNOWN) {
-        return;
-    }
-    struct json_object_iterator it = json_object_iter_begin(call);
-    struct json_object_iterator end = json_object_iter_end(call);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
+    for (struct lh_entry *e = members(call); e != NULL; e = lh_entry_next(e)) {
+        const char *key = lh_entry_k(e);
         struct clip c;
-        if (!in_list(COMMON_FIELDS, key) && !gw_calltype_has_field(k, key, strlen(key))) {
+        if (!top_planned(top_lookup(key), k)) {
             add(v, key, GW_RULE_UNPLANNED,
                 "top-level field '%s' is not part of a %s call; move it into %s", clip(&c, key),
                 gw_calltype(k)->name, gw_calltype(k)->stray);
@@ -720,24 +899,34 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
         opts = &defaults;
     }
     struct vctx v = {.opts = opts, .out = violations, .index = index, .event = "unknown"};
+    v.path = v.path_buf;
+    v.path_cap = sizeof(v.path_buf);
+    v.path_buf[0] = '\0';
     if (!json_object_is_type(call, json_type_object)) {
         add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
     }
-    enum gw_call_type k = kind_of(call);
-    const char *event = gw_json_get_str(call, "event");
-    v.event = k == GW_CALL_TRACK && event != NULL && event[0] != '\0' ? event : kind_name(k);
+    struct top t = {0};
+    enum gw_call_type k = read_top(call, &t);
+    json_object *event = t.v[T_EVENT];
+    bool named =
+        json_object_is_type(event, json_type_string) && json_object_get_string(event)[0] != '\0';
+    v.event = k == GW_CALL_TRACK && named ? json_object_get_string(event) : kind_name(k);
     if (k == K_UNKNOWN) {
-        check_type(&v, call);
+        check_type(&v, t.v[T_TYPE]);
     }
-    check_identity(&v, call, k);
-    check_message_id(&v, call);
-    check_timestamps(&v, call);
-    check_context(&v, call);
-    opt_type(&v, call, "integrations", json_type_object);
-    check_call(&v, call, k);
-    check_unplanned(&v, call, k);
-    GW_FREE(v.path);
+    check_identity(&v, &t, k);
+    check_message_id(&v, t.v[T_MESSAGE_ID]);
+    check_timestamps(&v, &t);
+    check_context(&v, t.v[T_CONTEXT]);
+    opt_type(&v, t.v[T_INTEGRATIONS], "integrations", json_type_object);
+    check_call(&v, &t, k);
+    if (t.stray) {
+        check_unplanned(&v, call, k);
+    }
+    if (v.path != v.path_buf) {
+        free(v.path);
+    }
     return v.count;
 }
 
