@@ -113,7 +113,12 @@ const struct gw_name_slot *gw_names_get(const struct gw_names *t, const void *se
         if (s->set == NULL) {
             return NULL;
         }
-        if (s->set == set && s->hash == hash && same(t, s, k->s, k->len)) {
+        if (s->set != set || s->hash != hash) {
+            continue;
+        }
+        /* the name as listed is the common case, folded or not */
+        if ((s->len == k->len && memcmp(s->name, k->s, k->len) == 0) ||
+            (t->fold && fold_equal(s->name, s->len, k->s, k->len))) {
             return s;
         }
     }

@@ -101,6 +101,16 @@ static const char *kind_name(enum gw_call_type k)
 
 /* Paths longer than this go to the heap. */
 #define PATH_INLINE 256
+/* A walk nests at most this deep: a bag, then a key or an index per level. */
+#define MAX_SEGS (2 * MAX_DEPTH + 4)
+
+/* One step of the path being walked, kept as pointers: the path is written
+ * out only for a violation. */
+struct seg {
+    const char *s; /* borrowed: a key, the bag's path; NULL for an index */
+    size_t n;      /* its length, or the index */
+    bool raw;      /* the bag's path, written as it is */
+};
 
 struct vctx {
     const struct gw_spec_opts *opts;
@@ -108,8 +118,9 @@ struct vctx {
     size_t index;
     const char *event; /* borrowed, "E" of each violation */
     size_t count;
-    char *path; /* the field being walked: "properties.products[2]"; path_buf or heap */
-    size_t path_len;
+    struct seg segs[MAX_SEGS]; /* the field being walked: "properties", "products", [2] */
+    size_t nsegs;
+    char *path; /* path_of()'s text: path_buf, or the heap when longer */
     size_t path_cap;
     char path_buf[PATH_INLINE];
 };
@@ -200,48 +211,58 @@ static struct lh_entry *members(json_object *obj)
                                                       : NULL;
 }
 
-/* Appends n bytes of s to the path; returns the mark path_pop() goes back
- * to. */
-static size_t path_add(struct vctx *v, const char *s, size_t n)
+static void path_push(struct vctx *v, const char *s, size_t n, bool raw)
 {
-    size_t mark = v->path_len;
-    if (v->path_len + n + 1 > v->path_cap) {
-        v->path_cap = 2 * (v->path_len + n + 1);
+    GW_ASSERT(v->nsegs < MAX_SEGS);
+    v->segs[v->nsegs++] = (struct seg){s, n, raw};
+}
+
+static void path_pop(struct vctx *v)
+{
+    v->nsegs--;
+}
+
+/* Appends n bytes of s to the path text at *len. */
+static void path_put(struct vctx *v, size_t *len, const char *s, size_t n)
+{
+    if (*len + n + 1 > v->path_cap) {
+        v->path_cap = 2 * (*len + n + 1);
         if (v->path == v->path_buf) {
-            v->path = memcpy(gw_malloc(v->path_cap), v->path_buf, v->path_len);
+            v->path = memcpy(gw_malloc(v->path_cap), v->path_buf, *len);
         } else {
             v->path = gw_realloc(v->path, v->path_cap);
         }
     }
-    memcpy(v->path + v->path_len, s, n);
-    v->path_len += n;
-    v->path[v->path_len] = '\0';
-    return mark;
+    memcpy(v->path + *len, s, n);
+    *len += n;
+    v->path[*len] = '\0';
 }
 
-static void path_pop(struct vctx *v, size_t mark)
+/* Returns the field being walked as text ("properties.products[2]"), valid
+ * until the next call. Keys that would make the dotted path ambiguous are
+ * bracketed. */
+static const char *path_of(struct vctx *v)
 {
-    v->path_len = mark;
-    v->path[mark] = '\0';
-}
-
-/* Keys that would make the dotted path ambiguous are bracketed. */
-static size_t path_key(struct vctx *v, const char *key, size_t len)
-{
-    bool plain = len > 0 && strcspn(key, ".[]\"") == len;
-    size_t mark = path_add(v, plain ? "." : "[\"", plain ? 1 : 2);
-    path_add(v, key, len);
-    if (!plain) {
-        path_add(v, "\"]", 2);
+    size_t len = 0;
+    path_put(v, &len, "", 0);
+    for (size_t i = 0; i < v->nsegs; i++) {
+        const struct seg *g = &v->segs[i];
+        if (g->s == NULL) {
+            char buf[32];
+            int n = snprintf(buf, sizeof(buf), "[%zu]", g->n);
+            path_put(v, &len, buf, (size_t)n);
+        } else if (g->raw) {
+            path_put(v, &len, g->s, g->n);
+        } else {
+            bool plain = g->n > 0 && strcspn(g->s, ".[]\"") == g->n;
+            path_put(v, &len, plain ? "." : "[\"", plain ? 1 : 2);
+            path_put(v, &len, g->s, g->n);
+            if (!plain) {
+                path_put(v, &len, "\"]", 2);
+            }
+        }
     }
-    return mark;
-}
-
-static size_t path_index(struct vctx *v, size_t i)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "[%zu]", i);
-    return path_add(v, buf, (size_t)n);
+    return v->path;
 }
 
 /* ---- Formats ---- */
@@ -335,15 +356,17 @@ static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_o
     struct owner_buf b;
     if (!gw_catalog_type_ok(f->type, val)) {
         bool fraction = f->type == GW_CATALOG_INTEGER && json_object_is_type(val, json_type_double);
-        add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
+        const char *path = path_of(v);
+        add(v, path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", path,
             gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val),
             owner_text(w, owner, &b));
         return false;
     }
     if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
-        add(v, v->path, GW_RULE_FORMAT,
+        const char *path = path_of(v);
+        add(v, path, GW_RULE_FORMAT,
             "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
-            v->path, clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
+            path, clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
     }
     return true;
 }
@@ -360,21 +383,22 @@ static void walk_array(struct walk *w, json_object *arr, const struct gw_catalog
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i);
-        size_t mark = path_index(v, i);
+        path_push(v, NULL, i, false);
         if (typed && (item == NULL || !gw_catalog_type_ok(want, item))) {
             struct owner_buf b;
-            add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
+            const char *path = path_of(v);
+            add(v, path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", path,
                 gw_catalog_type_name(want), jtype(item), owner_text(w, owner, &b));
         } else if (json_object_is_type(item, json_type_object)) {
             walk_object(w, item, f != NULL ? f->nested : NULL, depth + 1);
         } else {
             walk_value(w, item, NULL, owner, depth + 1);
         }
-        path_pop(v, mark);
+        path_pop(v);
     }
 }
 
-/* Checks val (at v->path) against f, which may be NULL, then what it holds. */
+/* Checks val (at the walk's path) against f, which may be NULL, then what it holds. */
 static void walk_value(struct walk *w, json_object *val, const struct gw_catalog_field *f,
                        const char *owner, unsigned depth)
 {
@@ -382,9 +406,10 @@ static void walk_value(struct walk *w, json_object *val, const struct gw_catalog
         return;
     }
     bool typed = f != NULL && check_field(w, f, val, owner);
-    if (json_object_is_type(val, json_type_object)) {
+    enum json_type t = json_object_get_type(val);
+    if (t == json_type_object) {
         walk_object(w, val, typed ? f->nested : NULL, depth + 1);
-    } else if (json_object_is_type(val, json_type_array)) {
+    } else if (t == json_type_array) {
         walk_array(w, val, typed ? f : NULL, owner, depth + 1);
     }
 }
@@ -408,7 +433,7 @@ static void walk_object(struct walk *w, json_object *obj, const struct gw_catalo
     for (struct lh_entry *e = members(obj); e != NULL; e = lh_entry_next(e)) {
         struct gw_name_key key;
         gw_name_key(&key, lh_entry_k(e), w->fold);
-        size_t mark = path_key(v, key.s, key.len);
+        path_push(v, key.s, key.len, false);
         const char *owner = w->owner;
         const struct gw_catalog_field *f = gw_catalog_field_get(fields, &key, w->fold);
         if (f == NULL && depth == 0) {
@@ -417,11 +442,11 @@ static void walk_object(struct walk *w, json_object *obj, const struct gw_catalo
         }
         if (!key_ok(w, &key, f)) {
             struct clip c;
-            add(v, v->path, GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key.s),
-                gw_casing_name(v->opts->key_casing));
+            add(v, path_of(v), GW_RULE_CASING, "%s key '%s' is not in %s", w->what,
+                clip(&c, key.s), gw_casing_name(v->opts->key_casing));
         }
         walk_value(w, lh_entry_v(e), f, owner, depth);
-        path_pop(v, mark);
+        path_pop(v);
     }
 }
 
@@ -432,13 +457,13 @@ static void check_bag(struct walk *w, json_object *bag, const char *path,
     if (bag == NULL) {
         return;
     }
-    size_t mark = path_add(w->v, path, strlen(path));
+    path_push(w->v, path, strlen(path), true);
     if (json_object_is_type(bag, json_type_object)) {
         walk_object(w, bag, fields, 0);
     } else {
         add(w->v, path, GW_RULE_TYPE, "%s must be an object, not %s", path, jtype(bag));
     }
-    path_pop(w->v, mark);
+    path_pop(w->v);
 }
 
 /* ---- Common fields ---- */
@@ -898,10 +923,16 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
         gw_spec_opts_init(&defaults);
         opts = &defaults;
     }
-    struct vctx v = {.opts = opts, .out = violations, .index = index, .event = "unknown"};
+    /* field by field: the path's arrays are written only as they are used */
+    struct vctx v;
+    v.opts = opts;
+    v.out = violations;
+    v.index = index;
+    v.event = "unknown";
+    v.count = 0;
+    v.nsegs = 0;
     v.path = v.path_buf;
     v.path_cap = sizeof(v.path_buf);
-    v.path_buf[0] = '\0';
     if (!json_object_is_type(call, json_type_object)) {
         add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
