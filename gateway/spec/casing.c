@@ -21,6 +21,7 @@ static const struct {
 
 /* The Spec's own Proper Case names keep these lower case after the first
  * word ("Email Marked as Spam", "Product Added to Wishlist"). */
+/* clang-format off */
 #define W(s) {s, sizeof(s) - 1}
 static const struct {
     const char *s;
@@ -30,6 +31,7 @@ static const struct {
     W("in"), W("of"), W("on"),  W("or"), W("the"), W("to"), W("with"),
 };
 #undef W
+/* clang-format on */
 
 enum gw_rc gw_casing_parse(const char *name, enum gw_casing *out)
 {

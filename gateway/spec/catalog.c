@@ -387,20 +387,20 @@ static void index_list(const struct gw_catalog_field *list)
 static void build_index(void)
 {
     static const struct gw_catalog_field *const lists[] = {
-        gw_catalog_track_props,      gw_catalog_page_props,   gw_catalog_screen_props,
+        gw_catalog_track_props,     gw_catalog_page_props,   gw_catalog_screen_props,
         gw_catalog_identify_traits, gw_catalog_group_traits, gw_catalog_context_fields,
     };
     for (size_t i = 0; i < COUNT(lists); i++) {
         index_list(lists[i]);
     }
     for (size_t i = 0; i < COUNT(events); i++) {
-        GW_ASSERT(gw_names_put(&exact_ix, events, events[i].name, strlen(events[i].name),
-                               (uint32_t)i));
+        GW_ASSERT(
+            gw_names_put(&exact_ix, events, events[i].name, strlen(events[i].name), (uint32_t)i));
         index_list(events[i].props);
     }
     for (size_t i = 0; i < COUNT(spec_keys); i++) {
-        GW_ASSERT(gw_names_put(&exact_ix, spec_keys, spec_keys[i], strlen(spec_keys[i]),
-                               (uint32_t)i));
+        GW_ASSERT(
+            gw_names_put(&exact_ix, spec_keys, spec_keys[i], strlen(spec_keys[i]), (uint32_t)i));
     }
     atomic_store_explicit(&index_built, true, memory_order_release);
 }

@@ -85,8 +85,7 @@ static bool same(const struct gw_names *t, const struct gw_name_slot *s, const c
     return s->len == len && memcmp(s->name, name, len) == 0;
 }
 
-bool gw_names_put(struct gw_names *t, const void *set, const char *name, size_t len,
-                  uint32_t value)
+bool gw_names_put(struct gw_names *t, const void *set, const char *name, size_t len, uint32_t value)
 {
     GW_ASSERT(set != NULL && 2 * (t->n + 1) <= t->cap);
     uint32_t hash = t->fold ? hash_folded(name, len) : hash_exact(name, len);

@@ -1,22 +1,21 @@
 /* validate.c -- checks one Segment call against the Spec and the partner
  * rules; every violation carries a path into the call.
  * SPDX-License-Identifier: MIT */
-#include <json-c/linkhash.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../json.h"
 #include "../calltype.h"
+#include "../json.h"
 #include "../mem.h"
 #include "catalog.h"
+#include "format.h"
 #include "names.h"
 #include "plan.h"
 #include "spec.h"
+#include "top.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* json-c refuses deeper input by default; calls built in code could nest
@@ -29,69 +28,7 @@
 #define WHY_ALIAS ": alias merges previousId into it"
 
 /* A call whose type is none of the six. */
-#define K_UNKNOWN GW_CALL_TYPES
-
-/* Top-level fields of every call: the Spec's common fields, what Segment
- * adds on output, and the HTTP API's writeKey. */
-#define COMMON_FIELDS                                                                              \
-    "type userId anonymousId context integrations messageId timestamp sentAt "                     \
-    "originalTimestamp receivedAt version channel writeKey projectId _metadata"
-
-/* The top-level fields the checks read. Each is named in COMMON_FIELDS or in
- * a call type's own fields (gateway/calltype.c): read_top() takes them all
- * in one pass over the call's keys. */
-enum top_field {
-    T_TYPE,
-    T_USER_ID,
-    T_ANONYMOUS_ID,
-    T_CONTEXT,
-    T_INTEGRATIONS,
-    T_MESSAGE_ID,
-    T_TIMESTAMP,
-    T_SENT_AT,
-    T_ORIGINAL_TIMESTAMP,
-    T_EVENT,
-    T_PROPERTIES,
-    T_TRAITS,
-    T_NAME,
-    T_CATEGORY,
-    T_GROUP_ID,
-    T_PREVIOUS_ID,
-    T_COUNT,
-    T_NONE = T_COUNT /* a known field no check reads */
-};
-
-static const char *const top_names[T_COUNT] = {
-    [T_TYPE] = "type",
-    [T_USER_ID] = "userId",
-    [T_ANONYMOUS_ID] = "anonymousId",
-    [T_CONTEXT] = "context",
-    [T_INTEGRATIONS] = "integrations",
-    [T_MESSAGE_ID] = "messageId",
-    [T_TIMESTAMP] = "timestamp",
-    [T_SENT_AT] = "sentAt",
-    [T_ORIGINAL_TIMESTAMP] = "originalTimestamp",
-    [T_EVENT] = "event",
-    [T_PROPERTIES] = "properties",
-    [T_TRAITS] = "traits",
-    [T_NAME] = "name",
-    [T_CATEGORY] = "category",
-    [T_GROUP_ID] = "groupId",
-    [T_PREVIOUS_ID] = "previousId",
-};
-
-/* The value kept with each known top-level name: its enum top_field, whether every
- * call takes it, and the call types that have it as their own. */
-#define TOP_ID 0xffu
-#define TOP_COMMON 0x100u
-#define TOP_TYPE_BIT(k) (0x200u << (k))
-
-/* The call's top-level values (NULL: absent or null), and whether it holds
- * a field its type does not take. */
-struct top {
-    json_object *v[T_COUNT];
-    bool stray;
-};
+#define K_UNKNOWN GW_TOP_UNKNOWN
 
 /* The call type's name, "unknown" for K_UNKNOWN. */
 static const char *kind_name(enum gw_call_type k)
@@ -203,14 +140,6 @@ static const char *jtype(json_object *val)
     return "a value";
 }
 
-/* The first member of obj (json-c's own list, in order), NULL when obj is no
- * object or an empty one. */
-static struct lh_entry *members(json_object *obj)
-{
-    return json_object_is_type(obj, json_type_object) ? lh_table_head(json_object_get_object(obj))
-                                                      : NULL;
-}
-
 static void path_push(struct vctx *v, const char *s, size_t n, bool raw)
 {
     GW_ASSERT(v->nsegs < MAX_SEGS);
@@ -265,75 +194,6 @@ static const char *path_of(struct vctx *v)
     return v->path;
 }
 
-/* ---- Formats ---- */
-
-/* Lowercase letters, digits and hyphens; no hyphen at either end. */
-static bool is_slug(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || s[0] == '-' || s[n - 1] == '-') {
-        return false;
-    }
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
-#define IDENT_CHARS "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
-
-/* Dot-separated identifiers; in a pre-release a numeric one has no leading
- * zero. Returns the length read, 0 when malformed. */
-static size_t semver_idents(const char *s, bool prerelease)
-{
-    size_t n = 0;
-    for (;;) {
-        size_t k = strspn(s + n, IDENT_CHARS);
-        bool numeric = strspn(s + n, "0123456789") == k;
-        if (k == 0 || (prerelease && numeric && k > 1 && s[n] == '0')) {
-            return 0;
-        }
-        n += k;
-        if (s[n] != '.') {
-            return n;
-        }
-        n++;
-    }
-}
-
-/* MAJOR.MINOR.PATCH[-pre.release][+build], as semver.org 2.0.0 says. */
-static bool is_semver(const char *s)
-{
-    for (int i = 0; i < 3; i++) {
-        size_t n = strspn(s, "0123456789");
-        if (n == 0 || (n > 1 && s[0] == '0') || (i < 2 && s[n] != '.')) {
-            return false;
-        }
-        s += n + (i < 2);
-    }
-    if (*s == '-') {
-        size_t n = semver_idents(s + 1, true);
-        if (n == 0) {
-            return false;
-        }
-        s += n + 1;
-    }
-    if (*s == '+') {
-        size_t n = semver_idents(s + 1, false);
-        if (n == 0) {
-            return false;
-        }
-        s += n + 1;
-    }
-    return *s == '\0';
-}
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return n;
-}
-
 /* ---- Walks over properties and traits ---- */
 
 static const char *owner_text(const struct walk *w, const char *owner, struct owner_buf *b)
@@ -365,8 +225,8 @@ static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_o
     if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
         const char *path = path_of(v);
         add(v, path, GW_RULE_FORMAT,
-            "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
-            path, clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
+            "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)", path,
+            clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
     }
     return true;
 }
@@ -422,15 +282,15 @@ static bool key_ok(const struct walk *w, const struct gw_name_key *key,
     if (gw_casing_check(w->v->opts->key_casing, key->s) || gw_catalog_spec_key(key)) {
         return true;
     }
-    return f != NULL && (strcmp(f->name, key->s) == 0 ||
-                         (w->fold && gw_casing_check(GW_CASING_SNAKE, key->s)));
+    return f != NULL &&
+           (strcmp(f->name, key->s) == 0 || (w->fold && gw_casing_check(GW_CASING_SNAKE, key->s)));
 }
 
 static void walk_object(struct walk *w, json_object *obj, const struct gw_catalog_field *fields,
                         unsigned depth)
 {
     struct vctx *v = w->v;
-    for (struct lh_entry *e = members(obj); e != NULL; e = lh_entry_next(e)) {
+    for (struct lh_entry *e = gw_top_members(obj); e != NULL; e = lh_entry_next(e)) {
         struct gw_name_key key;
         gw_name_key(&key, lh_entry_k(e), w->fold);
         path_push(v, key.s, key.len, false);
@@ -442,8 +302,8 @@ static void walk_object(struct walk *w, json_object *obj, const struct gw_catalo
         }
         if (!key_ok(w, &key, f)) {
             struct clip c;
-            add(v, path_of(v), GW_RULE_CASING, "%s key '%s' is not in %s", w->what,
-                clip(&c, key.s), gw_casing_name(v->opts->key_casing));
+            add(v, path_of(v), GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key.s),
+                gw_casing_name(v->opts->key_casing));
         }
         walk_value(w, lh_entry_v(e), f, owner, depth);
         path_pop(v);
@@ -509,21 +369,21 @@ static void check_type(struct vctx *v, json_object *t)
     }
 }
 
-static void check_identity(struct vctx *v, const struct top *t, enum gw_call_type k)
+static void check_identity(struct vctx *v, const struct gw_top_fields *t, enum gw_call_type k)
 {
     bool anon_ok = v->opts->allow_anonymous && k != GW_CALL_ALIAS;
-    if (!anon_ok || t->v[T_USER_ID] != NULL) {
+    if (!anon_ok || t->v[GW_TOP_USER_ID] != NULL) {
         const char *why = !v->opts->allow_anonymous ? WHY_PARTNER : anon_ok ? "" : WHY_ALIAS;
-        need_string(v, t->v[T_USER_ID], "userId", why);
-        opt_type(v, t->v[T_ANONYMOUS_ID], "anonymousId", json_type_string);
+        need_string(v, t->v[GW_TOP_USER_ID], "userId", why);
+        opt_type(v, t->v[GW_TOP_ANONYMOUS_ID], "anonymousId", json_type_string);
         return;
     }
-    if (t->v[T_ANONYMOUS_ID] == NULL) {
+    if (t->v[GW_TOP_ANONYMOUS_ID] == NULL) {
         add(v, "userId", GW_RULE_REQUIRED,
             "userId or anonymousId is required: Segment drops a call with neither");
         return;
     }
-    need_string(v, t->v[T_ANONYMOUS_ID], "anonymousId", "");
+    need_string(v, t->v[GW_TOP_ANONYMOUS_ID], "anonymousId", "");
 }
 
 static void check_message_id(struct vctx *v, json_object *val)
@@ -535,7 +395,7 @@ static void check_message_id(struct vctx *v, json_object *val)
         add(v, "messageId", GW_RULE_TYPE, "messageId must be a string, not %s", jtype(val));
         return;
     }
-    size_t n = utf8_chars(json_object_get_string(val));
+    size_t n = gw_format_utf8_chars(json_object_get_string(val));
     if (n == 0) {
         add(v, "messageId", GW_RULE_FORMAT,
             "messageId is empty: Segment dedupes on it, so such calls collide");
@@ -545,19 +405,20 @@ static void check_message_id(struct vctx *v, json_object *val)
     }
 }
 
-static void check_timestamps(struct vctx *v, const struct top *t)
+static void check_timestamps(struct vctx *v, const struct gw_top_fields *t)
 {
-    static const enum top_field fields[] = {T_TIMESTAMP, T_SENT_AT, T_ORIGINAL_TIMESTAMP};
+    static const enum gw_top fields[] = {GW_TOP_TIMESTAMP, GW_TOP_SENT_AT,
+                                         GW_TOP_ORIGINAL_TIMESTAMP};
     for (size_t i = 0; i < COUNT(fields); i++) {
         json_object *val = t->v[fields[i]];
-        const char *name = top_names[fields[i]];
+        const char *name = gw_top_name(fields[i]);
         struct clip c;
         if (val == NULL) {
             continue;
         }
         if (!json_object_is_type(val, json_type_string)) {
-            add(v, name, GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s",
-                name, jtype(val));
+            add(v, name, GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s", name,
+                jtype(val));
         } else if (!gw_catalog_date_ok(json_object_get_string(val), true)) {
             add(v, name, GW_RULE_FORMAT,
                 "%s '%s' is not an ISO-8601 date-time with a time zone such as "
@@ -587,7 +448,7 @@ static void check_integration_name(struct vctx *v, json_object *val)
     if (want != NULL && strcmp(name, want) != 0) {
         add(v, f, GW_RULE_INTEGRATION, "%s '%s' is not this source's integration '%s'", f,
             clip(&c, name), want);
-    } else if (want == NULL && !is_slug(name)) {
+    } else if (want == NULL && !gw_format_slug(name)) {
         add(v, f, GW_RULE_INTEGRATION,
             "%s '%s' is not a slug (lowercase letters, digits, inner hyphens)", f, clip(&c, name));
     }
@@ -603,7 +464,7 @@ static void check_integration_version(struct vctx *v, json_object *val)
     } else if (!json_object_is_type(val, json_type_string)) {
         add(v, f, GW_RULE_INTEGRATION, "%s must be a string such as \"1.0.0\", not %s", f,
             jtype(val));
-    } else if (!is_semver(json_object_get_string(val))) {
+    } else if (!gw_format_semver(json_object_get_string(val))) {
         add(v, f, GW_RULE_INTEGRATION,
             "%s '%s' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)", f,
             clip(&c, json_object_get_string(val)));
@@ -621,7 +482,7 @@ static void check_integration(struct vctx *v, json_object *integ)
             "context.integration must be an object with name and version, not %s", jtype(integ));
     } else {
         json_object *name = NULL, *version = NULL;
-        for (struct lh_entry *e = members(integ); e != NULL; e = lh_entry_next(e)) {
+        for (struct lh_entry *e = gw_top_members(integ); e != NULL; e = lh_entry_next(e)) {
             const char *key = lh_entry_k(e);
             name = strcmp(key, "name") == 0 ? lh_entry_v(e) : name;
             version = strcmp(key, "version") == 0 ? lh_entry_v(e) : version;
@@ -642,7 +503,7 @@ static void check_context(struct vctx *v, json_object *ctx)
      * catalog's order. */
     json_object *integ = NULL, *traits = NULL;
     bool mistyped = false;
-    for (struct lh_entry *e = members(ctx); e != NULL; e = lh_entry_next(e)) {
+    for (struct lh_entry *e = gw_top_members(ctx); e != NULL; e = lh_entry_next(e)) {
         struct gw_name_key key;
         json_object *val = lh_entry_v(e);
         gw_name_key(&key, lh_entry_k(e), false);
@@ -691,10 +552,10 @@ static void check_event_name(struct vctx *v, const char *name)
 
 static void check_plan(struct vctx *v, json_object *props, const char *name);
 
-static void check_track(struct vctx *v, const struct top *t)
+static void check_track(struct vctx *v, const struct gw_top_fields *t)
 {
     const char *name =
-        need_string(v, t->v[T_EVENT], "event", ": name what happened (\"Order Completed\")");
+        need_string(v, t->v[GW_TOP_EVENT], "event", ": name what happened (\"Order Completed\")");
     const struct gw_catalog_event *ev = name != NULL ? gw_catalog_event_find(name) : NULL;
     if (name != NULL && ev == NULL) {
         check_event_name(v, name);
@@ -706,9 +567,9 @@ static void check_track(struct vctx *v, const struct top *t)
         .fallback = gw_catalog_track_props,
         .fallback_owner = "a reserved track property",
     };
-    check_bag(&w, t->v[T_PROPERTIES], "properties", ev != NULL ? ev->props : NULL);
+    check_bag(&w, t->v[GW_TOP_PROPERTIES], "properties", ev != NULL ? ev->props : NULL);
     if (name != NULL && v->opts->plan != NULL) {
-        check_plan(v, t->v[T_PROPERTIES], name);
+        check_plan(v, t->v[GW_TOP_PROPERTIES], name);
     }
 }
 
@@ -757,23 +618,23 @@ static void check_plan(struct vctx *v, json_object *props, const char *name)
     }
 }
 
-static void check_view(struct vctx *v, const struct top *t, const struct gw_catalog_field *props,
-                       const char *owner)
+static void check_view(struct vctx *v, const struct gw_top_fields *t,
+                       const struct gw_catalog_field *props, const char *owner)
 {
-    opt_type(v, t->v[T_NAME], "name", json_type_string);
-    opt_type(v, t->v[T_CATEGORY], "category", json_type_string);
+    opt_type(v, t->v[GW_TOP_NAME], "name", json_type_string);
+    opt_type(v, t->v[GW_TOP_CATEGORY], "category", json_type_string);
     struct walk w = {.v = v, .what = "property", .owner = owner};
-    check_bag(&w, t->v[T_PROPERTIES], "properties", props);
+    check_bag(&w, t->v[GW_TOP_PROPERTIES], "properties", props);
 }
 
-static void check_traits(struct vctx *v, const struct top *t,
+static void check_traits(struct vctx *v, const struct gw_top_fields *t,
                          const struct gw_catalog_field *traits, const char *owner)
 {
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = owner};
-    check_bag(&w, t->v[T_TRAITS], "traits", traits);
+    check_bag(&w, t->v[GW_TOP_TRAITS], "traits", traits);
 }
 
-static void check_call(struct vctx *v, const struct top *t, enum gw_call_type k)
+static void check_call(struct vctx *v, const struct gw_top_fields *t, enum gw_call_type k)
 {
     switch (k) {
     case GW_CALL_TRACK:
@@ -789,114 +650,24 @@ static void check_call(struct vctx *v, const struct top *t, enum gw_call_type k)
         check_view(v, t, gw_catalog_screen_props, "a reserved screen property");
         break;
     case GW_CALL_GROUP:
-        need_string(v, t->v[T_GROUP_ID], "groupId", ": the id of the account the user belongs to");
+        need_string(v, t->v[GW_TOP_GROUP_ID], "groupId",
+                    ": the id of the account the user belongs to");
         check_traits(v, t, gw_catalog_group_traits, "a reserved group trait");
         break;
     case GW_CALL_ALIAS:
-        need_string(v, t->v[T_PREVIOUS_ID], "previousId", ": the id being merged into userId");
+        need_string(v, t->v[GW_TOP_PREVIOUS_ID], "previousId", ": the id being merged into userId");
         break;
     case K_UNKNOWN:
         break;
     }
 }
 
-/* ---- Top-level fields ---- */
-
-static struct gw_name_slot top_slots[64];
-static struct gw_names top_ix = {top_slots, COUNT(top_slots), 0, false};
-static pthread_once_t top_once = PTHREAD_ONCE_INIT;
-static atomic_bool top_built; /* set once build_top() is done: skips pthread_once */
-
-/* The value of a top-level name: bits, its enum top_field when a check reads it. */
-static uint32_t top_value(const char *name, size_t n, uint32_t bits)
-{
-    uint32_t id = T_NONE;
-    for (uint32_t i = 0; i < T_COUNT; i++) {
-        if (strlen(top_names[i]) == n && memcmp(top_names[i], name, n) == 0) {
-            id = i;
-        }
-    }
-    return id | bits;
-}
-
-/* Puts the names of a space-separated list; a name already there gains bits. */
-static void top_put(const char *list, uint32_t bits)
-{
-    while (*list != '\0') {
-        size_t n = strcspn(list, " ");
-        if (!gw_names_put(&top_ix, &top_ix, list, n, top_value(list, n, bits))) {
-            for (size_t i = 0; i < top_ix.cap; i++) {
-                struct gw_name_slot *s = &top_slots[i];
-                if (s->set != NULL && s->len == n && memcmp(s->name, list, n) == 0) {
-                    s->value |= bits;
-                }
-            }
-        }
-        list += n + (list[n] == ' ');
-    }
-}
-
-static void build_top(void)
-{
-    top_put(COMMON_FIELDS, TOP_COMMON);
-    for (unsigned k = 0; k < GW_CALL_TYPES; k++) {
-        top_put(gw_calltype((enum gw_call_type)k)->fields, TOP_TYPE_BIT(k));
-    }
-    /* every field a check reads is one of the lists' */
-    for (size_t i = 0; i < T_COUNT; i++) {
-        struct gw_name_key key;
-        gw_name_key(&key, top_names[i], false);
-        GW_ASSERT(gw_names_get(&top_ix, &top_ix, &key) != NULL);
-    }
-    atomic_store_explicit(&top_built, true, memory_order_release);
-}
-
-/* The value of a top-level key; T_NONE alone when the Spec does not know it. */
-static uint32_t top_lookup(const char *key)
-{
-    struct gw_name_key k;
-    gw_name_key(&k, key, false);
-    const struct gw_name_slot *s = gw_names_get(&top_ix, &top_ix, &k);
-    return s != NULL ? s->value : T_NONE;
-}
-
-static bool top_planned(uint32_t value, enum gw_call_type k)
-{
-    return (value & (TOP_COMMON | TOP_TYPE_BIT(k))) != 0;
-}
-
-/* One pass over the call's keys: the values the checks read, and its type. */
-static enum gw_call_type read_top(json_object *call, struct top *t)
-{
-    if (!atomic_load_explicit(&top_built, memory_order_acquire)) {
-        GW_ASSERT(pthread_once(&top_once, build_top) == 0);
-    }
-    uint32_t own = ~0u; /* the types whose fields every uncommon key is */
-    for (struct lh_entry *e = members(call); e != NULL; e = lh_entry_next(e)) {
-        uint32_t value = top_lookup(lh_entry_k(e));
-        if ((value & TOP_ID) < T_COUNT) {
-            t->v[value & TOP_ID] = lh_entry_v(e);
-        }
-        if (!(value & TOP_COMMON)) {
-            own &= value;
-        }
-    }
-    enum gw_call_type k = K_UNKNOWN;
-    json_object *type = t->v[T_TYPE];
-    if (!json_object_is_type(type, json_type_string) ||
-        !gw_calltype_find(json_object_get_string(type), &k)) {
-        k = K_UNKNOWN;
-    }
-    t->stray = k != K_UNKNOWN && !top_planned(own, k);
-    return k;
-}
-
 static void check_unplanned(struct vctx *v, json_object *call, enum gw_call_type k)
 {
-    for (struct lh_entry *e = members(call); e != NULL; e = lh_entry_next(e)) {
+    for (struct lh_entry *e = gw_top_members(call); e != NULL; e = lh_entry_next(e)) {
         const char *key = lh_entry_k(e);
         struct clip c;
-        if (!top_planned(top_lookup(key), k)) {
+        if (!gw_top_planned(key, k)) {
             add(v, key, GW_RULE_UNPLANNED,
                 "top-level field '%s' is not part of a %s call; move it into %s", clip(&c, key),
                 gw_calltype(k)->name, gw_calltype(k)->stray);
@@ -937,20 +708,20 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
         add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
     }
-    struct top t = {0};
-    enum gw_call_type k = read_top(call, &t);
-    json_object *event = t.v[T_EVENT];
+    struct gw_top_fields t = {0};
+    enum gw_call_type k = gw_top_read(call, &t);
+    json_object *event = t.v[GW_TOP_EVENT];
     bool named =
         json_object_is_type(event, json_type_string) && json_object_get_string(event)[0] != '\0';
     v.event = k == GW_CALL_TRACK && named ? json_object_get_string(event) : kind_name(k);
     if (k == K_UNKNOWN) {
-        check_type(&v, t.v[T_TYPE]);
+        check_type(&v, t.v[GW_TOP_TYPE]);
     }
     check_identity(&v, &t, k);
-    check_message_id(&v, t.v[T_MESSAGE_ID]);
+    check_message_id(&v, t.v[GW_TOP_MESSAGE_ID]);
     check_timestamps(&v, &t);
-    check_context(&v, t.v[T_CONTEXT]);
-    opt_type(&v, t.v[T_INTEGRATIONS], "integrations", json_type_object);
+    check_context(&v, t.v[GW_TOP_CONTEXT]);
+    opt_type(&v, t.v[GW_TOP_INTEGRATIONS], "integrations", json_type_object);
     check_call(&v, &t, k);
     if (t.stray) {
         check_unplanned(&v, call, k);
