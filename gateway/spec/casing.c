@@ -270,10 +270,10 @@ static bool capitalize(enum gw_casing c, size_t k, const char *w, size_t n)
     return false;
 }
 
-char *gw_casing_convert(enum gw_casing c, const char *s)
+/* Writes s converted to c into out, which holds at least 2 * strlen(s) + 1
+ * bytes: each word adds at most one separator byte. */
+static void convert(enum gw_casing c, const char *s, char *out)
 {
-    /* Each word adds at most one separator byte. */
-    char *out = gw_malloc(2 * strlen(s) + 1);
     size_t len = 0;
     size_t pos = 0;
     size_t start = 0;
@@ -290,5 +290,20 @@ char *gw_casing_convert(enum gw_casing c, const char *s)
         n = next_word(s, &pos, &start);
     }
     out[len] = '\0';
+}
+
+char *gw_casing_convert(enum gw_casing c, const char *s)
+{
+    char *out = gw_malloc(2 * strlen(s) + 1);
+    convert(c, s, out);
     return out;
+}
+
+bool gw_casing_convert_to(enum gw_casing c, const char *s, char *out, size_t cap)
+{
+    if (cap == 0 || strlen(s) > (cap - 1) / 2) {
+        return false;
+    }
+    convert(c, s, out);
+    return true;
 }

@@ -765,7 +765,10 @@ static size_t name_cost(const char *in, const char *spec)
 
 const struct gw_catalog_event *gw_catalog_event_near(const char *name)
 {
-    char *in = gw_casing_convert(GW_CASING_LOWER, name);
+    char buf[256]; /* the heap only for names over 127 bytes */
+    char *in = gw_casing_convert_to(GW_CASING_LOWER, name, buf, sizeof(buf))
+                   ? buf
+                   : gw_casing_convert(GW_CASING_LOWER, name);
     size_t in_words = word_count(in);
     size_t in_letters = strlen(in) - (in_words - 1);
     const struct gw_catalog_event *best = NULL;
@@ -786,6 +789,8 @@ const struct gw_catalog_event *gw_catalog_event_near(const char *name)
             best_cost = cost;
         }
     }
-    free(in);
+    if (in != buf) {
+        free(in);
+    }
     return best;
 }

@@ -368,3 +368,19 @@ Test(walk, long_paths_are_written_whole)
     gw_violations_fini(&v);
     json_object_put(call);
 }
+
+/* A name too long for the near-miss check's own buffer is still checked. */
+Test(walk, long_event_names_are_checked_for_near_misses)
+{
+    char name[400];
+    memset(name, ' ', sizeof(name));
+    memcpy(name, "Order", 5);
+    memcpy(name + sizeof(name) - 10, "Completd", 8);
+    name[sizeof(name) - 2] = '\0';
+    cr_assert_gt(strlen(name), 256);
+    const struct gw_catalog_event *ev = gw_catalog_event_near(name);
+    cr_assert_not_null(ev);
+    cr_expect_str_eq(ev->name, "Order Completed");
+    cr_expect_str_eq(gw_catalog_event_near("Order Completd")->name, "Order Completed");
+    cr_expect_null(gw_catalog_event_near("Ticket Created"));
+}
