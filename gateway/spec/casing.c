@@ -21,9 +21,17 @@ static const struct {
 
 /* The Spec's own Proper Case names keep these lower case after the first
  * word ("Email Marked as Spam", "Product Added to Wishlist"). */
-static const char *const connectors[] = {
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
+/* clang-format off */
+#define W(s) {s, sizeof(s) - 1}
+static const struct {
+    const char *s;
+    size_t n;
+} connectors[] = {
+    W("a"),  W("an"), W("and"), W("as"), W("at"),  W("by"), W("for"),  W("from"),
+    W("in"), W("of"), W("on"),  W("or"), W("the"), W("to"), W("with"),
 };
+#undef W
+/* clang-format on */
 
 enum gw_rc gw_casing_parse(const char *name, enum gw_casing *out)
 {
@@ -89,10 +97,11 @@ static char to_upper(char c)
 static bool is_connector(const char *w, size_t n, bool any_case)
 {
     for (size_t i = 0; i < COUNT(connectors); i++) {
-        if (strlen(connectors[i]) != n) {
+        if (connectors[i].n != n) {
             continue;
         }
-        if (any_case ? strncasecmp(connectors[i], w, n) == 0 : memcmp(connectors[i], w, n) == 0) {
+        const char *c = connectors[i].s;
+        if (any_case ? strncasecmp(c, w, n) == 0 : memcmp(c, w, n) == 0) {
             return true;
         }
     }
@@ -103,17 +112,18 @@ static bool is_connector(const char *w, size_t n, bool any_case)
  * one sep: no empty word, no leading or trailing separator. */
 static bool words_ok(const char *s, char sep, bool (*ok)(const char *w, size_t n, bool first))
 {
-    const char seps[2] = {sep, '\0'};
     const char *w = s;
-    for (;;) {
-        size_t n = strcspn(w, seps);
-        if (n == 0 || !ok(w, n, w == s)) {
+    for (const char *p = s;; p++) {
+        if (*p != sep && *p != '\0') {
+            continue;
+        }
+        if (p == w || !ok(w, (size_t)(p - w), w == s)) {
             return false;
         }
-        if (w[n] == '\0') {
+        if (*p == '\0') {
             return true;
         }
-        w += n + 1;
+        w = p + 1;
     }
 }
 
@@ -125,12 +135,6 @@ static bool all_lower_or_digit(const char *w, size_t n)
         }
     }
     return true;
-}
-
-static bool plain_word(const char *w, size_t n, bool first)
-{
-    (void)first;
-    return all_lower_or_digit(w, n);
 }
 
 /* Upper case or digit first; capitals may follow (acronyms: "SMS", "ID")
@@ -173,6 +177,26 @@ static bool camel_ok(const char *s)
     return true;
 }
 
+/* Lower-case letters and digits in words separated by exactly one sep (the
+ * common case of words_ok(), in one loop). */
+static bool plain_words_ok(const char *s, char sep)
+{
+    bool at_start = true;
+    for (; *s != '\0'; s++) {
+        if (*s == sep) {
+            if (at_start) {
+                return false;
+            }
+            at_start = true;
+        } else if (!is_lower_or_digit(*s)) {
+            return false;
+        } else {
+            at_start = false;
+        }
+    }
+    return !at_start;
+}
+
 bool gw_casing_check(enum gw_casing c, const char *s)
 {
     if (s == NULL || s[0] == '\0') {
@@ -182,11 +206,11 @@ bool gw_casing_check(enum gw_casing c, const char *s)
     case GW_CASING_PROPER:
         return words_ok(s, ' ', proper_word);
     case GW_CASING_SNAKE:
-        return words_ok(s, '_', plain_word);
+        return plain_words_ok(s, '_');
     case GW_CASING_CAMEL:
         return camel_ok(s);
     case GW_CASING_LOWER:
-        return words_ok(s, ' ', plain_word);
+        return plain_words_ok(s, ' ');
     case GW_CASING_SENTENCE:
         return words_ok(s, ' ', sentence_word);
     }
@@ -246,10 +270,10 @@ static bool capitalize(enum gw_casing c, size_t k, const char *w, size_t n)
     return false;
 }
 
-char *gw_casing_convert(enum gw_casing c, const char *s)
+/* Writes s converted to c into out, which holds at least 2 * strlen(s) + 1
+ * bytes: each word adds at most one separator byte. */
+static void convert(enum gw_casing c, const char *s, char *out)
 {
-    /* Each word adds at most one separator byte. */
-    char *out = gw_malloc(2 * strlen(s) + 1);
     size_t len = 0;
     size_t pos = 0;
     size_t start = 0;
@@ -266,5 +290,20 @@ char *gw_casing_convert(enum gw_casing c, const char *s)
         n = next_word(s, &pos, &start);
     }
     out[len] = '\0';
+}
+
+char *gw_casing_convert(enum gw_casing c, const char *s)
+{
+    char *out = gw_malloc(2 * strlen(s) + 1);
+    convert(c, s, out);
     return out;
+}
+
+bool gw_casing_convert_to(enum gw_casing c, const char *s, char *out, size_t cap)
+{
+    if (cap == 0 || strlen(s) > (cap - 1) / 2) {
+        return false;
+    }
+    convert(c, s, out);
+    return true;
 }

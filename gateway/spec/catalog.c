@@ -3,11 +3,14 @@
  * SPDX-License-Identifier: MIT */
 #include "catalog.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../mem.h"
+#include "names.h"
 #include "spec.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -356,14 +359,66 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-const struct gw_catalog_event *gw_catalog_event_find(const char *name)
+/* Every field list, event name and Spec key, hashed once: the exact names,
+ * and the field names folded as traits compare them. A table stays under
+ * half full; the catalog holds about 700 names. */
+#define INDEX_SLOTS 2048
+
+static struct gw_name_slot exact_slots[INDEX_SLOTS];
+static struct gw_name_slot fold_slots[INDEX_SLOTS];
+static struct gw_names exact_ix = {exact_slots, INDEX_SLOTS, 0, false};
+static struct gw_names fold_ix = {fold_slots, INDEX_SLOTS, 0, true};
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+static atomic_bool index_built; /* set once build_index() is done: skips pthread_once */
+
+static void index_list(const struct gw_catalog_field *list)
 {
-    for (size_t i = 0; i < COUNT(events); i++) {
-        if (strcmp(events[i].name, name) == 0) {
-            return &events[i];
+    for (const struct gw_catalog_field *f = list; f->name != NULL; f++) {
+        uint32_t at = (uint32_t)(f - list);
+        /* false: a name already listed, and the first one wins, as in a scan */
+        (void)gw_names_put(&exact_ix, list, f->name, strlen(f->name), at);
+        (void)gw_names_put(&fold_ix, list, f->name, strlen(f->name), at);
+        if (f->nested != NULL) {
+            index_list(f->nested);
         }
     }
-    return NULL;
+}
+
+static void build_index(void)
+{
+    static const struct gw_catalog_field *const lists[] = {
+        gw_catalog_track_props,     gw_catalog_page_props,   gw_catalog_screen_props,
+        gw_catalog_identify_traits, gw_catalog_group_traits, gw_catalog_context_fields,
+    };
+    for (size_t i = 0; i < COUNT(lists); i++) {
+        index_list(lists[i]);
+    }
+    for (size_t i = 0; i < COUNT(events); i++) {
+        GW_ASSERT(
+            gw_names_put(&exact_ix, events, events[i].name, strlen(events[i].name), (uint32_t)i));
+        index_list(events[i].props);
+    }
+    for (size_t i = 0; i < COUNT(spec_keys); i++) {
+        GW_ASSERT(
+            gw_names_put(&exact_ix, spec_keys, spec_keys[i], strlen(spec_keys[i]), (uint32_t)i));
+    }
+    atomic_store_explicit(&index_built, true, memory_order_release);
+}
+
+static void index_ready(void)
+{
+    if (!atomic_load_explicit(&index_built, memory_order_acquire)) {
+        GW_ASSERT(pthread_once(&index_once, build_index) == 0);
+    }
+}
+
+const struct gw_catalog_event *gw_catalog_event_find(const char *name)
+{
+    struct gw_name_key k;
+    index_ready();
+    gw_name_key(&k, name, false);
+    const struct gw_name_slot *s = gw_names_get(&exact_ix, events, &k);
+    return s != NULL ? &events[s->value] : NULL;
 }
 
 /* Equal ignoring case and every occurrence of the character skip. */
@@ -387,30 +442,36 @@ static bool equal_skipping(const char *a, const char *b, char skip)
     }
 }
 
-static bool fold_equal(const char *a, const char *b)
+const struct gw_catalog_field *gw_catalog_field_get(const struct gw_catalog_field *list,
+                                                    const struct gw_name_key *key, bool fold)
 {
-    return equal_skipping(a, b, '_');
+    if (list == NULL) {
+        return NULL;
+    }
+    index_ready();
+    const struct gw_name_slot *s = gw_names_get(fold ? &fold_ix : &exact_ix, list, key);
+    return s != NULL ? &list[s->value] : NULL;
 }
 
 const struct gw_catalog_field *gw_catalog_field_find(const struct gw_catalog_field *list,
                                                      const char *key, bool fold)
 {
-    for (const struct gw_catalog_field *f = list; f != NULL && f->name != NULL; f++) {
-        if (fold ? fold_equal(f->name, key) : strcmp(f->name, key) == 0) {
-            return f;
-        }
-    }
-    return NULL;
+    struct gw_name_key k;
+    gw_name_key(&k, key, fold);
+    return gw_catalog_field_get(list, &k, fold);
+}
+
+bool gw_catalog_spec_key(const struct gw_name_key *key)
+{
+    index_ready();
+    return gw_names_get(&exact_ix, spec_keys, key) != NULL;
 }
 
 bool gw_catalog_is_spec_key(const char *key)
 {
-    for (size_t i = 0; i < COUNT(spec_keys); i++) {
-        if (strcmp(spec_keys[i], key) == 0) {
-            return true;
-        }
-    }
-    return false;
+    struct gw_name_key k;
+    gw_name_key(&k, key, false);
+    return gw_catalog_spec_key(&k);
 }
 
 static bool is_integer(json_object *val)
@@ -704,7 +765,10 @@ static size_t name_cost(const char *in, const char *spec)
 
 const struct gw_catalog_event *gw_catalog_event_near(const char *name)
 {
-    char *in = gw_casing_convert(GW_CASING_LOWER, name);
+    char buf[256]; /* the heap only for names over 127 bytes */
+    char *in = gw_casing_convert_to(GW_CASING_LOWER, name, buf, sizeof(buf))
+                   ? buf
+                   : gw_casing_convert(GW_CASING_LOWER, name);
     size_t in_words = word_count(in);
     size_t in_letters = strlen(in) - (in_words - 1);
     const struct gw_catalog_event *best = NULL;
@@ -725,6 +789,8 @@ const struct gw_catalog_event *gw_catalog_event_near(const char *name)
             best_cost = cost;
         }
     }
-    free(in);
+    if (in != buf) {
+        free(in);
+    }
     return best;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "names.h"
+
 /* The value types the Spec documents. A JSON null is accepted for every one
  * of them (the Spec itself sends total_length: null for live video). */
 enum gw_catalog_type {
@@ -62,9 +64,16 @@ const struct gw_catalog_event *gw_catalog_event_near(const char *name);
 const struct gw_catalog_field *gw_catalog_field_find(const struct gw_catalog_field *list,
                                                      const char *key, bool fold);
 
+/* The same, for a key hashed already (folded too when fold). The lists are
+ * indexed once, on first use: list must be one of this catalog's. */
+const struct gw_catalog_field *gw_catalog_field_get(const struct gw_catalog_field *list,
+                                                    const struct gw_name_key *key, bool fold);
+
 /* True when key is one of the Spec's own camelCase names (firstName,
  * postalCode, userAgent, groupId, ...), accepted whatever the convention. */
 bool gw_catalog_is_spec_key(const char *key);
+/* The same, for a key hashed already. */
+bool gw_catalog_spec_key(const struct gw_name_key *key);
 
 /* True when val (borrowed, not NULL) has type t. For DATE only the JSON
  * type is checked (a string); the caller checks the ISO-8601 format. Array

@@ -35,6 +35,10 @@ bool gw_casing_check(enum gw_casing c, const char *s);
 /* Returns new string: s converted to convention c ("orders/create" ->
  * "Orders Create" in Proper Case, "firstName" -> "first_name" in snake_case). */
 char *gw_casing_convert(enum gw_casing c, const char *s);
+/* The same into out (cap bytes), without allocating; returns false, and
+ * writes nothing, when cap is under 2 * strlen(s) + 1 (the most a
+ * conversion can take). */
+bool gw_casing_convert_to(enum gw_casing c, const char *s, char *out, size_t cap);
 
 /* A tracking plan (the Protocols idea): planned track events, each with
  * its properties, their types, and which are required. */

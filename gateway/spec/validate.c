@@ -7,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../json.h"
 #include "../calltype.h"
+#include "../json.h"
 #include "../mem.h"
 #include "catalog.h"
+#include "format.h"
+#include "names.h"
 #include "plan.h"
 #include "spec.h"
+#include "top.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* json-c refuses deeper input by default; calls built in code could nest
@@ -25,13 +28,7 @@
 #define WHY_ALIAS ": alias merges previousId into it"
 
 /* A call whose type is none of the six. */
-#define K_UNKNOWN GW_CALL_TYPES
-
-/* Top-level fields of every call: the Spec's common fields, what Segment
- * adds on output, and the HTTP API's writeKey. */
-#define COMMON_FIELDS                                                                              \
-    "type userId anonymousId context integrations messageId timestamp sentAt "                     \
-    "originalTimestamp receivedAt version channel writeKey projectId _metadata"
+#define K_UNKNOWN GW_TOP_UNKNOWN
 
 /* The call type's name, "unknown" for K_UNKNOWN. */
 static const char *kind_name(enum gw_call_type k)
@@ -39,26 +36,48 @@ static const char *kind_name(enum gw_call_type k)
     return k == K_UNKNOWN ? "unknown" : gw_calltype(k)->name;
 }
 
+/* Paths longer than this go to the heap. */
+#define PATH_INLINE 256
+/* A walk nests at most this deep: a bag, then a key or an index per level. */
+#define MAX_SEGS (2 * MAX_DEPTH + 4)
+
+/* One step of the path being walked, kept as pointers: the path is written
+ * out only for a violation. */
+struct seg {
+    const char *s; /* borrowed: a key, the bag's path; NULL for an index */
+    size_t n;      /* its length, or the index */
+    bool raw;      /* the bag's path, written as it is */
+};
+
 struct vctx {
     const struct gw_spec_opts *opts;
     struct gw_violations *out; /* borrowed */
     size_t index;
     const char *event; /* borrowed, "E" of each violation */
     size_t count;
-    char *path; /* the field being walked: "properties.products[2]" */
-    size_t path_len;
+    struct seg segs[MAX_SEGS]; /* the field being walked: "properties", "products", [2] */
+    size_t nsegs;
+    char *path; /* path_of()'s text: path_buf, or the heap when longer */
     size_t path_cap;
+    char path_buf[PATH_INLINE];
 };
 
 /* One walk over properties or traits: the same code checks types against
  * the catalog and key names against the convention. */
 struct walk {
     struct vctx *v;
-    bool fold;                               /* traits: "first_name" is firstName */
-    const char *what;                        /* "property" or "trait" */
-    const char *owner;                       /* where a field's type is documented */
+    bool fold;         /* traits: "first_name" is firstName */
+    const char *what;  /* "property" or "trait" */
+    const char *owner; /* where a field's type is documented; NULL: the Spec event ev */
+    const struct gw_catalog_event *ev;
     const struct gw_catalog_field *fallback; /* top-level fields of every such call */
     const char *fallback_owner;
+};
+
+/* An owner as messages name it; the Spec event's is formatted into buf only
+ * when a message needs it. */
+struct owner_buf {
+    char s[160];
 };
 
 struct clip {
@@ -121,132 +140,93 @@ static const char *jtype(json_object *val)
     return "a value";
 }
 
-/* Appends n bytes of s to the path; returns the mark path_pop() goes back
- * to. */
-static size_t path_add(struct vctx *v, const char *s, size_t n)
+static void path_push(struct vctx *v, const char *s, size_t n, bool raw)
 {
-    size_t mark = v->path_len;
-    if (v->path_len + n + 1 > v->path_cap) {
-        v->path_cap = 2 * (v->path_len + n + 1);
-        v->path = gw_realloc(v->path, v->path_cap);
-    }
-    memcpy(v->path + v->path_len, s, n);
-    v->path_len += n;
-    v->path[v->path_len] = '\0';
-    return mark;
+    GW_ASSERT(v->nsegs < MAX_SEGS);
+    v->segs[v->nsegs++] = (struct seg){s, n, raw};
 }
 
-static void path_pop(struct vctx *v, size_t mark)
+static void path_pop(struct vctx *v)
 {
-    v->path_len = mark;
-    v->path[mark] = '\0';
+    v->nsegs--;
 }
 
-/* Keys that would make the dotted path ambiguous are bracketed. */
-static size_t path_key(struct vctx *v, const char *key)
+/* Appends n bytes of s to the path text at *len. */
+static void path_put(struct vctx *v, size_t *len, const char *s, size_t n)
 {
-    bool plain = key[0] != '\0' && strpbrk(key, ".[]\"") == NULL;
-    size_t mark = path_add(v, plain ? "." : "[\"", plain ? 1 : 2);
-    path_add(v, key, strlen(key));
-    if (!plain) {
-        path_add(v, "\"]", 2);
-    }
-    return mark;
-}
-
-static size_t path_index(struct vctx *v, size_t i)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "[%zu]", i);
-    return path_add(v, buf, (size_t)n);
-}
-
-/* ---- Formats ---- */
-
-/* Lowercase letters, digits and hyphens; no hyphen at either end. */
-static bool is_slug(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || s[0] == '-' || s[n - 1] == '-') {
-        return false;
-    }
-    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
-}
-
-#define IDENT_CHARS "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
-
-/* Dot-separated identifiers; in a pre-release a numeric one has no leading
- * zero. Returns the length read, 0 when malformed. */
-static size_t semver_idents(const char *s, bool prerelease)
-{
-    size_t n = 0;
-    for (;;) {
-        size_t k = strspn(s + n, IDENT_CHARS);
-        bool numeric = strspn(s + n, "0123456789") == k;
-        if (k == 0 || (prerelease && numeric && k > 1 && s[n] == '0')) {
-            return 0;
+    if (*len + n + 1 > v->path_cap) {
+        v->path_cap = 2 * (*len + n + 1);
+        if (v->path == v->path_buf) {
+            v->path = memcpy(gw_malloc(v->path_cap), v->path_buf, *len);
+        } else {
+            v->path = gw_realloc(v->path, v->path_cap);
         }
-        n += k;
-        if (s[n] != '.') {
-            return n;
-        }
-        n++;
     }
+    memcpy(v->path + *len, s, n);
+    *len += n;
+    v->path[*len] = '\0';
 }
 
-/* MAJOR.MINOR.PATCH[-pre.release][+build], as semver.org 2.0.0 says. */
-static bool is_semver(const char *s)
+/* Returns the field being walked as text ("properties.products[2]"), valid
+ * until the next call. Keys that would make the dotted path ambiguous are
+ * bracketed. */
+static const char *path_of(struct vctx *v)
 {
-    for (int i = 0; i < 3; i++) {
-        size_t n = strspn(s, "0123456789");
-        if (n == 0 || (n > 1 && s[0] == '0') || (i < 2 && s[n] != '.')) {
-            return false;
+    size_t len = 0;
+    path_put(v, &len, "", 0);
+    for (size_t i = 0; i < v->nsegs; i++) {
+        const struct seg *g = &v->segs[i];
+        if (g->s == NULL) {
+            char buf[32];
+            int n = snprintf(buf, sizeof(buf), "[%zu]", g->n);
+            path_put(v, &len, buf, (size_t)n);
+        } else if (g->raw) {
+            path_put(v, &len, g->s, g->n);
+        } else {
+            bool plain = g->n > 0 && strcspn(g->s, ".[]\"") == g->n;
+            path_put(v, &len, plain ? "." : "[\"", plain ? 1 : 2);
+            path_put(v, &len, g->s, g->n);
+            if (!plain) {
+                path_put(v, &len, "\"]", 2);
+            }
         }
-        s += n + (i < 2);
     }
-    if (*s == '-') {
-        size_t n = semver_idents(s + 1, true);
-        if (n == 0) {
-            return false;
-        }
-        s += n + 1;
-    }
-    if (*s == '+') {
-        size_t n = semver_idents(s + 1, false);
-        if (n == 0) {
-            return false;
-        }
-        s += n + 1;
-    }
-    return *s == '\0';
-}
-
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0'; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return n;
+    return v->path;
 }
 
 /* ---- Walks over properties and traits ---- */
+
+static const char *owner_text(const struct walk *w, const char *owner, struct owner_buf *b)
+{
+    if (owner != NULL) {
+        return owner;
+    }
+    b->s[0] = '\0';
+    if (w->ev != NULL) {
+        snprintf(b->s, sizeof(b->s), "the Spec event '%s'", w->ev->name);
+    }
+    return b->s;
+}
 
 static bool check_field(struct walk *w, const struct gw_catalog_field *f, json_object *val,
                         const char *owner)
 {
     struct vctx *v = w->v;
     struct clip c;
+    struct owner_buf b;
     if (!gw_catalog_type_ok(f->type, val)) {
         bool fraction = f->type == GW_CATALOG_INTEGER && json_object_is_type(val, json_type_double);
-        add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
-            gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val), owner);
+        const char *path = path_of(v);
+        add(v, path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", path,
+            gw_catalog_type_name(f->type), fraction ? "a fraction" : jtype(val),
+            owner_text(w, owner, &b));
         return false;
     }
     if (f->type == GW_CATALOG_DATE && !gw_catalog_date_ok(json_object_get_string(val), false)) {
-        add(v, v->path, GW_RULE_FORMAT,
-            "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)",
-            v->path, clip(&c, json_object_get_string(val)), owner);
+        const char *path = path_of(v);
+        add(v, path, GW_RULE_FORMAT,
+            "%s '%s' is not an ISO-8601 date such as 2017-12-15 or 2017-12-15T00:59:29Z (%s)", path,
+            clip(&c, json_object_get_string(val)), owner_text(w, owner, &b));
     }
     return true;
 }
@@ -263,20 +243,22 @@ static void walk_array(struct walk *w, json_object *arr, const struct gw_catalog
     size_t n = json_object_array_length(arr);
     for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(arr, i);
-        size_t mark = path_index(v, i);
+        path_push(v, NULL, i, false);
         if (typed && (item == NULL || !gw_catalog_type_ok(want, item))) {
-            add(v, v->path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", v->path,
-                gw_catalog_type_name(want), jtype(item), owner);
+            struct owner_buf b;
+            const char *path = path_of(v);
+            add(v, path, GW_RULE_TYPE, "%s must be %s, not %s (%s)", path,
+                gw_catalog_type_name(want), jtype(item), owner_text(w, owner, &b));
         } else if (json_object_is_type(item, json_type_object)) {
             walk_object(w, item, f != NULL ? f->nested : NULL, depth + 1);
         } else {
             walk_value(w, item, NULL, owner, depth + 1);
         }
-        path_pop(v, mark);
+        path_pop(v);
     }
 }
 
-/* Checks val (at v->path) against f, which may be NULL, then what it holds. */
+/* Checks val (at the walk's path) against f, which may be NULL, then what it holds. */
 static void walk_value(struct walk *w, json_object *val, const struct gw_catalog_field *f,
                        const char *owner, unsigned depth)
 {
@@ -284,73 +266,72 @@ static void walk_value(struct walk *w, json_object *val, const struct gw_catalog
         return;
     }
     bool typed = f != NULL && check_field(w, f, val, owner);
-    if (json_object_is_type(val, json_type_object)) {
+    enum json_type t = json_object_get_type(val);
+    if (t == json_type_object) {
         walk_object(w, val, typed ? f->nested : NULL, depth + 1);
-    } else if (json_object_is_type(val, json_type_array)) {
+    } else if (t == json_type_array) {
         walk_array(w, val, typed ? f : NULL, owner, depth + 1);
     }
 }
 
 /* The Spec's own names pass whatever the convention: the documented field
  * itself, reserved traits also in snake_case, and its camelCase names. */
-static bool key_ok(const struct walk *w, const char *key, const struct gw_catalog_field *f)
+static bool key_ok(const struct walk *w, const struct gw_name_key *key,
+                   const struct gw_catalog_field *f)
 {
-    if (gw_casing_check(w->v->opts->key_casing, key) || gw_catalog_is_spec_key(key)) {
+    if (gw_casing_check(w->v->opts->key_casing, key->s) || gw_catalog_spec_key(key)) {
         return true;
     }
     return f != NULL &&
-           (strcmp(f->name, key) == 0 || (w->fold && gw_casing_check(GW_CASING_SNAKE, key)));
+           (strcmp(f->name, key->s) == 0 || (w->fold && gw_casing_check(GW_CASING_SNAKE, key->s)));
 }
 
 static void walk_object(struct walk *w, json_object *obj, const struct gw_catalog_field *fields,
                         unsigned depth)
 {
     struct vctx *v = w->v;
-    struct json_object_iterator it = json_object_iter_begin(obj);
-    struct json_object_iterator end = json_object_iter_end(obj);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
-        size_t mark = path_key(v, key);
+    for (struct lh_entry *e = gw_top_members(obj); e != NULL; e = lh_entry_next(e)) {
+        struct gw_name_key key;
+        gw_name_key(&key, lh_entry_k(e), w->fold);
+        path_push(v, key.s, key.len, false);
         const char *owner = w->owner;
-        const struct gw_catalog_field *f = gw_catalog_field_find(fields, key, w->fold);
+        const struct gw_catalog_field *f = gw_catalog_field_get(fields, &key, w->fold);
         if (f == NULL && depth == 0) {
-            f = gw_catalog_field_find(w->fallback, key, w->fold);
+            f = gw_catalog_field_get(w->fallback, &key, w->fold);
             owner = w->fallback_owner;
         }
-        if (!key_ok(w, key, f)) {
+        if (!key_ok(w, &key, f)) {
             struct clip c;
-            add(v, v->path, GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key),
+            add(v, path_of(v), GW_RULE_CASING, "%s key '%s' is not in %s", w->what, clip(&c, key.s),
                 gw_casing_name(v->opts->key_casing));
         }
-        walk_value(w, json_object_iter_peek_value(&it), f, owner, depth);
-        path_pop(v, mark);
+        walk_value(w, lh_entry_v(e), f, owner, depth);
+        path_pop(v);
     }
 }
 
-/* Walks parent's member name (properties or traits), shown as path. */
-static void check_bag(struct walk *w, json_object *parent, const char *name, const char *path,
+/* Walks bag (properties or traits, NULL when absent), shown as path. */
+static void check_bag(struct walk *w, json_object *bag, const char *path,
                       const struct gw_catalog_field *fields)
 {
-    json_object *bag = gw_json_get(parent, name);
     if (bag == NULL) {
         return;
     }
-    size_t mark = path_add(w->v, path, strlen(path));
+    path_push(w->v, path, strlen(path), true);
     if (json_object_is_type(bag, json_type_object)) {
         walk_object(w, bag, fields, 0);
     } else {
         add(w->v, path, GW_RULE_TYPE, "%s must be an object, not %s", path, jtype(bag));
     }
-    path_pop(w->v, mark);
+    path_pop(w->v);
 }
 
 /* ---- Common fields ---- */
 
 /* Checks that call.name is a non-empty string; why ends the message when it
  * is missing or empty. Returns the string (borrowed) or NULL. */
-static const char *need_string(struct vctx *v, json_object *call, const char *name, const char *why)
+static const char *need_string(struct vctx *v, json_object *val, const char *name, const char *why)
 {
-    json_object *val = gw_json_get(call, name);
     if (val == NULL) {
         add(v, name, GW_RULE_REQUIRED, "%s is required%s", name, why);
         return NULL;
@@ -366,26 +347,18 @@ static const char *need_string(struct vctx *v, json_object *call, const char *na
     return json_object_get_string(val);
 }
 
-static void opt_type(struct vctx *v, json_object *call, const char *name, enum json_type want)
+static void opt_type(struct vctx *v, json_object *val, const char *name, enum json_type want)
 {
-    json_object *val = gw_json_get(call, name);
     if (val != NULL && !json_object_is_type(val, want)) {
         add(v, name, GW_RULE_TYPE, "%s must be %s, not %s", name,
             want == json_type_object ? "an object" : "a string", jtype(val));
     }
 }
 
-static enum gw_call_type kind_of(json_object *call)
-{
-    enum gw_call_type k = K_UNKNOWN;
-    return gw_calltype_find(gw_json_get_str(call, "type"), &k) ? k : K_UNKNOWN;
-}
-
-/* Reports why kind_of() found no call type. */
-static void check_type(struct vctx *v, json_object *call)
+/* Reports why the call has none of the six types; t is its type field. */
+static void check_type(struct vctx *v, json_object *t)
 {
     struct clip c;
-    json_object *t = gw_json_get(call, "type");
     if (t == NULL) {
         add(v, "type", GW_RULE_REQUIRED, "type is required: one of " GW_CALL_TYPE_LIST);
     } else if (!json_object_is_type(t, json_type_string)) {
@@ -396,26 +369,25 @@ static void check_type(struct vctx *v, json_object *call)
     }
 }
 
-static void check_identity(struct vctx *v, json_object *call, enum gw_call_type k)
+static void check_identity(struct vctx *v, const struct gw_top_fields *t, enum gw_call_type k)
 {
     bool anon_ok = v->opts->allow_anonymous && k != GW_CALL_ALIAS;
-    if (!anon_ok || gw_json_get(call, "userId") != NULL) {
+    if (!anon_ok || t->v[GW_TOP_USER_ID] != NULL) {
         const char *why = !v->opts->allow_anonymous ? WHY_PARTNER : anon_ok ? "" : WHY_ALIAS;
-        need_string(v, call, "userId", why);
-        opt_type(v, call, "anonymousId", json_type_string);
+        need_string(v, t->v[GW_TOP_USER_ID], "userId", why);
+        opt_type(v, t->v[GW_TOP_ANONYMOUS_ID], "anonymousId", json_type_string);
         return;
     }
-    if (gw_json_get(call, "anonymousId") == NULL) {
+    if (t->v[GW_TOP_ANONYMOUS_ID] == NULL) {
         add(v, "userId", GW_RULE_REQUIRED,
             "userId or anonymousId is required: Segment drops a call with neither");
         return;
     }
-    need_string(v, call, "anonymousId", "");
+    need_string(v, t->v[GW_TOP_ANONYMOUS_ID], "anonymousId", "");
 }
 
-static void check_message_id(struct vctx *v, json_object *call)
+static void check_message_id(struct vctx *v, json_object *val)
 {
-    json_object *val = gw_json_get(call, "messageId");
     if (val == NULL) {
         return;
     }
@@ -423,7 +395,7 @@ static void check_message_id(struct vctx *v, json_object *call)
         add(v, "messageId", GW_RULE_TYPE, "messageId must be a string, not %s", jtype(val));
         return;
     }
-    size_t n = utf8_chars(json_object_get_string(val));
+    size_t n = gw_format_utf8_chars(json_object_get_string(val));
     if (n == 0) {
         add(v, "messageId", GW_RULE_FORMAT,
             "messageId is empty: Segment dedupes on it, so such calls collide");
@@ -433,23 +405,25 @@ static void check_message_id(struct vctx *v, json_object *call)
     }
 }
 
-static void check_timestamps(struct vctx *v, json_object *call)
+static void check_timestamps(struct vctx *v, const struct gw_top_fields *t)
 {
-    static const char *const names[] = {"timestamp", "sentAt", "originalTimestamp"};
-    for (size_t i = 0; i < COUNT(names); i++) {
-        json_object *val = gw_json_get(call, names[i]);
+    static const enum gw_top fields[] = {GW_TOP_TIMESTAMP, GW_TOP_SENT_AT,
+                                         GW_TOP_ORIGINAL_TIMESTAMP};
+    for (size_t i = 0; i < COUNT(fields); i++) {
+        json_object *val = t->v[fields[i]];
+        const char *name = gw_top_name(fields[i]);
         struct clip c;
         if (val == NULL) {
             continue;
         }
         if (!json_object_is_type(val, json_type_string)) {
-            add(v, names[i], GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s",
-                names[i], jtype(val));
+            add(v, name, GW_RULE_TYPE, "%s must be an ISO-8601 date-time string, not %s", name,
+                jtype(val));
         } else if (!gw_catalog_date_ok(json_object_get_string(val), true)) {
-            add(v, names[i], GW_RULE_FORMAT,
+            add(v, name, GW_RULE_FORMAT,
                 "%s '%s' is not an ISO-8601 date-time with a time zone such as "
                 "2017-12-15T00:59:29.000Z",
-                names[i], clip(&c, json_object_get_string(val)));
+                name, clip(&c, json_object_get_string(val)));
         }
     }
 }
@@ -474,7 +448,7 @@ static void check_integration_name(struct vctx *v, json_object *val)
     if (want != NULL && strcmp(name, want) != 0) {
         add(v, f, GW_RULE_INTEGRATION, "%s '%s' is not this source's integration '%s'", f,
             clip(&c, name), want);
-    } else if (want == NULL && !is_slug(name)) {
+    } else if (want == NULL && !gw_format_slug(name)) {
         add(v, f, GW_RULE_INTEGRATION,
             "%s '%s' is not a slug (lowercase letters, digits, inner hyphens)", f, clip(&c, name));
     }
@@ -490,7 +464,7 @@ static void check_integration_version(struct vctx *v, json_object *val)
     } else if (!json_object_is_type(val, json_type_string)) {
         add(v, f, GW_RULE_INTEGRATION, "%s must be a string such as \"1.0.0\", not %s", f,
             jtype(val));
-    } else if (!is_semver(json_object_get_string(val))) {
+    } else if (!gw_format_semver(json_object_get_string(val))) {
         add(v, f, GW_RULE_INTEGRATION,
             "%s '%s' is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.0.0)", f,
             clip(&c, json_object_get_string(val)));
@@ -507,23 +481,45 @@ static void check_integration(struct vctx *v, json_object *integ)
         add(v, "context.integration", GW_RULE_INTEGRATION,
             "context.integration must be an object with name and version, not %s", jtype(integ));
     } else {
-        check_integration_name(v, gw_json_get(integ, "name"));
-        check_integration_version(v, gw_json_get(integ, "version"));
+        json_object *name = NULL, *version = NULL;
+        for (struct lh_entry *e = gw_top_members(integ); e != NULL; e = lh_entry_next(e)) {
+            const char *key = lh_entry_k(e);
+            name = strcmp(key, "name") == 0 ? lh_entry_v(e) : name;
+            version = strcmp(key, "version") == 0 ? lh_entry_v(e) : version;
+        }
+        check_integration_name(v, name);
+        check_integration_version(v, version);
     }
 }
 
-static void check_context(struct vctx *v, json_object *call)
+static void check_context(struct vctx *v, json_object *ctx)
 {
-    json_object *ctx = gw_json_get(call, "context");
     if (ctx != NULL && !json_object_is_type(ctx, json_type_object)) {
         add(v, "context", GW_RULE_TYPE, "context must be an object, not %s", jtype(ctx));
         ctx = NULL;
     }
-    check_integration(v, gw_json_get(ctx, "integration"));
-    if (ctx == NULL) {
-        return;
+    /* One pass finds integration and traits, and whether a context field of
+     * the Spec has the wrong type; only then are they reported, in the
+     * catalog's order. */
+    json_object *integ = NULL, *traits = NULL;
+    bool mistyped = false;
+    for (struct lh_entry *e = gw_top_members(ctx); e != NULL; e = lh_entry_next(e)) {
+        struct gw_name_key key;
+        json_object *val = lh_entry_v(e);
+        gw_name_key(&key, lh_entry_k(e), false);
+        const struct gw_catalog_field *f =
+            gw_catalog_field_get(gw_catalog_context_fields, &key, false);
+        if (f == NULL) {
+            integ = strcmp(key.s, "integration") == 0 ? val : integ;
+        } else if (strcmp(f->name, "traits") == 0) {
+            traits = val;
+        } else {
+            mistyped = mistyped || (val != NULL && !gw_catalog_type_ok(f->type, val));
+        }
     }
-    for (const struct gw_catalog_field *f = gw_catalog_context_fields; f->name != NULL; f++) {
+    check_integration(v, integ);
+    for (const struct gw_catalog_field *f = gw_catalog_context_fields; mistyped && f->name != NULL;
+         f++) {
         json_object *val = gw_json_get(ctx, f->name);
         /* traits is checked, and walked, by check_bag() below. */
         if (val != NULL && strcmp(f->name, "traits") != 0 && !gw_catalog_type_ok(f->type, val)) {
@@ -534,7 +530,7 @@ static void check_context(struct vctx *v, json_object *call)
         }
     }
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = "a reserved trait"};
-    check_bag(&w, ctx, "traits", "context.traits", gw_catalog_identify_traits);
+    check_bag(&w, traits, "context.traits", gw_catalog_identify_traits);
 }
 
 /* ---- Per call type ---- */
@@ -554,29 +550,26 @@ static void check_event_name(struct vctx *v, const char *name)
     }
 }
 
-static void check_plan(struct vctx *v, json_object *call, const char *name);
+static void check_plan(struct vctx *v, json_object *props, const char *name);
 
-static void check_track(struct vctx *v, json_object *call)
+static void check_track(struct vctx *v, const struct gw_top_fields *t)
 {
-    const char *name = need_string(v, call, "event", ": name what happened (\"Order Completed\")");
+    const char *name =
+        need_string(v, t->v[GW_TOP_EVENT], "event", ": name what happened (\"Order Completed\")");
     const struct gw_catalog_event *ev = name != NULL ? gw_catalog_event_find(name) : NULL;
-    char owner[160] = "";
     if (name != NULL && ev == NULL) {
         check_event_name(v, name);
-    }
-    if (ev != NULL) {
-        snprintf(owner, sizeof(owner), "the Spec event '%s'", ev->name);
     }
     struct walk w = {
         .v = v,
         .what = "property",
-        .owner = owner,
+        .ev = ev,
         .fallback = gw_catalog_track_props,
         .fallback_owner = "a reserved track property",
     };
-    check_bag(&w, call, "properties", "properties", ev != NULL ? ev->props : NULL);
+    check_bag(&w, t->v[GW_TOP_PROPERTIES], "properties", ev != NULL ? ev->props : NULL);
     if (name != NULL && v->opts->plan != NULL) {
-        check_plan(v, call, name);
+        check_plan(v, t->v[GW_TOP_PROPERTIES], name);
     }
 }
 
@@ -595,7 +588,7 @@ static bool reported(const struct vctx *v, const char *field)
 
 /* The tracking plan: an unplanned event (strict plans), a required property
  * missing, a planned property of the wrong type. */
-static void check_plan(struct vctx *v, json_object *call, const char *name)
+static void check_plan(struct vctx *v, json_object *props, const char *name)
 {
     const struct gw_spec_plan *plan = v->opts->plan;
     const struct gw_plan_event *ev = gw_plan_find(plan, name);
@@ -607,7 +600,6 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
         }
         return;
     }
-    json_object *props = gw_json_get(call, "properties");
     for (size_t i = 0; i < ev->n; i++) {
         const struct gw_plan_prop *pp = &ev->props[i];
         json_object *val = gw_json_get(props, pp->name);
@@ -626,73 +618,56 @@ static void check_plan(struct vctx *v, json_object *call, const char *name)
     }
 }
 
-static void check_view(struct vctx *v, json_object *call, const struct gw_catalog_field *props,
-                       const char *owner)
+static void check_view(struct vctx *v, const struct gw_top_fields *t,
+                       const struct gw_catalog_field *props, const char *owner)
 {
-    opt_type(v, call, "name", json_type_string);
-    opt_type(v, call, "category", json_type_string);
+    opt_type(v, t->v[GW_TOP_NAME], "name", json_type_string);
+    opt_type(v, t->v[GW_TOP_CATEGORY], "category", json_type_string);
     struct walk w = {.v = v, .what = "property", .owner = owner};
-    check_bag(&w, call, "properties", "properties", props);
+    check_bag(&w, t->v[GW_TOP_PROPERTIES], "properties", props);
 }
 
-static void check_traits(struct vctx *v, json_object *call, const struct gw_catalog_field *traits,
-                         const char *owner)
+static void check_traits(struct vctx *v, const struct gw_top_fields *t,
+                         const struct gw_catalog_field *traits, const char *owner)
 {
     struct walk w = {.v = v, .fold = true, .what = "trait", .owner = owner};
-    check_bag(&w, call, "traits", "traits", traits);
+    check_bag(&w, t->v[GW_TOP_TRAITS], "traits", traits);
 }
 
-static void check_call(struct vctx *v, json_object *call, enum gw_call_type k)
+static void check_call(struct vctx *v, const struct gw_top_fields *t, enum gw_call_type k)
 {
     switch (k) {
     case GW_CALL_TRACK:
-        check_track(v, call);
+        check_track(v, t);
         break;
     case GW_CALL_IDENTIFY:
-        check_traits(v, call, gw_catalog_identify_traits, "a reserved identify trait");
+        check_traits(v, t, gw_catalog_identify_traits, "a reserved identify trait");
         break;
     case GW_CALL_PAGE:
-        check_view(v, call, gw_catalog_page_props, "a reserved page property");
+        check_view(v, t, gw_catalog_page_props, "a reserved page property");
         break;
     case GW_CALL_SCREEN:
-        check_view(v, call, gw_catalog_screen_props, "a reserved screen property");
+        check_view(v, t, gw_catalog_screen_props, "a reserved screen property");
         break;
     case GW_CALL_GROUP:
-        need_string(v, call, "groupId", ": the id of the account the user belongs to");
-        check_traits(v, call, gw_catalog_group_traits, "a reserved group trait");
+        need_string(v, t->v[GW_TOP_GROUP_ID], "groupId",
+                    ": the id of the account the user belongs to");
+        check_traits(v, t, gw_catalog_group_traits, "a reserved group trait");
         break;
     case GW_CALL_ALIAS:
-        need_string(v, call, "previousId", ": the id being merged into userId");
+        need_string(v, t->v[GW_TOP_PREVIOUS_ID], "previousId", ": the id being merged into userId");
         break;
     case K_UNKNOWN:
         break;
     }
 }
 
-static bool in_list(const char *list, const char *key)
-{
-    size_t n = strlen(key);
-    while (*list != '\0') {
-        size_t k = strcspn(list, " ");
-        if (k == n && memcmp(list, key, n) == 0) {
-            return true;
-        }
-        list += k + (list[k] == ' ');
-    }
-    return false;
-}
-
 static void check_unplanned(struct vctx *v, json_object *call, enum gw_call_type k)
 {
-    if (k == K_UNKNOWN) {
-        return;
-    }
-    struct json_object_iterator it = json_object_iter_begin(call);
-    struct json_object_iterator end = json_object_iter_end(call);
-    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-        const char *key = json_object_iter_peek_name(&it);
+    for (struct lh_entry *e = gw_top_members(call); e != NULL; e = lh_entry_next(e)) {
+        const char *key = lh_entry_k(e);
         struct clip c;
-        if (!in_list(COMMON_FIELDS, key) && !gw_calltype_has_field(k, key, strlen(key))) {
+        if (!gw_top_planned(key, k)) {
             add(v, key, GW_RULE_UNPLANNED,
                 "top-level field '%s' is not part of a %s call; move it into %s", clip(&c, key),
                 gw_calltype(k)->name, gw_calltype(k)->stray);
@@ -719,25 +694,41 @@ size_t gw_spec_validate(const struct gw_spec_opts *opts, json_object *call, size
         gw_spec_opts_init(&defaults);
         opts = &defaults;
     }
-    struct vctx v = {.opts = opts, .out = violations, .index = index, .event = "unknown"};
+    /* field by field: the path's arrays are written only as they are used */
+    struct vctx v;
+    v.opts = opts;
+    v.out = violations;
+    v.index = index;
+    v.event = "unknown";
+    v.count = 0;
+    v.nsegs = 0;
+    v.path = v.path_buf;
+    v.path_cap = sizeof(v.path_buf);
     if (!json_object_is_type(call, json_type_object)) {
         add(&v, "(root)", GW_RULE_TYPE, "a call must be a JSON object, not %s", jtype(call));
         return v.count;
     }
-    enum gw_call_type k = kind_of(call);
-    const char *event = gw_json_get_str(call, "event");
-    v.event = k == GW_CALL_TRACK && event != NULL && event[0] != '\0' ? event : kind_name(k);
+    struct gw_top_fields t = {0};
+    enum gw_call_type k = gw_top_read(call, &t);
+    json_object *event = t.v[GW_TOP_EVENT];
+    bool named =
+        json_object_is_type(event, json_type_string) && json_object_get_string(event)[0] != '\0';
+    v.event = k == GW_CALL_TRACK && named ? json_object_get_string(event) : kind_name(k);
     if (k == K_UNKNOWN) {
-        check_type(&v, call);
+        check_type(&v, t.v[GW_TOP_TYPE]);
     }
-    check_identity(&v, call, k);
-    check_message_id(&v, call);
-    check_timestamps(&v, call);
-    check_context(&v, call);
-    opt_type(&v, call, "integrations", json_type_object);
-    check_call(&v, call, k);
-    check_unplanned(&v, call, k);
-    GW_FREE(v.path);
+    check_identity(&v, &t, k);
+    check_message_id(&v, t.v[GW_TOP_MESSAGE_ID]);
+    check_timestamps(&v, &t);
+    check_context(&v, t.v[GW_TOP_CONTEXT]);
+    opt_type(&v, t.v[GW_TOP_INTEGRATIONS], "integrations", json_type_object);
+    check_call(&v, &t, k);
+    if (t.stray) {
+        check_unplanned(&v, call, k);
+    }
+    if (v.path != v.path_buf) {
+        free(v.path);
+    }
     return v.count;
 }
 

@@ -153,6 +153,27 @@ Test(casing, convert)
     }
 }
 
+/* Into a caller's buffer: the same text, or nothing when it may not fit. */
+Test(casing, convert_to)
+{
+    for (size_t i = 0; i < COUNT(convert_cases); i++) {
+        const struct convert_case *c = &convert_cases[i];
+        char buf[128];
+        cr_assert(gw_casing_convert_to(c->casing, c->in, buf, sizeof(buf)), "%s", c->in);
+        cr_expect_str_eq(buf, c->want, "%s(\"%s\")", gw_casing_name(c->casing), c->in);
+    }
+    char small[8] = "keep";
+    cr_expect(gw_casing_convert_to(GW_CASING_SNAKE, "abc", small, sizeof(small)));
+    cr_expect_str_eq(small, "abc");
+    cr_expect_not(gw_casing_convert_to(GW_CASING_SNAKE, "a_bcd", small, sizeof(small)),
+                  "9 bytes may be needed, 8 given");
+    cr_expect_str_eq(small, "abc", "nothing written");
+    /* the worst case fills the buffer exactly: a separator per byte */
+    char four[5];
+    cr_expect(gw_casing_convert_to(GW_CASING_PROPER, "aB", four, sizeof(four)));
+    cr_expect_str_eq(four, "A B");
+}
+
 /* Whatever goes in, what comes out follows the convention it was made for. */
 Test(casing, convert_then_check)
 {
