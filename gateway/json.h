@@ -27,6 +27,17 @@ json_object *gw_json_get(json_object *obj, const char *key);
  * object is replaced. */
 void gw_json_set_path(json_object *root, const char *dotted, json_object *val);
 
+/* Sets keys[0].keys[1]...keys[n-1] (n > 0) in root to val, as
+ * gw_json_set_path does with a dotted path. Takes val. Borrows keys, which
+ * json-c keeps without copying: they must live as long as the process
+ * (gw_json_key_intern). */
+void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val);
+
+/* Returns key[0..len) as a string kept for the life of the process, the
+ * same pointer for the same text: object keys json-c need not copy. For
+ * the names of compiled rules (a bounded set), not for request data. */
+const char *gw_json_key_intern(const char *key, size_t len);
+
 /* Returns the compact serialization of obj, borrowed: valid until obj is
  * changed or put. *len (if not NULL) receives its length. */
 const char *gw_json_compact(json_object *obj, size_t *len);
@@ -47,5 +58,14 @@ json_object *gw_json_digest_id(const char *prefix, json_object *obj, const char 
  * numbers and booleans as JSON writes them. Returns borrowed text or NULL for
  * objects, arrays and null. */
 const char *gw_json_scalar_text(json_object *v);
+
+/* The same text, written into buf (size bytes, 21 or more) for an integer
+ * or a boolean instead of into v's own print buffer. Returns buf, borrowed
+ * text of v, or NULL. */
+const char *gw_json_scalar_text_buf(json_object *v, char *buf, size_t size);
+
+/* Fetches SHA-256 for gw_json_digest_id once; called when rules load so
+ * that requests do not pay for it. Safe from any thread. */
+void gw_json_digest_init(void);
 
 #endif
