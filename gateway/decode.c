@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,18 @@ size_t gw_decode_utf8_bad(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* ASCII eight bytes at a time: no byte with its high bit set */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if ((w & UINT64_C(0x8080808080808080)) != 0) {
+                break;
+            }
+            i += 8;
+        }
+        if (i == len) {
+            break;
+        }
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
@@ -111,8 +124,9 @@ static size_t bad_escape(const char *buf, size_t len)
 {
     const char *end = buf + len;
     for (const char *p = buf; p + 1 < end; p++) {
-        if (*p != '\\') {
-            continue;
+        p = memchr(p, '\\', (size_t)(end - 1 - p));
+        if (p == NULL) {
+            break;
         }
         unsigned u = 0;
         if (p[1] != 'u' || !hex4(p + 2, end, &u)) {
