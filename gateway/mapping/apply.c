@@ -16,31 +16,59 @@ static void add_violation(struct gw_violations *violations, size_t index, const 
     gw_violations_add(violations, index, event, field, rule, "%s", msg);
 }
 
+/* A template's text: in a stack buffer while it fits, then in a gw_buf. */
+struct text {
+    char small[256];
+    size_t len;
+    bool spilled;
+    struct gw_buf big;
+};
+
+static enum gw_rc text_add(struct text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (!t->spilled && t->len + n < sizeof(t->small)) {
+        memcpy(t->small + t->len, s, n + 1);
+        t->len += n;
+        return GW_OK;
+    }
+    if (!t->spilled) {
+        t->spilled = true;
+        enum gw_rc rc = gw_buf_add(&t->big, t->small, t->len);
+        if (rc != GW_OK) {
+            return rc;
+        }
+    }
+    return gw_buf_adds(&t->big, s);
+}
+
 static json_object *eval_template(const struct gw_value *v, const struct gw_map_input *in,
                                   json_object *event)
 {
-    struct gw_buf b;
-    gw_buf_init(&b, 64 * 1024);
+    struct text t = {.small = ""};
+    gw_buf_init(&t.big, 64 * 1024);
     json_object *out = NULL;
     for (size_t i = 0; i < v->n_parts; i++) {
         const struct gw_template_part *p = &v->parts[i];
         if (p->literal != NULL) {
-            if (gw_buf_adds(&b, p->literal) != GW_OK) {
+            if (text_add(&t, p->literal) != GW_OK) {
                 goto out;
             }
             continue;
         }
+        char num[32];
         json_object *x = gw_path_eval(&p->path, in, event);
-        const char *text = gw_json_scalar_text(x);
-        enum gw_rc rc = text ? gw_buf_adds(&b, text) : GW_ERR_NOT_FOUND;
+        const char *text = gw_json_scalar_text_buf(x, num, sizeof(num));
+        enum gw_rc rc = text ? text_add(&t, text) : GW_ERR_NOT_FOUND;
         json_object_put(x);
         if (rc != GW_OK) {
             goto out; /* a missing placeholder makes the whole value absent */
         }
     }
-    out = json_object_new_string(gw_buf_str(&b));
+    out = t.spilled ? json_object_new_string(gw_buf_str(&t.big))
+                    : json_object_new_string_len(t.small, (int)t.len);
 out:
-    gw_buf_fini(&b);
+    gw_buf_fini(&t.big);
     return out;
 }
 
@@ -62,7 +90,7 @@ static json_object *eval_each(const struct gw_value *v, const struct gw_map_inpu
         for (size_t k = 0; k < v->n_fields && *why == NULL; k++) {
             json_object *x = gw_value_eval(&v->fields[k].value, in, el, why);
             if (x != NULL) {
-                gw_json_set_path(obj, v->fields[k].field, x);
+                gw_json_set_keys(obj, v->fields[k].keys, v->fields[k].n_keys, x);
             }
         }
         if (*why == NULL && json_object_object_length(obj) > 0) {
@@ -110,7 +138,8 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
 /* True when x is one of the values the rule says count as absent. */
 static bool omitted(const struct gw_value *v, json_object *x)
 {
-    const char *text = gw_json_scalar_text(x);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(x, num, sizeof(num));
     for (size_t i = 0; text != NULL && i < json_object_array_length(v->omit); i++) {
         const char *o = gw_json_scalar_text(json_object_array_get_idx(v->omit, i));
         if (o != NULL && strcmp(o, text) == 0) {
@@ -130,7 +159,8 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
         x = NULL;
     }
     if (x != NULL && v->table != NULL) {
-        const char *key = gw_json_scalar_text(x);
+        char num[32];
+        const char *key = gw_json_scalar_text_buf(x, num, sizeof(num));
         json_object *hit = key ? gw_json_get(v->table, key) : NULL;
         json_object_put(x);
         x = json_object_get(hit);
@@ -151,11 +181,29 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
     return x;
 }
 
-static bool match_one(const struct gw_match *m, const struct gw_map_input *in, json_object *event)
+/* The values of the `when` paths of one event, each evaluated once for
+ * all the rules (new references, or NULL when absent). */
+struct seen {
+    json_object *v[GW_MATCH_SLOTS];
+    bool have[GW_MATCH_SLOTS];
+};
+
+static bool match_one(const struct gw_match *m, const struct gw_map_input *in, json_object *event,
+                      struct seen *seen)
 {
-    json_object *v = gw_path_eval(&m->path, in, event);
+    json_object *v = NULL;
+    if (m->slot < GW_MATCH_SLOTS && seen->have[m->slot]) {
+        v = json_object_get(seen->v[m->slot]);
+    } else {
+        v = gw_path_eval(&m->path, in, event);
+        if (m->slot < GW_MATCH_SLOTS) {
+            seen->v[m->slot] = json_object_get(v);
+            seen->have[m->slot] = true;
+        }
+    }
     bool hit = false;
-    const char *text = gw_json_scalar_text(v);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(v, num, sizeof(num));
     switch (m->op) {
     case GW_MATCH_EXISTS:
         hit = v != NULL;
@@ -179,34 +227,22 @@ static bool match_one(const struct gw_match *m, const struct gw_map_input *in, j
 static const struct gw_rule *find_rule(const struct gw_source *src, const struct gw_map_input *in,
                                        json_object *event)
 {
-    for (size_t i = 0; i < src->n_rules; i++) {
+    struct seen seen = {.have = {false}};
+    const struct gw_rule *hit = NULL;
+    for (size_t i = 0; i < src->n_rules && hit == NULL; i++) {
         const struct gw_rule *r = &src->rules[i];
         bool all = true;
         for (size_t k = 0; k < r->n_when && all; k++) {
-            all = match_one(&r->when[k], in, event);
+            all = match_one(&r->when[k], in, event, &seen);
         }
         if (all) {
-            return r;
+            hit = r;
         }
     }
-    return NULL;
-}
-
-/* A target under one of the type-specific roots (properties, traits, name,
- * groupId, ...) goes only into calls that have that field. */
-static bool target_fits(const struct gw_target *t, enum gw_call_type type)
-{
-    switch (t->root) {
-    case GW_TGT_GROUP_ID:
-    case GW_TGT_PREVIOUS_ID:
-    case GW_TGT_NAME:
-    case GW_TGT_CATEGORY:
-    case GW_TGT_PROPERTIES:
-    case GW_TGT_TRAITS:
-        return gw_calltype_has_field(type, t->field, strcspn(t->field, "."));
-    default:
-        return true;
+    for (size_t i = 0; i < GW_MATCH_SLOTS && i < src->n_match_slots; i++) {
+        json_object_put(seen.v[i]);
     }
+    return hit;
 }
 
 struct build {
@@ -232,7 +268,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
     json_object *bag = gw_json_get(b->call, t->field);
     if (!json_object_is_type(bag, json_type_object)) {
         bag = json_object_new_object();
-        json_object_object_add(b->call, t->field, bag);
+        json_object_object_add_ex(b->call, t->keys[0], bag, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     }
     json_object_object_foreach(v, key, val)
     {
@@ -245,7 +281,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
                           enum gw_call_type type)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!target_fits(&t[i], type)) {
+        if ((t[i].fits & (1u << type)) == 0) {
             continue;
         }
         const char *why = NULL;
@@ -255,12 +291,11 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
             snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
             add_violation(b->violations, b->index, b->label, t[i].field, GW_RULE_FORMAT, msg);
             b->ok = false;
-        } else if (v != NULL && strchr(t[i].field, '.') == NULL &&
-                   t[i].root >= GW_TGT_PROPERTIES) {
+        } else if (v != NULL && t[i].n_keys == 1 && t[i].root >= GW_TGT_PROPERTIES) {
             b->ok = merge_into(b, &t[i], v) && b->ok;
             json_object_put(v);
         } else if (v != NULL) {
-            gw_json_set_path(b->call, t[i].field, v);
+            gw_json_set_keys(b->call, t[i].keys, t[i].n_keys, v);
         }
     }
 }
@@ -275,12 +310,14 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
                                 : src->has_message_id ? &src->message_id
                                                       : NULL;
     json_object *mid = mv ? gw_value_eval(mv, b->in, b->event, &why) : NULL;
-    const char *text = gw_json_scalar_text(mid);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(mid, num, sizeof(num));
     /* no template: a digest of the event as signed, salted with the call's
      * name, so that two events from one body (orders/updated and
      * orders/cancelled sent with the same order) never share an id */
-    json_object *base = text ? json_object_new_string(text)
-                             : gw_json_digest_id(src->name, b->event, b->label);
+    json_object *base = json_object_is_type(mid, json_type_string) ? json_object_get(mid)
+                        : text ? json_object_new_string(text)
+                               : gw_json_digest_id(src->name, b->event, b->label);
     json_object_put(mid);
     if (r->n_calls == 1) {
         return base;
@@ -304,14 +341,19 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
 static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type,
                         json_object *mid)
 {
+    static const char *const integration[] = {"context", "integration"};
+    const unsigned fresh = JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW;
     json_object *integ = json_object_new_object();
-    json_object_object_add(integ, "name", json_object_new_string(src->integration_name));
-    json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
-    gw_json_set_path(b->call, "context.integration", integ);
-    json_object_object_add(b->call, "messageId", mid);
+    json_object_object_add_ex(integ, "name", json_object_new_string(src->integration_name),
+                              fresh);
+    json_object_object_add_ex(integ, "version",
+                              json_object_new_string(src->integration_version), fresh);
+    gw_json_set_keys(b->call, integration, 2, integ);
+    json_object_object_add_ex(b->call, "messageId", mid, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     const char *bag = gw_calltype(type)->bag;
     if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
-        json_object_object_add(b->call, bag, json_object_new_object());
+        json_object_object_add_ex(b->call, bag, json_object_new_object(),
+                                  JSON_C_OBJECT_ADD_CONSTANT_KEY);
     }
 }
 
@@ -321,22 +363,26 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
     const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
     b->label = gw_calltype(c->type)->name;
-    json_object_object_add(b->call, "type", json_object_new_string(b->label));
+    json_object_object_add_ex(b->call, "type", json_object_new_string(b->label),
+                              JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW);
     if (c->has_name) {
         const char *why = NULL;
         json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
         const char *field = gw_calltype(c->type)->key_field;
-        if (name == NULL || gw_json_scalar_text(name) == NULL) {
+        char num[32];
+        const char *text = gw_json_scalar_text_buf(name, num, sizeof(num));
+        if (text == NULL) {
             add_violation(b->violations, b->index, b->label, field, GW_RULE_REQUIRED,
                           why ? why : "the rule's event name has no value for this event");
             json_object_put(name);
             b->ok = false;
         } else {
-            json_object *text = json_object_new_string(gw_json_scalar_text(name));
+            json_object *str = json_object_is_type(name, json_type_string)
+                                   ? json_object_get(name) : json_object_new_string(text);
             json_object_put(name);
-            json_object_object_add(b->call, field, text);
+            json_object_object_add_ex(b->call, field, str, JSON_C_OBJECT_ADD_CONSTANT_KEY);
             if (c->type == GW_CALL_TRACK) {
-                b->label = json_object_get_string(text);
+                b->label = json_object_get_string(str);
             }
         }
     }
