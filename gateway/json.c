@@ -26,6 +26,30 @@ json_object *gw_json_get(json_object *obj, const char *key)
     return v;
 }
 
+void gw_json_key_init(struct gw_json_key *k, const char *name)
+{
+    /* the hash json-c's objects use: the one of a table it makes */
+    json_object *o = json_object_new_object();
+    const struct lh_table *t = json_object_get_object(o);
+    k->name = name;
+    k->hash_fn = t->hash_fn;
+    k->hash = lh_get_hash(t, name);
+    json_object_put(o);
+}
+
+json_object *gw_json_get_key(json_object *obj, const struct gw_json_key *k)
+{
+    struct lh_table *t = json_object_get_object(obj); /* NULL unless an object */
+    if (t == NULL) {
+        return NULL;
+    }
+    if (t->hash_fn != k->hash_fn) {
+        return gw_json_get(obj, k->name);
+    }
+    struct lh_entry *e = lh_table_lookup_entry_w_hash(t, k->name, k->hash);
+    return e != NULL ? (json_object *)lh_entry_v(e) : NULL;
+}
+
 /* Returns the object member key of root, made (or replacing a member that
  * is not an object) when needed; borrowed. flags go to json-c with the key. */
 static json_object *child_object(json_object *root, const char *key, unsigned flags)
@@ -55,6 +79,11 @@ void gw_json_set_path(json_object *root, const char *dotted, json_object *val)
         dotted = dot + 1;
     }
     json_object_object_add(root, dotted, val);
+}
+
+json_object *gw_json_child_object(json_object *root, const char *key)
+{
+    return child_object(root, key, JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
 void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val)

@@ -22,6 +22,20 @@ const char *gw_json_get_str(json_object *obj, const char *key);
 /* Returns the member key of obj, borrowed, or NULL. */
 json_object *gw_json_get(json_object *obj, const char *key);
 
+/* A member name with its hash, computed once (the keys of compiled paths):
+ * json-c's lookup without hashing the name again on every request. */
+struct gw_json_key {
+    const char *name; /* borrowed: lives as long as the key */
+    unsigned long hash;
+    unsigned long (*hash_fn)(const void *); /* what hash was made with */
+};
+
+/* Fills k for name (borrowed). */
+void gw_json_key_init(struct gw_json_key *k, const char *name);
+
+/* Returns the member k of obj, borrowed, or NULL (as gw_json_get). */
+json_object *gw_json_get_key(json_object *obj, const struct gw_json_key *k);
+
 /* Sets a dotted path ("context.traits.email") in root to val, creating the
  * intermediate objects. Takes val. An intermediate that exists but is not an
  * object is replaced. */
@@ -32,6 +46,11 @@ void gw_json_set_path(json_object *root, const char *dotted, json_object *val);
  * json-c keeps without copying: they must live as long as the process
  * (gw_json_key_intern). */
 void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val);
+
+/* Returns the object member key of root, borrowed: made, or replacing a
+ * member that is not an object, when needed (the step gw_json_set_keys
+ * takes for each intermediate key). Borrows key as gw_json_set_keys does. */
+json_object *gw_json_child_object(json_object *root, const char *key);
 
 /* Returns key[0..len) as a string kept for the life of the process, the
  * same pointer for the same text: object keys json-c need not copy. For

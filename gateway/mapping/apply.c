@@ -245,6 +245,10 @@ static const struct gw_rule *find_rule(const struct gw_source *src, const struct
     return hit;
 }
 
+/* The object members of a call that dotted fields go into ("context" of
+ * context.ip), found or made once per call. */
+enum { CALL_OBJECTS = 8 };
+
 struct build {
     const struct gw_map_input *in;
     json_object *event;
@@ -253,7 +257,31 @@ struct build {
     size_t index;
     const char *label; /* event name or call type, for violations */
     bool ok;
+    struct {
+        const char *key; /* a static or interned name */
+        json_object *obj; /* borrowed from call */
+    } objects[CALL_OBJECTS];
+    size_t n_objects;
 };
+
+/* The object member key of the call, made (or replacing a member that is
+ * not an object) when needed; borrowed. Only the nested roots (properties,
+ * traits, context, integrations) hold objects, and they are set only here,
+ * so what is remembered stays true for the call. */
+static json_object *call_object(struct build *b, const char *key)
+{
+    for (size_t i = 0; i < b->n_objects; i++) {
+        if (b->objects[i].key == key || strcmp(b->objects[i].key, key) == 0) {
+            return b->objects[i].obj;
+        }
+    }
+    json_object *obj = gw_json_child_object(b->call, key);
+    if (b->n_objects < CALL_OBJECTS) {
+        b->objects[b->n_objects].key = key;
+        b->objects[b->n_objects++].obj = obj;
+    }
+    return obj;
+}
 
 /* "properties" alone (no sub-key) merges an object into the call's bag. */
 static bool merge_into(struct build *b, const struct gw_target *t, json_object *v)
@@ -265,11 +293,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
         add_violation(b->violations, b->index, b->label, t->field, GW_RULE_TYPE, msg);
         return false;
     }
-    json_object *bag = gw_json_get(b->call, t->field);
-    if (!json_object_is_type(bag, json_type_object)) {
-        bag = json_object_new_object();
-        json_object_object_add_ex(b->call, t->keys[0], bag, JSON_C_OBJECT_ADD_CONSTANT_KEY);
-    }
+    json_object *bag = call_object(b, t->keys[0]);
     json_object_object_foreach(v, key, val)
     {
         json_object_object_add(bag, key, json_object_get(val));
@@ -294,8 +318,10 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
         } else if (v != NULL && t[i].n_keys == 1 && t[i].root >= GW_TGT_PROPERTIES) {
             b->ok = merge_into(b, &t[i], v) && b->ok;
             json_object_put(v);
+        } else if (v != NULL && t[i].n_keys == 1) {
+            json_object_object_add_ex(b->call, t[i].keys[0], v, JSON_C_OBJECT_ADD_CONSTANT_KEY);
         } else if (v != NULL) {
-            gw_json_set_keys(b->call, t[i].keys, t[i].n_keys, v);
+            gw_json_set_keys(call_object(b, t[i].keys[0]), t[i].keys + 1, t[i].n_keys - 1, v);
         }
     }
 }
@@ -341,14 +367,14 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
 static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type,
                         json_object *mid)
 {
-    static const char *const integration[] = {"context", "integration"};
     const unsigned fresh = JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW;
     json_object *integ = json_object_new_object();
     json_object_object_add_ex(integ, "name", json_object_new_string(src->integration_name),
                               fresh);
     json_object_object_add_ex(integ, "version",
                               json_object_new_string(src->integration_version), fresh);
-    gw_json_set_keys(b->call, integration, 2, integ);
+    json_object_object_add_ex(call_object(b, "context"), "integration", integ,
+                              JSON_C_OBJECT_ADD_CONSTANT_KEY);
     json_object_object_add_ex(b->call, "messageId", mid, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     const char *bag = gw_calltype(type)->bag;
     if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
@@ -362,6 +388,7 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 {
     const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
+    b->n_objects = 0;
     b->label = gw_calltype(c->type)->name;
     json_object_object_add_ex(b->call, "type", json_object_new_string(b->label),
                               JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW);
@@ -416,16 +443,22 @@ enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_inpu
     }
     struct build b = {.in = in, .event = event, .violations = violations, .index = index,
                       .ok = true};
-    json_object *built = json_object_new_array();
+    /* all the calls or none: they join calls only once every one is built */
+    json_object *small[4];
+    json_object **built = r->n_calls <= 4 ? small : gw_calloc(r->n_calls, sizeof(*built));
     for (size_t k = 0; k < r->n_calls; k++) {
-        json_object_array_add(built, build_call(&b, src, r, k));
+        built[k] = build_call(&b, src, r, k);
     }
-    if (b.ok) {
-        for (size_t k = 0; k < r->n_calls; k++) {
-            json_object_array_add(calls, json_object_get(json_object_array_get_idx(built, k)));
+    for (size_t k = 0; k < r->n_calls; k++) {
+        if (b.ok) {
+            json_object_array_add(calls, built[k]);
+        } else {
+            json_object_put(built[k]);
         }
     }
-    json_object_put(built);
+    if (built != small) {
+        free(built);
+    }
     return b.ok ? GW_OK : GW_ERR_INVALID;
 }
 

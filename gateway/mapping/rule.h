@@ -5,6 +5,7 @@
 #define GW_MAPPING_RULE_H
 
 #include "../calltype.h"
+#include "../json.h"
 #include "mapping.h"
 
 struct gw_node;
@@ -15,6 +16,7 @@ enum gw_path_root { GW_PATH_EVENT, GW_PATH_BODY, GW_PATH_HEADER, GW_PATH_QUERY,
 
 struct gw_path_seg {
     char *key;      /* member name, or NULL for an index, a wildcard or a filter */
+    struct gw_json_key k; /* key with its hash */
     size_t index;   /* array index when key == NULL && !wildcard && !filter */
     bool wildcard;  /* [*] or .*; with filter: every match */
     bool filter;    /* [?k.k2=v] (first match) or [*?k.k2=v] (every match) */
