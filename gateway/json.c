@@ -321,11 +321,14 @@ json_object *gw_json_digest_id(const char *prefix, json_object *obj, const char 
         gw_fatal("sha256 failed");
     }
     EVP_MD_CTX_free(ctx);
-    char hex[33];
-    for (size_t i = 0; i < 16; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
+    static const char digits[] = "0123456789abcdef";
     char id[128];
-    snprintf(id, sizeof(id), "%.60s-%s", prefix, hex);
-    return json_object_new_string(id);
+    size_t n = strnlen(prefix, 60);
+    memcpy(id, prefix, n);
+    id[n++] = '-';
+    for (size_t i = 0; i < 16; i++) {
+        id[n++] = digits[md[i] >> 4];
+        id[n++] = digits[md[i] & 0xf];
+    }
+    return json_object_new_string_len(id, (int)n);
 }
