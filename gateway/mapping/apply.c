@@ -264,18 +264,29 @@ struct build {
     size_t n_objects;
 };
 
-/* The object member key of the call, made (or replacing a member that is
- * not an object) when needed; borrowed. Only the nested roots (properties,
- * traits, context, integrations) hold objects, and they are set only here,
- * so what is remembered stays true for the call. */
-static json_object *call_object(struct build *b, const char *key)
+/* The object member key of the call as call_object found or made it, or
+ * NULL; borrowed. */
+static json_object *call_known(const struct build *b, const char *key)
 {
     for (size_t i = 0; i < b->n_objects; i++) {
         if (b->objects[i].key == key || strcmp(b->objects[i].key, key) == 0) {
             return b->objects[i].obj;
         }
     }
-    json_object *obj = gw_json_child_object(b->call, key);
+    return NULL;
+}
+
+/* The object member key of the call, made (or replacing a member that is
+ * not an object) when needed; borrowed. Only the nested roots (properties,
+ * traits, context, integrations) hold objects, and they are set only here,
+ * so what is remembered stays true for the call. */
+static json_object *call_object(struct build *b, const char *key)
+{
+    json_object *obj = call_known(b, key);
+    if (obj != NULL) {
+        return obj;
+    }
+    obj = gw_json_child_object(b->call, key);
     if (b->n_objects < CALL_OBJECTS) {
         b->objects[b->n_objects].key = key;
         b->objects[b->n_objects++].obj = obj;
@@ -377,7 +388,7 @@ static void finish_call(struct build *b, const struct gw_source *src, enum gw_ca
                               JSON_C_OBJECT_ADD_CONSTANT_KEY);
     json_object_object_add_ex(b->call, "messageId", mid, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     const char *bag = gw_calltype(type)->bag;
-    if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
+    if (bag != NULL && call_known(b, bag) == NULL && gw_json_get(b->call, bag) == NULL) {
         json_object_object_add_ex(b->call, bag, json_object_new_object(),
                                   JSON_C_OBJECT_ADD_CONSTANT_KEY);
     }
