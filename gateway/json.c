@@ -138,7 +138,7 @@ const char *gw_json_compact(json_object *obj, size_t *len)
 
 /* One tokener per thread and nesting cap, reset per parse: making one per
  * request costs its stack and buffer each time. Freed at thread exit. */
-enum { TOKENERS = 2 };
+enum { TOKENERS = 4 }; /* the body's cap, a number's (1), a signature scheme's, one more */
 
 struct tokeners {
     json_tokener *tok[TOKENERS];
