@@ -344,8 +344,14 @@ enum gw_rc gw_decode_form_pairs(const char *buf, size_t len, size_t max_fields,
  * root. Returns false when the key is malformed or clashes with a value. */
 static bool place(json_object *root, const char *name, const char *value)
 {
+    /* the keys are cut out of one copy of the name, not copied one by one */
+    size_t len = strlen(name);
+    char small[256];
+    char *copy = len < sizeof(small) ? small : gw_malloc(len + 1);
+    memcpy(copy, name, len + 1);
     size_t head = strcspn(name, "[");
-    char *key = gw_strndup(name, head);
+    copy[head] = '\0';
+    char *key = copy;
     const char *rest = name + head;
     json_object *cur = root;
     bool ok = true;
@@ -368,8 +374,8 @@ static bool place(json_object *root, const char *name, const char *value)
             }
         }
         ok = json_object_is_type(child, want_array ? json_type_array : json_type_object);
-        free(key);
-        key = gw_strndup(rest + 1, (size_t)(close - rest - 1));
+        key = copy + (rest + 1 - name);
+        copy[close - name] = '\0';
         cur = child;
         rest = close + 1;
     }
@@ -382,7 +388,9 @@ static bool place(json_object *root, const char *name, const char *value)
             json_object_object_add(cur, key, json_object_new_string(value));
         }
     }
-    free(key);
+    if (copy != small) {
+        free(copy);
+    }
     return ok;
 }
 

@@ -321,3 +321,29 @@ Test(decode, threads_parse_with_their_own_tokener)
         cr_expect_null(res, "thread %d", i);
     }
 }
+
+/* PHP-style keys are cut from one copy of the name, short or long. */
+Test(decode, form_keys_long_and_nested)
+{
+    char name[300];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    char body[1024];
+    snprintf(body, sizeof(body), "%s[a][b]=1&%s[a][c][]=2&%s[a][c][]=3&x=4", name, name, name);
+    struct gw_decode_limits lim;
+    gw_decode_limits_init(&lim);
+    json_object *b = NULL;
+    char err[256] = "";
+    cr_assert_eq(gw_decode(GW_BODY_FORM, NULL, &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_OK, "%s", err);
+    json_object *a = json_object_object_get(json_object_object_get(b, name), "a");
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(a, "b")), "1");
+    cr_expect_str_eq(json_object_to_json_string_ext(json_object_object_get(a, "c"),
+                                                    JSON_C_TO_STRING_PLAIN),
+                     "[\"2\",\"3\"]");
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(b, "x")), "4");
+    json_object_put(b);
+    snprintf(body, sizeof(body), "%s[a]=1&%s[a][b]=2", name, name);
+    cr_expect_eq(gw_decode(GW_BODY_FORM, NULL, &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_ERR_INVALID);
+}
