@@ -81,18 +81,20 @@ void gw_json_set_path(json_object *root, const char *dotted, json_object *val)
     json_object_object_add(root, dotted, val);
 }
 
-json_object *gw_json_child_object(json_object *root, const char *key)
+json_object *gw_json_child_object(json_object *root, const char *key, bool interned)
 {
-    return child_object(root, key, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    return child_object(root, key, interned ? JSON_C_OBJECT_ADD_CONSTANT_KEY : 0);
 }
 
-void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val)
+void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val,
+                      bool interned)
 {
+    const unsigned flags = interned ? JSON_C_OBJECT_ADD_CONSTANT_KEY : 0;
     GW_ASSERT(n > 0);
     for (size_t i = 0; i + 1 < n; i++) {
-        root = child_object(root, keys[i], JSON_C_OBJECT_ADD_CONSTANT_KEY);
+        root = child_object(root, keys[i], flags);
     }
-    json_object_object_add_ex(root, keys[n - 1], val, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    json_object_object_add_ex(root, keys[n - 1], val, flags);
 }
 
 /* The interned keys: a json-c object whose member names are the strings,
@@ -112,6 +114,13 @@ const char *gw_json_key_intern(const char *key, size_t len)
     }
     struct lh_table *t = json_object_get_object(interned);
     struct lh_entry *e = lh_table_lookup_entry(t, k);
+    if (e == NULL && t->count >= GW_JSON_KEYS_MAX) {
+        GW_ASSERT(pthread_mutex_unlock(&intern_lock) == 0);
+        if (k != small) {
+            free(k);
+        }
+        return NULL;
+    }
     if (e == NULL) {
         json_object_object_add(interned, k, NULL);
         e = lh_table_lookup_entry(t, k);

@@ -42,19 +42,21 @@ json_object *gw_json_get_key(json_object *obj, const struct gw_json_key *k);
 void gw_json_set_path(json_object *root, const char *dotted, json_object *val);
 
 /* Sets keys[0].keys[1]...keys[n-1] (n > 0) in root to val, as
- * gw_json_set_path does with a dotted path. Takes val. Borrows keys, which
- * json-c keeps without copying: they must live as long as the process
- * (gw_json_key_intern). */
-void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val);
+ * gw_json_set_path does with a dotted path. Takes val. Borrows keys; when
+ * interned (from gw_json_key_intern), json-c keeps them without copying. */
+void gw_json_set_keys(json_object *root, const char *const *keys, size_t n, json_object *val,
+                      bool interned);
 
 /* Returns the object member key of root, borrowed: made, or replacing a
  * member that is not an object, when needed (the step gw_json_set_keys
  * takes for each intermediate key). Borrows key as gw_json_set_keys does. */
-json_object *gw_json_child_object(json_object *root, const char *key);
+json_object *gw_json_child_object(json_object *root, const char *key, bool interned);
 
 /* Returns key[0..len) as a string kept for the life of the process, the
  * same pointer for the same text: object keys json-c need not copy. For
- * the names of compiled rules (a bounded set), not for request data. */
+ * the names of compiled rules, not for request data; NULL once
+ * GW_JSON_KEYS_MAX names are kept (the caller then keeps its own copy). */
+#define GW_JSON_KEYS_MAX 65536
 const char *gw_json_key_intern(const char *key, size_t len);
 
 /* Returns the compact serialization of obj, borrowed: valid until obj is

@@ -90,7 +90,8 @@ static json_object *eval_each(const struct gw_value *v, const struct gw_map_inpu
         for (size_t k = 0; k < v->n_fields && *why == NULL; k++) {
             json_object *x = gw_value_eval(&v->fields[k].value, in, el, why);
             if (x != NULL) {
-                gw_json_set_keys(obj, v->fields[k].keys, v->fields[k].n_keys, x);
+                gw_json_set_keys(obj, v->fields[k].keys, v->fields[k].n_keys, x,
+                                 !v->fields[k].own_keys);
             }
         }
         if (*why == NULL && json_object_object_length(obj) > 0) {
@@ -280,13 +281,13 @@ static json_object *call_known(const struct build *b, const char *key)
  * not an object) when needed; borrowed. Only the nested roots (properties,
  * traits, context, integrations) hold objects, and they are set only here,
  * so what is remembered stays true for the call. */
-static json_object *call_object(struct build *b, const char *key)
+static json_object *call_object(struct build *b, const char *key, bool interned)
 {
     json_object *obj = call_known(b, key);
     if (obj != NULL) {
         return obj;
     }
-    obj = gw_json_child_object(b->call, key);
+    obj = gw_json_child_object(b->call, key, interned);
     if (b->n_objects < CALL_OBJECTS) {
         b->objects[b->n_objects].key = key;
         b->objects[b->n_objects++].obj = obj;
@@ -304,7 +305,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
         add_violation(b->violations, b->index, b->label, t->field, GW_RULE_TYPE, msg);
         return false;
     }
-    json_object *bag = call_object(b, t->keys[0]);
+    json_object *bag = call_object(b, t->keys[0], !t->own_keys);
     json_object_object_foreach(v, key, val)
     {
         json_object_object_add(bag, key, json_object_get(val));
@@ -330,9 +331,11 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
             b->ok = merge_into(b, &t[i], v) && b->ok;
             json_object_put(v);
         } else if (v != NULL && t[i].n_keys == 1) {
-            json_object_object_add_ex(b->call, t[i].keys[0], v, JSON_C_OBJECT_ADD_CONSTANT_KEY);
+            json_object_object_add_ex(b->call, t[i].keys[0], v,
+                                      t[i].own_keys ? 0 : JSON_C_OBJECT_ADD_CONSTANT_KEY);
         } else if (v != NULL) {
-            gw_json_set_keys(call_object(b, t[i].keys[0]), t[i].keys + 1, t[i].n_keys - 1, v);
+            gw_json_set_keys(call_object(b, t[i].keys[0], !t[i].own_keys), t[i].keys + 1,
+                             t[i].n_keys - 1, v, !t[i].own_keys);
         }
     }
 }
@@ -384,7 +387,7 @@ static void finish_call(struct build *b, const struct gw_source *src, enum gw_ca
                               fresh);
     json_object_object_add_ex(integ, "version",
                               json_object_new_string(src->integration_version), fresh);
-    json_object_object_add_ex(call_object(b, "context"), "integration", integ,
+    json_object_object_add_ex(call_object(b, "context", true), "integration", integ,
                               JSON_C_OBJECT_ADD_CONSTANT_KEY);
     json_object_object_add_ex(b->call, "messageId", mid, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     const char *bag = gw_calltype(type)->bag;

@@ -128,6 +128,7 @@ struct gw_target {
     char *field; /* dotted output path, "context.traits.email" */
     const char **keys; /* field split at its dots, interned (gw_json_key_intern) */
     size_t n_keys;
+    bool own_keys;     /* keys are copies of t's own: no room was left to intern them */
     unsigned fits;     /* bit t set: the target goes into calls of type t */
     enum gw_target_root root;
     struct gw_value value;

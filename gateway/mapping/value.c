@@ -402,14 +402,22 @@ void gw_target_set_field(struct gw_target *t, char *field)
 {
     t->field = field;
     t->n_keys = 0;
+    t->own_keys = false;
     for (const char *s = field;; s++) {
         size_t len = strcspn(s, ".");
         t->keys = gw_realloc(t->keys, (t->n_keys + 1) * sizeof(*t->keys));
-        t->keys[t->n_keys++] = gw_json_key_intern(s, len);
+        t->keys[t->n_keys] = gw_json_key_intern(s, len);
+        t->own_keys = t->own_keys || t->keys[t->n_keys] == NULL;
+        t->n_keys++;
         s += len;
         if (*s == '\0') {
             break;
         }
+    }
+    for (size_t i = 0, at = 0; t->own_keys && i < t->n_keys; i++) {
+        size_t len = strcspn(field + at, ".");
+        t->keys[i] = gw_strndup(field + at, len);
+        at += len + 1;
     }
     /* a target under one of the type-specific roots (properties, traits,
      * name, groupId, ...) goes only into calls that have that field */
@@ -435,6 +443,9 @@ void gw_target_set_field(struct gw_target *t, char *field)
 void gw_target_fini(struct gw_target *t)
 {
     free(t->field);
+    for (size_t i = 0; t->own_keys && i < t->n_keys; i++) {
+        free((char *)t->keys[i]);
+    }
     GW_FREE(t->keys);
     t->n_keys = 0;
     gw_value_fini(&t->value);

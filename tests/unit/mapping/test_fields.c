@@ -237,3 +237,41 @@ Test(fields, times_are_written_with_fixed_widths)
         free(got);
     }
 }
+
+Test(fields, past_the_interned_names_fields_keep_their_own)
+{
+    /* fill the set of kept names (this test runs in its own process) */
+    size_t kept = 0;
+    for (size_t i = 0; i <= GW_JSON_KEYS_MAX; i++) {
+        char name[32];
+        int n = snprintf(name, sizeof(name), "fill%zu", i);
+        if (gw_json_key_intern(name, (size_t)n) == NULL) {
+            break;
+        }
+        kept++;
+    }
+    cr_assert_leq(kept, GW_JSON_KEYS_MAX);
+    cr_expect_null(gw_json_key_intern("never-seen", 10));
+    cr_expect_not_null(gw_json_key_intern("fill0", 5)); /* a kept name still is */
+    char yaml[2048];
+    snprintf(yaml, sizeof(yaml),
+             "%s"
+             "common:\n"
+             "  userId: uid\n"
+             "  context.brand_new.deep: uid\n"
+             "events:\n"
+             "  - when: { kind: x }\n"
+             "    track: X\n"
+             "    properties:\n"
+             "      fresh_name: uid\n"
+             "    set:\n"
+             "      properties: obj\n",
+             head);
+    char *got = map_text(yaml, "{\"id\":\"5\",\"kind\":\"x\",\"uid\":\"u\",\"obj\":{\"o\":1}}",
+                         GW_OK);
+    cr_expect_str_eq(got, "[{\"type\":\"track\",\"event\":\"X\",\"userId\":\"u\",\"context\":"
+                          "{\"brand_new\":{\"deep\":\"u\"},\"integration\":{\"name\":\"t\","
+                          "\"version\":\"1.0.0\"}},\"properties\":{\"fresh_name\":\"u\",\"o\":1},"
+                          "\"messageId\":\"m-5\"}]");
+    free(got);
+}
