@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,18 @@ size_t gw_decode_utf8_bad(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* ASCII eight bytes at a time: no byte with its high bit set */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof(w));
+            if ((w & UINT64_C(0x8080808080808080)) != 0) {
+                break;
+            }
+            i += 8;
+        }
+        if (i == len) {
+            break;
+        }
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
@@ -111,8 +124,9 @@ static size_t bad_escape(const char *buf, size_t len)
 {
     const char *end = buf + len;
     for (const char *p = buf; p + 1 < end; p++) {
-        if (*p != '\\') {
-            continue;
+        p = memchr(p, '\\', (size_t)(end - 1 - p));
+        if (p == NULL) {
+            break;
         }
         unsigned u = 0;
         if (p[1] != 'u' || !hex4(p + 2, end, &u)) {
@@ -330,8 +344,14 @@ enum gw_rc gw_decode_form_pairs(const char *buf, size_t len, size_t max_fields,
  * root. Returns false when the key is malformed or clashes with a value. */
 static bool place(json_object *root, const char *name, const char *value)
 {
+    /* the keys are cut out of one copy of the name, not copied one by one */
+    size_t len = strlen(name);
+    char small[256];
+    char *copy = len < sizeof(small) ? small : gw_malloc(len + 1);
+    memcpy(copy, name, len + 1);
     size_t head = strcspn(name, "[");
-    char *key = gw_strndup(name, head);
+    copy[head] = '\0';
+    char *key = copy;
     const char *rest = name + head;
     json_object *cur = root;
     bool ok = true;
@@ -354,8 +374,8 @@ static bool place(json_object *root, const char *name, const char *value)
             }
         }
         ok = json_object_is_type(child, want_array ? json_type_array : json_type_object);
-        free(key);
-        key = gw_strndup(rest + 1, (size_t)(close - rest - 1));
+        key = copy + (rest + 1 - name);
+        copy[close - name] = '\0';
         cur = child;
         rest = close + 1;
     }
@@ -368,7 +388,9 @@ static bool place(json_object *root, const char *name, const char *value)
             json_object_object_add(cur, key, json_object_new_string(value));
         }
     }
-    free(key);
+    if (copy != small) {
+        free(copy);
+    }
     return ok;
 }
 

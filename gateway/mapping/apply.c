@@ -16,31 +16,59 @@ static void add_violation(struct gw_violations *violations, size_t index, const 
     gw_violations_add(violations, index, event, field, rule, "%s", msg);
 }
 
+/* A template's text: in a stack buffer while it fits, then in a gw_buf. */
+struct text {
+    char small[256];
+    size_t len;
+    bool spilled;
+    struct gw_buf big;
+};
+
+static enum gw_rc text_add(struct text *t, const char *s)
+{
+    size_t n = strlen(s);
+    if (!t->spilled && t->len + n < sizeof(t->small)) {
+        memcpy(t->small + t->len, s, n + 1);
+        t->len += n;
+        return GW_OK;
+    }
+    if (!t->spilled) {
+        t->spilled = true;
+        enum gw_rc rc = gw_buf_add(&t->big, t->small, t->len);
+        if (rc != GW_OK) {
+            return rc;
+        }
+    }
+    return gw_buf_adds(&t->big, s);
+}
+
 static json_object *eval_template(const struct gw_value *v, const struct gw_map_input *in,
                                   json_object *event)
 {
-    struct gw_buf b;
-    gw_buf_init(&b, 64 * 1024);
+    struct text t = {.small = ""};
+    gw_buf_init(&t.big, 64 * 1024);
     json_object *out = NULL;
     for (size_t i = 0; i < v->n_parts; i++) {
         const struct gw_template_part *p = &v->parts[i];
         if (p->literal != NULL) {
-            if (gw_buf_adds(&b, p->literal) != GW_OK) {
+            if (text_add(&t, p->literal) != GW_OK) {
                 goto out;
             }
             continue;
         }
+        char num[32];
         json_object *x = gw_path_eval(&p->path, in, event);
-        const char *text = gw_json_scalar_text(x);
-        enum gw_rc rc = text ? gw_buf_adds(&b, text) : GW_ERR_NOT_FOUND;
+        const char *text = gw_json_scalar_text_buf(x, num, sizeof(num));
+        enum gw_rc rc = text ? text_add(&t, text) : GW_ERR_NOT_FOUND;
         json_object_put(x);
         if (rc != GW_OK) {
             goto out; /* a missing placeholder makes the whole value absent */
         }
     }
-    out = json_object_new_string(gw_buf_str(&b));
+    out = t.spilled ? json_object_new_string(gw_buf_str(&t.big))
+                    : json_object_new_string_len(t.small, (int)t.len);
 out:
-    gw_buf_fini(&b);
+    gw_buf_fini(&t.big);
     return out;
 }
 
@@ -62,7 +90,8 @@ static json_object *eval_each(const struct gw_value *v, const struct gw_map_inpu
         for (size_t k = 0; k < v->n_fields && *why == NULL; k++) {
             json_object *x = gw_value_eval(&v->fields[k].value, in, el, why);
             if (x != NULL) {
-                gw_json_set_path(obj, v->fields[k].field, x);
+                gw_json_set_keys(obj, v->fields[k].keys, v->fields[k].n_keys, x,
+                                 !v->fields[k].own_keys);
             }
         }
         if (*why == NULL && json_object_object_length(obj) > 0) {
@@ -110,7 +139,8 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
 /* True when x is one of the values the rule says count as absent. */
 static bool omitted(const struct gw_value *v, json_object *x)
 {
-    const char *text = gw_json_scalar_text(x);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(x, num, sizeof(num));
     for (size_t i = 0; text != NULL && i < json_object_array_length(v->omit); i++) {
         const char *o = gw_json_scalar_text(json_object_array_get_idx(v->omit, i));
         if (o != NULL && strcmp(o, text) == 0) {
@@ -130,7 +160,8 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
         x = NULL;
     }
     if (x != NULL && v->table != NULL) {
-        const char *key = gw_json_scalar_text(x);
+        char num[32];
+        const char *key = gw_json_scalar_text_buf(x, num, sizeof(num));
         json_object *hit = key ? gw_json_get(v->table, key) : NULL;
         json_object_put(x);
         x = json_object_get(hit);
@@ -151,11 +182,29 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
     return x;
 }
 
-static bool match_one(const struct gw_match *m, const struct gw_map_input *in, json_object *event)
+/* The values of the `when` paths of one event, each evaluated once for
+ * all the rules (new references, or NULL when absent). */
+struct seen {
+    json_object *v[GW_MATCH_SLOTS];
+    bool have[GW_MATCH_SLOTS];
+};
+
+static bool match_one(const struct gw_match *m, const struct gw_map_input *in, json_object *event,
+                      struct seen *seen)
 {
-    json_object *v = gw_path_eval(&m->path, in, event);
+    json_object *v = NULL;
+    if (m->slot < GW_MATCH_SLOTS && seen->have[m->slot]) {
+        v = json_object_get(seen->v[m->slot]);
+    } else {
+        v = gw_path_eval(&m->path, in, event);
+        if (m->slot < GW_MATCH_SLOTS) {
+            seen->v[m->slot] = json_object_get(v);
+            seen->have[m->slot] = true;
+        }
+    }
     bool hit = false;
-    const char *text = gw_json_scalar_text(v);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(v, num, sizeof(num));
     switch (m->op) {
     case GW_MATCH_EXISTS:
         hit = v != NULL;
@@ -179,35 +228,27 @@ static bool match_one(const struct gw_match *m, const struct gw_map_input *in, j
 static const struct gw_rule *find_rule(const struct gw_source *src, const struct gw_map_input *in,
                                        json_object *event)
 {
-    for (size_t i = 0; i < src->n_rules; i++) {
+    struct seen seen = {.have = {false}};
+    const struct gw_rule *hit = NULL;
+    for (size_t i = 0; i < src->n_rules && hit == NULL; i++) {
         const struct gw_rule *r = &src->rules[i];
         bool all = true;
         for (size_t k = 0; k < r->n_when && all; k++) {
-            all = match_one(&r->when[k], in, event);
+            all = match_one(&r->when[k], in, event, &seen);
         }
         if (all) {
-            return r;
+            hit = r;
         }
     }
-    return NULL;
+    for (size_t i = 0; i < GW_MATCH_SLOTS && i < src->n_match_slots; i++) {
+        json_object_put(seen.v[i]);
+    }
+    return hit;
 }
 
-/* A target under one of the type-specific roots (properties, traits, name,
- * groupId, ...) goes only into calls that have that field. */
-static bool target_fits(const struct gw_target *t, enum gw_call_type type)
-{
-    switch (t->root) {
-    case GW_TGT_GROUP_ID:
-    case GW_TGT_PREVIOUS_ID:
-    case GW_TGT_NAME:
-    case GW_TGT_CATEGORY:
-    case GW_TGT_PROPERTIES:
-    case GW_TGT_TRAITS:
-        return gw_calltype_has_field(type, t->field, strcspn(t->field, "."));
-    default:
-        return true;
-    }
-}
+/* The object members of a call that dotted fields go into ("context" of
+ * context.ip), found or made once per call. */
+enum { CALL_OBJECTS = 8 };
 
 struct build {
     const struct gw_map_input *in;
@@ -217,7 +258,42 @@ struct build {
     size_t index;
     const char *label; /* event name or call type, for violations */
     bool ok;
+    struct {
+        const char *key; /* a static or interned name */
+        json_object *obj; /* borrowed from call */
+    } objects[CALL_OBJECTS];
+    size_t n_objects;
 };
+
+/* The object member key of the call as call_object found or made it, or
+ * NULL; borrowed. */
+static json_object *call_known(const struct build *b, const char *key)
+{
+    for (size_t i = 0; i < b->n_objects; i++) {
+        if (b->objects[i].key == key || strcmp(b->objects[i].key, key) == 0) {
+            return b->objects[i].obj;
+        }
+    }
+    return NULL;
+}
+
+/* The object member key of the call, made (or replacing a member that is
+ * not an object) when needed; borrowed. Only the nested roots (properties,
+ * traits, context, integrations) hold objects, and they are set only here,
+ * so what is remembered stays true for the call. */
+static json_object *call_object(struct build *b, const char *key, bool interned)
+{
+    json_object *obj = call_known(b, key);
+    if (obj != NULL) {
+        return obj;
+    }
+    obj = gw_json_child_object(b->call, key, interned);
+    if (b->n_objects < CALL_OBJECTS) {
+        b->objects[b->n_objects].key = key;
+        b->objects[b->n_objects++].obj = obj;
+    }
+    return obj;
+}
 
 /* "properties" alone (no sub-key) merges an object into the call's bag. */
 static bool merge_into(struct build *b, const struct gw_target *t, json_object *v)
@@ -229,11 +305,7 @@ static bool merge_into(struct build *b, const struct gw_target *t, json_object *
         add_violation(b->violations, b->index, b->label, t->field, GW_RULE_TYPE, msg);
         return false;
     }
-    json_object *bag = gw_json_get(b->call, t->field);
-    if (!json_object_is_type(bag, json_type_object)) {
-        bag = json_object_new_object();
-        json_object_object_add(b->call, t->field, bag);
-    }
+    json_object *bag = call_object(b, t->keys[0], !t->own_keys);
     json_object_object_foreach(v, key, val)
     {
         json_object_object_add(bag, key, json_object_get(val));
@@ -245,7 +317,7 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
                           enum gw_call_type type)
 {
     for (size_t i = 0; i < n; i++) {
-        if (!target_fits(&t[i], type)) {
+        if ((t[i].fits & (1u << type)) == 0) {
             continue;
         }
         const char *why = NULL;
@@ -255,12 +327,15 @@ static void apply_targets(struct build *b, const struct gw_target *t, size_t n,
             snprintf(msg, sizeof(msg), "cannot map %s: %s", t[i].field, why);
             add_violation(b->violations, b->index, b->label, t[i].field, GW_RULE_FORMAT, msg);
             b->ok = false;
-        } else if (v != NULL && strchr(t[i].field, '.') == NULL &&
-                   t[i].root >= GW_TGT_PROPERTIES) {
+        } else if (v != NULL && t[i].n_keys == 1 && t[i].root >= GW_TGT_PROPERTIES) {
             b->ok = merge_into(b, &t[i], v) && b->ok;
             json_object_put(v);
+        } else if (v != NULL && t[i].n_keys == 1) {
+            json_object_object_add_ex(b->call, t[i].keys[0], v,
+                                      t[i].own_keys ? 0 : JSON_C_OBJECT_ADD_CONSTANT_KEY);
         } else if (v != NULL) {
-            gw_json_set_path(b->call, t[i].field, v);
+            gw_json_set_keys(call_object(b, t[i].keys[0], !t[i].own_keys), t[i].keys + 1,
+                             t[i].n_keys - 1, v, !t[i].own_keys);
         }
     }
 }
@@ -275,12 +350,14 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
                                 : src->has_message_id ? &src->message_id
                                                       : NULL;
     json_object *mid = mv ? gw_value_eval(mv, b->in, b->event, &why) : NULL;
-    const char *text = gw_json_scalar_text(mid);
+    char num[32];
+    const char *text = gw_json_scalar_text_buf(mid, num, sizeof(num));
     /* no template: a digest of the event as signed, salted with the call's
      * name, so that two events from one body (orders/updated and
      * orders/cancelled sent with the same order) never share an id */
-    json_object *base = text ? json_object_new_string(text)
-                             : gw_json_digest_id(src->name, b->event, b->label);
+    json_object *base = json_object_is_type(mid, json_type_string) ? json_object_get(mid)
+                        : text ? json_object_new_string(text)
+                               : gw_json_digest_id(src->name, b->event, b->label);
     json_object_put(mid);
     if (r->n_calls == 1) {
         return base;
@@ -304,14 +381,19 @@ static json_object *message_id(struct build *b, const struct gw_source *src,
 static void finish_call(struct build *b, const struct gw_source *src, enum gw_call_type type,
                         json_object *mid)
 {
+    const unsigned fresh = JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW;
     json_object *integ = json_object_new_object();
-    json_object_object_add(integ, "name", json_object_new_string(src->integration_name));
-    json_object_object_add(integ, "version", json_object_new_string(src->integration_version));
-    gw_json_set_path(b->call, "context.integration", integ);
-    json_object_object_add(b->call, "messageId", mid);
+    json_object_object_add_ex(integ, "name", json_object_new_string(src->integration_name),
+                              fresh);
+    json_object_object_add_ex(integ, "version",
+                              json_object_new_string(src->integration_version), fresh);
+    json_object_object_add_ex(call_object(b, "context", true), "integration", integ,
+                              JSON_C_OBJECT_ADD_CONSTANT_KEY);
+    json_object_object_add_ex(b->call, "messageId", mid, JSON_C_OBJECT_ADD_CONSTANT_KEY);
     const char *bag = gw_calltype(type)->bag;
-    if (bag != NULL && gw_json_get(b->call, bag) == NULL) {
-        json_object_object_add(b->call, bag, json_object_new_object());
+    if (bag != NULL && call_known(b, bag) == NULL && gw_json_get(b->call, bag) == NULL) {
+        json_object_object_add_ex(b->call, bag, json_object_new_object(),
+                                  JSON_C_OBJECT_ADD_CONSTANT_KEY);
     }
 }
 
@@ -320,23 +402,28 @@ static json_object *build_call(struct build *b, const struct gw_source *src,
 {
     const struct gw_call_tpl *c = &r->calls[k];
     b->call = json_object_new_object();
+    b->n_objects = 0;
     b->label = gw_calltype(c->type)->name;
-    json_object_object_add(b->call, "type", json_object_new_string(b->label));
+    json_object_object_add_ex(b->call, "type", json_object_new_string(b->label),
+                              JSON_C_OBJECT_ADD_CONSTANT_KEY | JSON_C_OBJECT_ADD_KEY_IS_NEW);
     if (c->has_name) {
         const char *why = NULL;
         json_object *name = gw_value_eval(&c->name, b->in, b->event, &why);
         const char *field = gw_calltype(c->type)->key_field;
-        if (name == NULL || gw_json_scalar_text(name) == NULL) {
+        char num[32];
+        const char *text = gw_json_scalar_text_buf(name, num, sizeof(num));
+        if (text == NULL) {
             add_violation(b->violations, b->index, b->label, field, GW_RULE_REQUIRED,
                           why ? why : "the rule's event name has no value for this event");
             json_object_put(name);
             b->ok = false;
         } else {
-            json_object *text = json_object_new_string(gw_json_scalar_text(name));
+            json_object *str = json_object_is_type(name, json_type_string)
+                                   ? json_object_get(name) : json_object_new_string(text);
             json_object_put(name);
-            json_object_object_add(b->call, field, text);
+            json_object_object_add_ex(b->call, field, str, JSON_C_OBJECT_ADD_CONSTANT_KEY);
             if (c->type == GW_CALL_TRACK) {
-                b->label = json_object_get_string(text);
+                b->label = json_object_get_string(str);
             }
         }
     }
@@ -370,16 +457,22 @@ enum gw_rc gw_source_apply(const struct gw_source *src, const struct gw_map_inpu
     }
     struct build b = {.in = in, .event = event, .violations = violations, .index = index,
                       .ok = true};
-    json_object *built = json_object_new_array();
+    /* all the calls or none: they join calls only once every one is built */
+    json_object *small[4];
+    json_object **built = r->n_calls <= 4 ? small : gw_calloc(r->n_calls, sizeof(*built));
     for (size_t k = 0; k < r->n_calls; k++) {
-        json_object_array_add(built, build_call(&b, src, r, k));
+        built[k] = build_call(&b, src, r, k);
     }
-    if (b.ok) {
-        for (size_t k = 0; k < r->n_calls; k++) {
-            json_object_array_add(calls, json_object_get(json_object_array_get_idx(built, k)));
+    for (size_t k = 0; k < r->n_calls; k++) {
+        if (b.ok) {
+            json_object_array_add(calls, built[k]);
+        } else {
+            json_object_put(built[k]);
         }
     }
-    json_object_put(built);
+    if (built != small) {
+        free(built);
+    }
     return b.ok ? GW_OK : GW_ERR_INVALID;
 }
 

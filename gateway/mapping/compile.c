@@ -141,8 +141,8 @@ static bool compile_call_key(const struct gw_node *rule, struct gw_call_tpl *c,
     }
     if (c->type == GW_CALL_GROUP || c->type == GW_CALL_ALIAS) {
         struct gw_target t = {0};
-        t.field = gw_strdup(gw_calltype(c->type)->key_field);
         t.root = c->type == GW_CALL_GROUP ? GW_TGT_GROUP_ID : GW_TGT_PREVIOUS_ID;
+        gw_target_set_field(&t, gw_strdup(gw_calltype(c->type)->key_field));
         t.line = call->line;
         t.col = call->col;
         bool ok = gw_compile_value(call, t.field, &t.value, diag);
@@ -631,6 +631,29 @@ static void set_key_casing(struct gw_source *src)
     }
 }
 
+/* Numbers the distinct `when` paths so that each is evaluated once per
+ * event, however many rules test it. */
+static void number_match_paths(struct gw_source *src)
+{
+    for (size_t i = 0; i < src->n_rules; i++) {
+        for (size_t k = 0; k < src->rules[i].n_when; k++) {
+            struct gw_match *m = &src->rules[i].when[k];
+            m->slot = src->n_match_slots;
+            for (size_t j = 0; j <= i && m->slot == src->n_match_slots; j++) {
+                for (size_t q = 0; q < src->rules[j].n_when && (j < i || q < k); q++) {
+                    if (strcmp(src->rules[j].when[q].path.text, m->path.text) == 0) {
+                        m->slot = src->rules[j].when[q].slot;
+                        break;
+                    }
+                }
+            }
+            if (m->slot == src->n_match_slots) {
+                src->n_match_slots++;
+            }
+        }
+    }
+}
+
 struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *diag)
 {
     static const char *const keys[] = {"source",   "description", "integration",     "body",
@@ -661,6 +684,7 @@ struct gw_source *gw_compile_source(const struct gw_node *root, struct gw_diag *
     }
     src->spec.integration = src->integration_name;
     set_key_casing(src);
+    number_match_paths(src);
     if (!ok) {
         gw_source_free(src);
         return NULL;

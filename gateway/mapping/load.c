@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 
 #include "../diag.h"
+#include "../json.h"
 #include "../mem.h"
 #include "../yaml.h"
 #include "rule.h"
 
 struct gw_ruleset *gw_ruleset_create(void)
 {
+    gw_json_digest_init(); /* the messageId digests: prepared once, not per request */
     return gw_calloc(1, sizeof(struct gw_ruleset));
 }
 
@@ -196,9 +198,10 @@ enum gw_rc gw_source_set_user_id(struct gw_ruleset *rs, const char *source,
         }
     }
     src->common = gw_realloc(src->common, (src->n_common + 1) * sizeof(*src->common));
-    src->common[src->n_common++] = (struct gw_target){
-        .field = gw_strdup("userId"), .root = GW_TGT_USER_ID, .value = v,
-        .line = value->line, .col = value->col};
+    struct gw_target *t = &src->common[src->n_common++];
+    *t = (struct gw_target){.root = GW_TGT_USER_ID, .value = v, .line = value->line,
+                            .col = value->col};
+    gw_target_set_field(t, gw_strdup("userId"));
     return GW_OK;
 }
 

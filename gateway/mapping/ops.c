@@ -74,10 +74,25 @@ json_object *gw_iso8601_from_ms(long double ms)
     if (gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999) {
         return NULL;
     }
-    char buf[96];
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-    return json_object_new_string(buf);
+    /* 2006-01-02T15:04:05.000Z, every field of fixed width (what
+     * "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" writes, without a printf per call) */
+    const struct {
+        int v, width;
+        char after;
+    } fields[] = {{tm.tm_year + 1900, 4, '-'}, {tm.tm_mon + 1, 2, '-'}, {tm.tm_mday, 2, 'T'},
+                  {tm.tm_hour, 2, ':'},         {tm.tm_min, 2, ':'},     {tm.tm_sec, 2, '.'},
+                  {millis, 3, 'Z'}};
+    char buf[32];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        GW_ASSERT(fields[i].v >= 0);
+        for (int k = fields[i].width - 1, v = fields[i].v; k >= 0; k--, v /= 10) {
+            buf[n + (size_t)k] = (char)('0' + v % 10);
+        }
+        n += (size_t)fields[i].width;
+        buf[n++] = fields[i].after;
+    }
+    return json_object_new_string_len(buf, (int)n);
 }
 
 static bool op_unix_seconds(json_object *in, json_object **out, const char **why)
@@ -155,12 +170,14 @@ static bool op_iso8601(json_object *in, json_object **out, const char **why)
 
 static bool op_string(json_object *in, json_object **out, const char **why)
 {
-    const char *s = gw_json_scalar_text(in);
+    char num[32];
+    const char *s = gw_json_scalar_text_buf(in, num, sizeof(num));
     *why = "expected a string, number or boolean";
     if (s == NULL) {
         return false;
     }
-    *out = json_object_new_string(s);
+    *out = json_object_is_type(in, json_type_string) ? json_object_get(in)
+                                                     : json_object_new_string(s);
     return true;
 }
 

@@ -17,6 +17,9 @@
 
 static void push_seg(struct gw_path *p, struct gw_path_seg seg)
 {
+    if (seg.key != NULL) {
+        gw_json_key_init(&seg.k, seg.key);
+    }
     p->segs = gw_realloc(p->segs, (p->n + 1) * sizeof(*p->segs));
     p->segs[p->n++] = seg;
     if (seg.wildcard) {
@@ -258,7 +261,7 @@ static void walk(const struct gw_path *p, size_t i, json_object *v, json_object 
     }
     const struct gw_path_seg *seg = &p->segs[i];
     if (seg->key != NULL) {
-        walk(p, i + 1, gw_json_get(v, seg->key), out);
+        walk(p, i + 1, gw_json_get_key(v, &seg->k), out);
     } else if (seg->filter && seg->wildcard && json_object_is_type(v, json_type_array)) {
         for (size_t k = 0; k < json_object_array_length(v); k++) {
             json_object *el = json_object_array_get_idx(v, k);
@@ -289,7 +292,7 @@ static json_object *walk_one(const struct gw_path *p, json_object *v)
     for (size_t i = 0; i < p->n && v != NULL; i++) {
         const struct gw_path_seg *seg = &p->segs[i];
         if (seg->key != NULL) {
-            v = gw_json_get(v, seg->key);
+            v = gw_json_get_key(v, &seg->k);
         } else if (seg->filter) {
             v = filter_first(seg, v);
         } else if (json_object_is_type(v, json_type_array) &&

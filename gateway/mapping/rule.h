@@ -5,6 +5,7 @@
 #define GW_MAPPING_RULE_H
 
 #include "../calltype.h"
+#include "../json.h"
 #include "mapping.h"
 
 struct gw_node;
@@ -15,6 +16,7 @@ enum gw_path_root { GW_PATH_EVENT, GW_PATH_BODY, GW_PATH_HEADER, GW_PATH_QUERY,
 
 struct gw_path_seg {
     char *key;      /* member name, or NULL for an index, a wildcard or a filter */
+    struct gw_json_key k; /* key with its hash */
     size_t index;   /* array index when key == NULL && !wildcard && !filter */
     bool wildcard;  /* [*] or .*; with filter: every match */
     bool filter;    /* [?k.k2=v] (first match) or [*?k.k2=v] (every match) */
@@ -124,6 +126,10 @@ enum gw_target_root {
 
 struct gw_target {
     char *field; /* dotted output path, "context.traits.email" */
+    const char **keys; /* field split at its dots, interned (gw_json_key_intern) */
+    size_t n_keys;
+    bool own_keys;     /* keys are copies of t's own: no room was left to intern them */
+    unsigned fits;     /* bit t set: the target goes into calls of type t */
     enum gw_target_root root;
     struct gw_value value;
     unsigned line, col;
@@ -131,8 +137,12 @@ struct gw_target {
 
 enum gw_match_op { GW_MATCH_ANY_OF, GW_MATCH_EXISTS, GW_MATCH_ABSENT, GW_MATCH_PREFIX };
 
+/* The `when` paths of a source that find_rule evaluates once per event. */
+#define GW_MATCH_SLOTS 32
+
 struct gw_match {
     struct gw_path path;
+    size_t slot; /* the same for the same path text in a source; none past GW_MATCH_SLOTS */
     enum gw_match_op op;
     char **values; /* ANY_OF: the accepted texts; PREFIX: one */
     size_t n;
@@ -182,6 +192,7 @@ struct gw_source {
     size_t n_common;
     struct gw_rule *rules;
     size_t n_rules;
+    size_t n_match_slots; /* distinct `when` paths */
 };
 
 struct gw_ruleset {
@@ -197,6 +208,9 @@ bool gw_compile_value(const struct gw_node *node, const char *what, struct gw_va
 void gw_value_fini(struct gw_value *v);
 
 void gw_target_fini(struct gw_target *t);
+/* Sets t's field (takes field) and what follows from it: its keys and the
+ * call types it fits; t->root must be set first. */
+void gw_target_set_field(struct gw_target *t, char *field);
 
 /* value.c: pieces the rule compiler shares with the value compiler. */
 json_object *gw_compile_json(const struct gw_node *n); /* returns new: a YAML node as JSON */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../diag.h"
+#include "../json.h"
 #include "../mem.h"
 #include "../schema.h"
 #include "../yaml.h"
@@ -374,10 +375,12 @@ static bool compile_target(const struct gw_node *key, const struct gw_node *val,
                            const char *prefix, struct gw_target *out, struct gw_diag *diag)
 {
     memset(out, 0, sizeof(*out));
-    out->field = gw_asprintf("%s%s", prefix, key->scalar);
+    char *field = gw_asprintf("%s%s", prefix, key->scalar);
     out->line = key->line;
     out->col = key->col;
-    if (!valid_field(key->scalar) || !target_root(out->field, &out->root)) {
+    bool known = valid_field(key->scalar) && target_root(field, &out->root);
+    gw_target_set_field(out, field);
+    if (!known) {
         gw_diag_error(diag, key,
                       "'%s' is not an output field (use userId, anonymousId, timestamp, groupId, "
                       "previousId, name, category, or properties[.*], traits[.*], context[.*], "
@@ -395,9 +398,56 @@ static bool compile_target(const struct gw_node *key, const struct gw_node *val,
     return gw_compile_value(val, what, &out->value, diag);
 }
 
+void gw_target_set_field(struct gw_target *t, char *field)
+{
+    t->field = field;
+    t->n_keys = 0;
+    t->own_keys = false;
+    for (const char *s = field;; s++) {
+        size_t len = strcspn(s, ".");
+        t->keys = gw_realloc(t->keys, (t->n_keys + 1) * sizeof(*t->keys));
+        t->keys[t->n_keys] = gw_json_key_intern(s, len);
+        t->own_keys = t->own_keys || t->keys[t->n_keys] == NULL;
+        t->n_keys++;
+        s += len;
+        if (*s == '\0') {
+            break;
+        }
+    }
+    for (size_t i = 0, at = 0; t->own_keys && i < t->n_keys; i++) {
+        size_t len = strcspn(field + at, ".");
+        t->keys[i] = gw_strndup(field + at, len);
+        at += len + 1;
+    }
+    /* a target under one of the type-specific roots (properties, traits,
+     * name, groupId, ...) goes only into calls that have that field */
+    t->fits = 0;
+    for (unsigned k = 0; k < GW_CALL_TYPES; k++) {
+        bool fits = true;
+        switch (t->root) {
+        case GW_TGT_GROUP_ID:
+        case GW_TGT_PREVIOUS_ID:
+        case GW_TGT_NAME:
+        case GW_TGT_CATEGORY:
+        case GW_TGT_PROPERTIES:
+        case GW_TGT_TRAITS:
+            fits = gw_calltype_has_field((enum gw_call_type)k, field, strcspn(field, "."));
+            break;
+        default:
+            break;
+        }
+        t->fits |= fits ? 1u << k : 0u;
+    }
+}
+
 void gw_target_fini(struct gw_target *t)
 {
     free(t->field);
+    for (size_t i = 0; t->own_keys && i < t->n_keys; i++) {
+        free((char *)t->keys[i]);
+    }
+    GW_FREE(t->keys);
+    t->n_keys = 0;
     gw_value_fini(&t->value);
 }
 
@@ -408,7 +458,7 @@ static bool add_fields(const struct gw_node *map, struct gw_value *out, struct g
     out->fields = gw_calloc(map->n ? map->n : 1, sizeof(*out->fields));
     for (size_t i = 0; i < map->n; i++) {
         struct gw_target *t = &out->fields[out->n_fields++];
-        t->field = gw_strdup(map->keys[i]->scalar);
+        gw_target_set_field(t, gw_strdup(map->keys[i]->scalar));
         t->line = map->keys[i]->line;
         t->col = map->keys[i]->col;
         if (!valid_field(t->field)) {

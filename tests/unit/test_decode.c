@@ -1,9 +1,12 @@
 /* test_decode.c -- body decoders: shapes, malformed input, caps.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "decode.h"
+#include "json.h"
 
 static enum gw_rc dec(enum gw_body_kind k, const char *body, char *err, json_object **out)
 {
@@ -216,4 +219,131 @@ Test(decode, numbers_outside_the_json_grammar_are_refused)
     json_object *b;
     cr_expect_eq(dec(GW_BODY_JSON, "{\"a\":[1.50,-0.0,1E+2,2e-3,0]}", err, &b), GW_OK, "%s", err);
     json_object_put(b);
+}
+
+/* Past an ASCII run checked a word at a time, a bad byte or escape is
+ * still found at its exact offset, whatever its alignment. */
+Test(decode, offsets_past_long_ascii_runs)
+{
+    for (size_t pad = 0; pad < 20; pad++) {
+        char body[128];
+        char want[64];
+        char err[256] = "";
+        json_object *b;
+        snprintf(body, sizeof(body), "{\"a\":\"%.*s\xc3\x28\"}", (int)pad,
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        cr_expect_eq(dec(GW_BODY_JSON, body, err, &b), GW_ERR_INVALID, "pad %zu", pad);
+        snprintf(want, sizeof(want), "invalid UTF-8 at byte %zu", 6 + pad);
+        cr_expect_neq(strstr(err, want), NULL, "pad %zu: %s", pad, err);
+        snprintf(body, sizeof(body), "{\"a\":\"%.*s\\u0000\"}", (int)pad,
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+        cr_expect_eq(dec(GW_BODY_JSON, body, err, &b), GW_ERR_INVALID, "pad %zu", pad);
+        snprintf(want, sizeof(want), "a \\u escape at byte %zu", 6 + pad);
+        cr_expect_neq(strstr(err, want), NULL, "pad %zu: %s", pad, err);
+    }
+    char err[256] = "";
+    json_object *b;
+    /* a backslash as the last byte is the tokener's to refuse */
+    cr_expect_eq(dec(GW_BODY_JSON, "{\"a\":\"x\\", err, &b), GW_ERR_INVALID);
+    cr_expect_str_eq(err, "body is not valid JSON: unexpected end of JSON");
+}
+
+/* The tokener is kept per thread: a parse that failed half-way, or one
+ * with another nesting cap, leaves nothing behind for the next. */
+Test(decode, each_parse_starts_afresh)
+{
+    static const struct {
+        const char *text;
+        int depth;
+        const char *err; /* NULL: parses */
+    } cases[] = {
+        {"{\"a\":[1,2", 8, "unexpected end of JSON"},
+        {"{\"b\":1}", 8, NULL},
+        {"[[1]]", 1, "nesting too deep at byte 1"},
+        {"{\"a\":1} x", 8, "unexpected character at byte 8"},
+        {"[[1]]", 3, NULL},
+        {"{\"a\":tru", 4, "unexpected end of JSON"},
+        {"1", 1, NULL},
+        {"[[1]]", 2, "nesting too deep at byte 2"},
+        {"12", 8, NULL},
+        {"{\"a\" 1}", 8, "object property name separator ':' expected at byte 5"},
+        {"{\"c\":[{}]}", 8, NULL},
+    };
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            json_object *v = NULL;
+            char err[160] = "";
+            enum gw_rc rc = gw_json_parse(cases[i].text, strlen(cases[i].text), cases[i].depth,
+                                          &v, err, sizeof(err));
+            if (cases[i].err == NULL) {
+                cr_expect_eq(rc, GW_OK, "case %zu: %s", i, err);
+                json_object *again = json_tokener_parse(cases[i].text);
+                cr_expect(json_object_equal(v, again), "case %zu", i);
+                json_object_put(again);
+                json_object_put(v);
+            } else {
+                cr_expect_eq(rc, GW_ERR_INVALID, "case %zu", i);
+                cr_expect_str_eq(err, cases[i].err, "case %zu: %s", i, err);
+            }
+        }
+    }
+}
+
+static void *parse_many(void *arg)
+{
+    int depth = *(int *)arg;
+    for (int i = 0; i < 200; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "[{\"n\":%d,\"s\":\"t%d\"}]", i, i);
+        json_object *v = NULL;
+        char err[160];
+        if (gw_json_parse(text, strlen(text), depth, &v, err, sizeof(err)) != GW_OK ||
+            json_object_get_int(json_object_object_get(json_object_array_get_idx(v, 0), "n")) !=
+                i) {
+            json_object_put(v);
+            return (void *)1;
+        }
+        json_object_put(v);
+    }
+    return NULL;
+}
+
+Test(decode, threads_parse_with_their_own_tokener)
+{
+    pthread_t t[4];
+    int depths[4] = {3, 8, 3, 32};
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(pthread_create(&t[i], NULL, parse_many, &depths[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *res = NULL;
+        cr_assert_eq(pthread_join(t[i], &res), 0);
+        cr_expect_null(res, "thread %d", i);
+    }
+}
+
+/* PHP-style keys are cut from one copy of the name, short or long. */
+Test(decode, form_keys_long_and_nested)
+{
+    char name[300];
+    memset(name, 'n', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    char body[1024];
+    snprintf(body, sizeof(body), "%s[a][b]=1&%s[a][c][]=2&%s[a][c][]=3&x=4", name, name, name);
+    struct gw_decode_limits lim;
+    gw_decode_limits_init(&lim);
+    json_object *b = NULL;
+    char err[256] = "";
+    cr_assert_eq(gw_decode(GW_BODY_FORM, NULL, &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_OK, "%s", err);
+    json_object *a = json_object_object_get(json_object_object_get(b, name), "a");
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(a, "b")), "1");
+    cr_expect_str_eq(json_object_to_json_string_ext(json_object_object_get(a, "c"),
+                                                    JSON_C_TO_STRING_PLAIN),
+                     "[\"2\",\"3\"]");
+    cr_expect_str_eq(json_object_get_string(json_object_object_get(b, "x")), "4");
+    json_object_put(b);
+    snprintf(body, sizeof(body), "%s[a]=1&%s[a][b]=2", name, name);
+    cr_expect_eq(gw_decode(GW_BODY_FORM, NULL, &lim, body, strlen(body), &b, err, sizeof(err)),
+                 GW_ERR_INVALID);
 }
