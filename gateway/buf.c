@@ -32,7 +32,7 @@ void gw_buf_reset(struct gw_buf *b)
     }
 }
 
-enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
+enum gw_rc gw_buf_room(struct gw_buf *b, size_t n)
 {
     if (n > b->max || b->len > b->max - n) {
         return GW_ERR_TOO_LARGE;
@@ -44,6 +44,15 @@ enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
         }
         b->ptr = gw_realloc(b->ptr, cap);
         b->cap = cap;
+    }
+    return GW_OK;
+}
+
+enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
+{
+    enum gw_rc rc = gw_buf_room(b, n);
+    if (rc != GW_OK) {
+        return rc;
     }
     if (n > 0) {
         memcpy(b->ptr + b->len, p, n);

@@ -21,6 +21,10 @@ void gw_buf_fini(struct gw_buf *b);
 void gw_buf_reset(struct gw_buf *b);
 /* Append n bytes (borrows p). On GW_ERR_TOO_LARGE nothing is appended. */
 enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n) GW_WUR;
+/* Makes room for n more bytes (and the NUL), growing by doubling, so that
+ * a writer may fill ptr + len directly and then advance len. On
+ * GW_ERR_TOO_LARGE nothing changes. */
+enum gw_rc gw_buf_room(struct gw_buf *b, size_t n) GW_WUR;
 /* Makes room for n more bytes at once (a body of a known length), when n
  * is within max; otherwise a no-op, and appends grow as they go. */
 void gw_buf_reserve(struct gw_buf *b, size_t n);

@@ -70,21 +70,33 @@ size_t gw_json_quote(char *out, size_t cap, const char *s, size_t n)
 
 enum gw_rc gw_emit_str(struct gw_buf *b, const char *s, size_t n)
 {
-    enum gw_rc rc = gw_buf_add(b, "\"", 1);
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < n && rc == GW_OK; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (escape_of[c] == 0) {
-            continue;
-        }
-        char esc[6];
-        size_t len = put_escape(esc, c);
-        rc = gw_buf_add(b, s + run, i - run);
-        rc = rc == GW_OK ? gw_buf_add(b, esc, len) : rc;
-        run = i + 1;
+    /* room for the worst case (every byte a \u00XX) once, then written in
+     * place: plain runs copied whole */
+    if (n > (SIZE_MAX - 2) / 6) {
+        return GW_ERR_TOO_LARGE;
     }
-    rc = rc == GW_OK ? gw_buf_add(b, s + run, n - run) : rc;
-    return rc == GW_OK ? gw_buf_add(b, "\"", 1) : rc;
+    enum gw_rc rc = gw_buf_room(b, 6 * n + 2);
+    if (rc != GW_OK) {
+        return rc;
+    }
+    char *o = b->ptr + b->len;
+    *o++ = '"';
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (escape_of[c] != 0) {
+            memcpy(o, s + run, i - run);
+            o += i - run;
+            o += put_escape(o, c);
+            run = i + 1;
+        }
+    }
+    memcpy(o, s + run, n - run);
+    o += n - run;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->ptr);
+    return GW_OK;
 }
 
 static enum gw_rc emit_int(struct gw_buf *b, json_object *v)

@@ -111,6 +111,10 @@ static void validate_calls(const struct gw_spec_opts *const *opts, const size_t 
     res->n_text = n;
     /* calls are bounded by the body's limits; this bounds the buffer too */
     gw_buf_init(&res->text_buf, (size_t)1 << 31);
+    /* a call is 0.5-1 KB: sized once, rarely regrown (an estimate: a
+     * refusal here only means growing as it goes) */
+    enum gw_rc sized = gw_buf_room(&res->text_buf, (n < 65536 ? n : 65536) * 1024);
+    (void)sized;
     size_t *at = gw_calloc(n ? n : 1, sizeof(*at));
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
