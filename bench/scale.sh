@@ -32,8 +32,8 @@ usage: bench/scale.sh [--only NAME]... [--bin PATH] [--rules DIR] [--quick]
   --sustain-body B     sg100: 500 req/s of 100 events (default); sg10: 5,000 req/s
                        of 10 events (SUSTAIN_BODY)
   --out DIR            where scale*.md and scale*.tsv go (OUT, bench/results)
-Environment: CONNECTIONS (32), MAX_RPS (50), LOG_LEVEL (info), DAEMON_CPU (0),
-LOAD_CPU (1), BUILD (build-bench), SOAK_SAMPLE_S (10), SUSTAIN_SAMPLE_S (5).
+Environment: CONNECTIONS (32), MAX_RPS (50), LOG_LEVEL (info), THREADS (1),
+DAEMON_CPU (0), LOAD_CPU (1), BUILD (build-bench), SOAK_SAMPLE_S (10), SUSTAIN_SAMPLE_S (5).
 EOF
 }
 
@@ -51,6 +51,7 @@ MAX_RPS=${MAX_RPS:-50}
 LOG_LEVEL=${LOG_LEVEL:-info}
 DAEMON_CPU=${DAEMON_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
+THREADS=${THREADS:-1}
 BUILD=${BUILD:-$ROOT/build-bench}
 BIN=
 ONLY=
@@ -177,7 +178,7 @@ start_server() {
     mkdir -p "$dir"
     taskset -c "$DAEMON_CPU" "$BIN" serve --listen 127.0.0.1:0 \
         --endpoint "http://127.0.0.1:$SPORT/v1" --spool "$dir/spool" --rules "$rules" \
-        --threads 1 --max-rps "$MAX_RPS" --log-level "$LOG_LEVEL" --durability os \
+        --threads "$THREADS" --max-rps "$MAX_RPS" --log-level "$LOG_LEVEL" --durability os \
         2>"$dir/server.log" &
     SRV_PID=$!
     until [ -n "$PORT" ]; do
@@ -247,7 +248,7 @@ header() { # TITLE: the first lines of a check's markdown
     echo "## $1"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $BIN_DESC; $MACHINE; daemon on cpu $DAEMON_CPU" \
-        "(\`--threads 1 --durability os --max-rps $MAX_RPS --log-level $LOG_LEVEL\`), load and" \
+        "(\`--threads $THREADS --durability os --max-rps $MAX_RPS --log-level $LOG_LEVEL\`), load and" \
         "stand-in on cpu $LOAD_CPU; load average before: $LOAD0. Command: \`bench/scale.sh$ARGS\`."
     echo
 }
@@ -445,7 +446,7 @@ check_soak() {
         echo "| asked req/s | held req/s | p99 ms (from due) | failed | CPU µs/request | first RSS MB | last RSS MB | max RSS MB | slope, all (KB/min) | slope, 2nd half (KB/min) | 2nd half trend | flat |"
         echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
         awk -F'\t' -v target="$target" -v sl="$sl" -v hz="$HZ" -v cpu="$((c1 - c0))" '
-            FNR == NR && /^RATE/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } next }
+            FNR == NR { if (/^RATE/) { nf = split($0, f, " "); for (i = 2; i <= nf; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] } } next }
             FNR > 1 { n++; t[n] = $1; r[n] = $2; if ($2 > mx) mx = $2 }
             END {
                 split(sl, s, " ")
@@ -514,7 +515,7 @@ check_sustain() {
         echo "|---|---|---|---|---|---|---|---|---|---|---|"
         awk -F'\t' -v epr="$epr" -v asked="$SUSTAIN_EVENTS_S" -v s0="$s0" -v s1="$s1" -v sl="$sl" \
             -v hz="$HZ" -v cpu="$((c1 - c0))" -v budget="$BATCH_BYTES" -v rps="$rps" '
-            FNR == NR && /^RATE/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } next }
+            FNR == NR { if (/^RATE/) { nf = split($0, f, " "); for (i = 2; i <= nf; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] } } next }
             FNR > 1 { n++; t[n] = $1; b[n] = $2; if ($2 > mx) mx = $2 }
             END {
                 split(sl, s, " "); split(s0, a, " "); split(s1, z, " ")
