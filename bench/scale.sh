@@ -168,7 +168,7 @@ taskset -c "$LOAD_CPU" "$TMP/standin" >"$TMP/standin.out" &
 STANDIN_PID=$!
 wait_for "$TMP/standin.out" '^port '
 SPORT=$(sed -n 's/^port //p' "$TMP/standin.out")
-standin_stats() { curl -s "http://127.0.0.1:$SPORT/stats" | awk '{print $2, $6}'; }
+standin_stats() { curl -s "http://127.0.0.1:$SPORT/stats" | awk '{print $2, $4, $6}'; } # requests calls bytes
 
 # start_server DIR RULES_DIR: the daemon on DAEMON_CPU, as compare.sh's
 # "sourcegate tree os"; sets SRV_PID and PORT.
@@ -478,14 +478,14 @@ check_sustain() {
         "$TMP/bodies/sendgrid-$epr.json" "$rps" "$SUSTAIN_SECONDS" "$CONNECTIONS" >"$dir/rate.out" &
     LOAD_PID=$!
     t0=$(now)
-    printf 't_s\tspool_bytes\tspool_calls\tupstream_requests\tupstream_bytes\trss_kb\n' >"$tsv"
+    printf 't_s\tspool_bytes\tspool_calls\tupstream_requests\tupstream_calls\tupstream_bytes\trss_kb\n' >"$tsv"
     local k=0 st
     while :; do
         t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
         st=$(standin_stats)
-        printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$(spool_gauges | tr ' ' '\t')" \
-            "$(awk -v a="$s0" -v b="$st" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] - x[1] }')" \
-            "$(awk -v a="$s0" -v b="$st" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[2] - x[2] }')" \
+        printf '%s\t%s\t%s\t%s\n' "$t" "$(spool_gauges | tr ' ' '\t')" \
+            "$(awk -v a="$s0" -v b="$st" 'BEGIN { split(a, x, " "); split(b, y, " ")
+                printf "%d\t%d\t%d", y[1] - x[1], y[2] - x[2], y[3] - x[3] }')" \
             "$(rss_kb "$SRV_PID")" >>"$tsv"
         kill -0 "$LOAD_PID" 2>/dev/null || break
         k=$((k + 1))
@@ -511,25 +511,26 @@ check_sustain() {
             ">= 90% of the byte limit, and the spool stays bounded (here: the second half's trend adds" \
             "under 25% of the spool's maximum over that half)."
         echo
-        echo "| asked events/s | held events/s (req/s) | p99 ms (from due) | failed | CPU µs/event | upstream req/s | batch fill | max spool MB | spool trend, 2nd half | bounded |"
-        echo "|---|---|---|---|---|---|---|---|---|---|---|"
+        echo "| asked events/s | held events/s (req/s) | p99 ms (from due) | failed | CPU µs/event | upstream req/s | bytes/call | batch fill | relay ceiling calls/s | max spool MB | spool trend, 2nd half | bounded |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
         awk -F'\t' -v epr="$epr" -v asked="$SUSTAIN_EVENTS_S" -v s0="$s0" -v s1="$s1" -v sl="$sl" \
-            -v hz="$HZ" -v cpu="$((c1 - c0))" -v budget="$BATCH_BYTES" -v rps="$rps" '
+            -v hz="$HZ" -v cpu="$((c1 - c0))" -v budget="$BATCH_BYTES" -v rps="$rps" -v maxrps="$MAX_RPS" '
             FNR == NR { if (/^RATE/) { nf = split($0, f, " "); for (i = 2; i <= nf; i++) { split(f[i], kv, "="); v[kv[1]] = kv[2] } } next }
             FNR > 1 { n++; t[n] = $1; b[n] = $2; if ($2 > mx) mx = $2 }
             END {
                 split(sl, s, " "); split(s0, a, " "); split(s1, z, " ")
-                secs = v["seconds"]; up = z[1] - a[1]; bytes = z[2] - a[2]
+                secs = v["seconds"]; up = z[1] - a[1]; calls = z[2] - a[2]; bytes = z[3] - a[3]
+                per = (calls > 0 ? bytes / calls : 0)
                 h = int(n / 2) + 1; span = t[n] - t[h]; grow = s[1] * span
                 fill = (up > 0 ? bytes / up / budget : 0)
                 ev = v["ok"] * epr
-                printf "| %d | %.0f (%.0f of %d) | %.1f | %d | %.1f | %.1f | %.2f | %.1f | %+.1f MB/min (%+.1f MB) | %s |\n",
+                printf "| %d | %.0f (%.0f of %d) | %.1f | %d | %.1f | %.1f | %.0f | %.2f | %.0f | %.1f | %+.2f MB/min (%+.2f MB) | %s |\n",
                     asked, ev / secs, v["ok"] / secs, rps, v["p99_us"] / 1000, v["other"],
-                    (ev > 0 ? cpu * 1e6 / hz / ev : 0), up / secs, fill, mx / 1048576,
-                    s[1] * 60 / 1048576, grow / 1048576,
+                    (ev > 0 ? cpu * 1e6 / hz / ev : 0), up / secs, per, fill,
+                    (per > 0 ? maxrps * budget / per : 0), mx / 1e6, s[1] * 60 / 1e6, grow / 1e6,
                     (grow < 0.25 * mx || mx < 2 * budget ? "yes" : "no")
-                printf "\nfill >= 0.90: %s; the stand-in got %d requests, %.1f MB, during the %d s.\n",
-                    (fill >= 0.90 ? "yes" : "no"), up, bytes / 1048576, secs
+                printf "\nfill >= 0.90: %s; the stand-in got %d requests, %d calls, %.1f MB from the start of the load to its end (%d s and the answers to its last requests). Relay ceiling: --max-rps %d full batches of %d bytes over the bytes of a call.\n",
+                    (fill >= 0.90 ? "yes" : "no"), up, calls, bytes / 1e6, secs, maxrps, budget
             }' "$dir/rate.out" "$tsv"
     } >"$md"
     rm -rf "$dir"
