@@ -28,6 +28,8 @@ usage: bench/scale.sh [--only NAME]... [--bin PATH] [--rules DIR] [--quick]
   --duration S         seconds of each wrk phase (DURATION, 10)
   --rounds N           rounds of flat, and A/B pairs of sources (ROUNDS, 3)
   --soak-seconds S     length of the soak (SOAK_SECONDS, 600)
+  --soak-rate R        requests/s of the soak (SOAK_RATE; default: 80% of the
+                       maximum wrk finds first)
   --sustain-seconds S  length of the sustained 50,000 events/s (SUSTAIN_SECONDS, 60)
   --sustain-body B     sg100: 500 req/s of 100 events (default); sg10: 5,000 req/s
                        of 10 events (SUSTAIN_BODY)
@@ -42,6 +44,7 @@ ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-$BENCH/results}
 RULES=${RULES:-$ROOT/rules}
 SOAK_SECONDS=${SOAK_SECONDS:-600}
+SOAK_RATE=${SOAK_RATE:-}
 SUSTAIN_SECONDS=${SUSTAIN_SECONDS:-60}
 SUSTAIN_BODY=${SUSTAIN_BODY:-sg100}
 SOAK_SAMPLE_S=${SOAK_SAMPLE_S:-10}
@@ -70,6 +73,7 @@ while [ $# -gt 0 ]; do
         --duration) DURATION=$2; shift ;;
         --rounds) ROUNDS=$2; shift ;;
         --soak-seconds) SOAK_SECONDS=$2; shift ;;
+        --soak-rate) SOAK_RATE=$2; shift ;;
         --sustain-seconds) SUSTAIN_SECONDS=$2; shift ;;
         --sustain-body) SUSTAIN_BODY=$2; shift ;;
         --out) OUT=$2; shift ;;
@@ -84,6 +88,12 @@ for v in DURATION ROUNDS SOAK_SECONDS SUSTAIN_SECONDS SOAK_SAMPLE_S SUSTAIN_SAMP
     esac
     [ "${!v}" -gt 0 ] || { echo "scale: $v must be > 0" >&2; exit 2; }
 done
+case "$SOAK_RATE" in
+    '' | [0-9]* ) ;;
+    *) echo "scale: --soak-rate takes requests/s" >&2; exit 2 ;;
+esac
+awk -v r="${SOAK_RATE:-1}" 'BEGIN { exit !(r + 0 > 0 && r ~ /^[0-9]+(\.[0-9]+)?$/) }' ||
+    { echo "scale: --soak-rate takes requests/s > 0" >&2; exit 2; }
 case "$SUSTAIN_BODY" in
     sg100 | sg10) ;;
     *) echo "scale: --sustain-body is sg100 or sg10" >&2; exit 2 ;;
@@ -216,6 +226,7 @@ accepted() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
 spool_gauges() { # prints "bytes calls" from the daemon's /metrics
@@ -226,22 +237,25 @@ spool_gauges() { # prints "bytes calls" from the daemon's /metrics
 now() { date +%s.%N; }
 
 # wrk_phase BODY EVENTS OUT: wrk at the maximum rate for DURATION s on
-# /webhooks/sendgrid; appends "cpu_ticks=N" (the daemon's, over the phase)
+# /webhooks/sendgrid; appends "CPU ticks=N sys=N" (the daemon's user+system
+# and system clock ticks over the phase)
 wrk_phase() {
-    local body=$1 epr=$2 out=$3 c0 c1
+    local body=$1 epr=$2 out=$3 c0 c1 y0 y1
     c0=$(cpu_ticks "$SRV_PID")
+    y0=$(sys_ticks "$SRV_PID")
     taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 30s --latency \
         -s "$BENCH/post.lua" "http://127.0.0.1:$PORT/webhooks/sendgrid" -- "$body" sg_event_id "$epr" \
         >"$out"
     c1=$(cpu_ticks "$SRV_PID")
-    echo "CPU ticks=$((c1 - c0))" >>"$out"
+    y1=$(sys_ticks "$SRV_PID")
+    echo "CPU ticks=$((c1 - c0)) sys=$((y1 - y0))" >>"$out"
 }
 
-# wrk_fields FILE: "requests accepted seconds cpu_s failed"
+# wrk_fields FILE: "requests accepted seconds cpu_s failed sys_s"
 wrk_fields() {
     awk -v hz="$HZ" '/^BENCH|^CPU/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
-        END { printf "%d\t%d\t%.2f\t%.2f\t%d\n", v["requests_ok"], v["accepted"], v["seconds"],
-            v["ticks"] / hz, v["requests_other"] + v["errors"] }' "$1"
+        END { printf "%d\t%d\t%.2f\t%.2f\t%d\t%.2f\n", v["requests_ok"], v["accepted"], v["seconds"],
+            v["ticks"] / hz, v["requests_other"] + v["errors"], v["sys"] / hz }' "$1"
 }
 
 header() { # TITLE: the first lines of a check's markdown
@@ -256,7 +270,7 @@ header() { # TITLE: the first lines of a check's markdown
 # --- flat: CPU per event and per request, 1 to 1,000 events per request ---
 check_flat() {
     local tsv=$OUT/scale-flat.tsv md=$OUT/scale-flat.md
-    printf 'round\tevents_per_request\trequests\taccepted\tseconds\tcpu_s\tcpu_us_per_request\tcpu_us_per_event\tfailed\n' >"$tsv"
+    printf 'round\tevents_per_request\trequests\taccepted\tseconds\tcpu_s\tcpu_us_per_request\tcpu_us_per_event\tfailed\tsys_s\n' >"$tsv"
     local round n dir f
     for round in $(seq 1 "$ROUNDS"); do
         for n in 1 10 100 1000; do
@@ -268,22 +282,23 @@ check_flat() {
             stop_server
             f=$(wrk_fields "$dir/wrk.out")
             awk -F'\t' -v round="$round" -v n="$n" '{
-                printf "%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.2f\t%d\n", round, n, $1, $2, $3, $4,
-                    ($1 > 0 ? $4 * 1e6 / $1 : 0), ($2 > 0 ? $4 * 1e6 / $2 : 0), $5 }' <<<"$f" >>"$tsv"
+                printf "%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.2f\t%d\t%.2f\n", round, n, $1, $2, $3, $4,
+                    ($1 > 0 ? $4 * 1e6 / $1 : 0), ($2 > 0 ? $4 * 1e6 / $2 : 0), $5, $6 }' <<<"$f" >>"$tsv"
             rm -rf "$dir"
         done
     done
     {
         header "flat: CPU per event, 1 to 1,000 events per request"
         echo "wrk -t1 -c$CONNECTIONS at the maximum rate, $DURATION s per cell, $ROUNDS round(s), a" \
-            "fresh daemon per cell; CPU is the daemon's utime+stime over the phase (every thread)." \
+            "fresh daemon per cell; CPU is the daemon's utime+stime over the phase (every thread)," \
+            "the system share its stime part." \
             "Acceptance: the cost per event is flat from 1 to 1,000 events per request (here: within" \
             "±25% of the 100-event figure)."
         echo
-        echo "| events/request | events/s | CPU µs/request | CPU µs/event (range) | ratio to 100 | flat | failed |"
-        echo "|---|---|---|---|---|---|---|"
+        echo "| events/request | events/s | CPU µs/request | CPU µs/event (range) | system share | ratio to 100 | flat | failed |"
+        echo "|---|---|---|---|---|---|---|---|"
         awk -F'\t' 'NR > 1 {
-                n = $2; k[n]++; ev[n] += $4 / $5; req[n] += $7; e[n] += $8; fail[n] += $9
+                n = $2; k[n]++; ev[n] += $4 / $5; req[n] += $7; e[n] += $8; fail[n] += $9; cs[n] += $6; ys[n] += $10
                 if (k[n] == 1 || $8 < lo[n]) lo[n] = $8
                 if (k[n] == 1 || $8 > hi[n]) hi[n] = $8
             }
@@ -293,8 +308,9 @@ check_flat() {
                 for (i = 1; i <= 4; i++) {
                     n = ns[i]; if (k[n] == 0) continue
                     m = e[n] / k[n]; r = (ref > 0 ? m / ref : 0)
-                    printf "| %d | %.0f | %.0f | %.1f (%.1f-%.1f) | %.2f | %s | %d |\n", n, ev[n] / k[n],
-                        req[n] / k[n], m, lo[n], hi[n], r, (r >= 0.75 && r <= 1.25 ? "yes" : "no"), fail[n]
+                    printf "| %d | %.0f | %.0f | %.1f (%.1f-%.1f) | %.0f%% | %.2f | %s | %d |\n", n, ev[n] / k[n],
+                        req[n] / k[n], m, lo[n], hi[n], (cs[n] > 0 ? 100 * ys[n] / cs[n] : 0), r,
+                        (r >= 0.75 && r <= 1.25 ? "yes" : "no"), fail[n]
                 }
             }' "$tsv"
     } >"$md"
@@ -326,7 +342,7 @@ check_sources() {
     local nshipped round v dir f rules
     make_rules_100 "$many"
     nshipped=$(find "$RULES" -maxdepth 1 -name '*.yaml' | wc -l)
-    printf 'round\tsources\trequests\taccepted\tseconds\tcpu_s\tcpu_us_per_request\tcpu_us_per_event\tfailed\n' >"$tsv"
+    printf 'round\tsources\trequests\taccepted\tseconds\tcpu_s\tcpu_us_per_request\tcpu_us_per_event\tfailed\tsys_s\n' >"$tsv"
     for round in $(seq 1 "$ROUNDS"); do
         for v in A B; do
             rules=$RULES; [ "$v" = B ] && rules=$many
@@ -341,8 +357,8 @@ check_sources() {
             stop_server
             f=$(wrk_fields "$dir/wrk.out")
             awk -F'\t' -v round="$round" -v s="$([ "$v" = A ] && echo "$nshipped" || echo "$SOURCES_B")" '{
-                printf "%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.2f\t%d\n", round, s, $1, $2, $3, $4,
-                    ($1 > 0 ? $4 * 1e6 / $1 : 0), ($2 > 0 ? $4 * 1e6 / $2 : 0), $5 }' <<<"$f" >>"$tsv"
+                printf "%d\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%.2f\t%d\t%.2f\n", round, s, $1, $2, $3, $4,
+                    ($1 > 0 ? $4 * 1e6 / $1 : 0), ($2 > 0 ? $4 * 1e6 / $2 : 0), $5, $6 }' <<<"$f" >>"$tsv"
             rm -rf "$dir"
         done
     done
@@ -405,10 +421,17 @@ max_rate() {
 # --- soak: 80% of the maximum rate for SOAK_SECONDS, RSS every 10 s ---
 check_soak() {
     local tsv=$OUT/scale-soak.tsv md=$OUT/scale-soak.md dir=$TMP/soak max target t0 t
-    log "soak: the maximum rate of the 10-event body ($DURATION s of wrk)"
-    max=$(max_rate sg10 10)
-    target=$(awk -v m="$max" 'BEGIN { r = 0.8 * m; printf "%.1f", (r > 1 ? r : 1) }')
-    log "soak: $max req/s at most; $target req/s for $SOAK_SECONDS s"
+    local how
+    if [ -n "$SOAK_RATE" ]; then
+        target=$SOAK_RATE
+        how="rate.c at $target req/s (\`--soak-rate\`)"
+    else
+        log "soak: the maximum rate of the 10-event body ($DURATION s of wrk)"
+        max=$(max_rate sg10 10)
+        target=$(awk -v m="$max" 'BEGIN { r = 0.8 * m; printf "%.1f", (r > 1 ? r : 1) }')
+        how="wrk found $max req/s at most ($DURATION s); then a fresh daemon took rate.c at $target req/s (80%)"
+    fi
+    log "soak: $target req/s for $SOAK_SECONDS s"
     start_server "$dir" "$RULES"
     accepted "$TMP/bodies/sendgrid-10.json" /webhooks/sendgrid || { stop_server; return 1; }
     local c0 c1
@@ -437,9 +460,8 @@ check_soak() {
     local sl
     sl=$(slopes "$tsv" 2)
     {
-        header "soak: memory at 80% of the maximum rate"
-        echo "The 10-event SendGrid body: wrk found $max req/s at most ($DURATION s); then a fresh daemon" \
-            "took rate.c at $target req/s (80%) over $CONNECTIONS connections for $SOAK_SECONDS s;" \
+        header "soak: memory at a steady rate"
+        echo "The 10-event SendGrid body: $how over $CONNECTIONS connections for $SOAK_SECONDS s;" \
             "VmRSS every $SOAK_SAMPLE_S s (\`scale-soak.tsv\`). Acceptance: memory flat (here: the" \
             "second half's trend adds under 5% of the RSS over that half)."
         echo
