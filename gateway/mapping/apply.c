@@ -108,6 +108,20 @@ static json_object *eval_each(const struct gw_value *v, const struct gw_map_inpu
     return out;
 }
 
+/* A request's own copy of a value the rules hold (a constant, a default, a
+ * table's output). The rules are shared by every HTTP thread, and json-c's
+ * reference counts and print buffers are not atomic: a rule's object handed
+ * to a call with json_object_get would be counted, serialized and freed by
+ * several threads at once. */
+static json_object *own_copy(json_object *shared)
+{
+    json_object *out = NULL;
+    if (shared != NULL && json_object_deep_copy(shared, &out, NULL) != 0) {
+        gw_fatal("out of memory");
+    }
+    return out;
+}
+
 static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input *in,
                              json_object *event, const char **why)
 {
@@ -117,7 +131,7 @@ static json_object *eval_raw(const struct gw_value *v, const struct gw_map_input
     case GW_VALUE_TEMPLATE:
         return eval_template(v, in, event);
     case GW_VALUE_CONST:
-        return json_object_get(v->constant);
+        return own_copy(v->constant);
     case GW_VALUE_EACH:
         return eval_each(v, in, event, why);
     case GW_VALUE_COUNT:
@@ -142,7 +156,9 @@ static bool omitted(const struct gw_value *v, json_object *x)
     char num[32];
     const char *text = gw_json_scalar_text_buf(x, num, sizeof(num));
     for (size_t i = 0; text != NULL && i < json_object_array_length(v->omit); i++) {
-        const char *o = gw_json_scalar_text(json_object_array_get_idx(v->omit, i));
+        char onum[32]; /* the rules' own value: read, never serialized in place */
+        const char *o =
+            gw_json_scalar_text_buf(json_object_array_get_idx(v->omit, i), onum, sizeof(onum));
         if (o != NULL && strcmp(o, text) == 0) {
             return true;
         }
@@ -164,7 +180,7 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
         const char *key = gw_json_scalar_text_buf(x, num, sizeof(num));
         json_object *hit = key ? gw_json_get(v->table, key) : NULL;
         json_object_put(x);
-        x = json_object_get(hit);
+        x = own_copy(hit);
     }
     if (x != NULL && v->as != NULL) {
         json_object *y = NULL;
@@ -177,7 +193,7 @@ json_object *gw_value_eval(const struct gw_value *v, const struct gw_map_input *
         *why = NULL;
     }
     if (x == NULL && *why == NULL && v->dflt != NULL) {
-        x = json_object_get(v->dflt);
+        x = own_copy(v->dflt);
     }
     return x;
 }

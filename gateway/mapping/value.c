@@ -264,6 +264,16 @@ static bool compile_value_map(const struct gw_node *node, const char *what, stru
     if (ok && omit != NULL) {
         ok = gw_schema_is(diag, omit, GW_NODE_SEQ, "'omit'");
         out->omit = ok ? gw_compile_json(omit) : NULL;
+        /* kept as the texts they are compared by: a request reads them and
+         * never has json-c serialize a shared number in place */
+        for (size_t i = 0; out->omit != NULL && i < json_object_array_length(out->omit); i++) {
+            json_object *e = json_object_array_get_idx(out->omit, i);
+            const char *text = json_object_is_type(e, json_type_string) ? NULL
+                                                                        : gw_json_scalar_text(e);
+            if (text != NULL) {
+                json_object_array_put_idx(out->omit, i, json_object_new_string(text));
+            }
+        }
     }
     return ok;
 }

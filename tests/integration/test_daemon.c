@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,4 +195,78 @@ Test(daemon, docs_for_every_shipped_source, .timeout = 60)
     closedir(dh);
     free(dir);
     cr_expect_geq(pages, 16);
+}
+
+/* Many HTTP threads map with one set of rules at once: a rule's constants,
+ * defaults and tables are shared, and json-c counts references without
+ * atomics, so each request must get its own copies. Every answer must be
+ * the same calls, and the daemon must stop cleanly (ASan in CI sees a
+ * use after free; a plain build crashes or corrupts an answer). */
+struct hammer {
+    unsigned port;
+    const char *body;
+    const char *want; /* the events of the first answer, as text */
+    int bad;
+};
+
+static void *hammer_run(void *arg)
+{
+    struct hammer *h = arg;
+    char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid?dry_run=1", h->port);
+    static const char *const ct[] = {"Content-Type: application/json", NULL};
+    for (int i = 0; i < 150; i++) {
+        struct http_resp r;
+        long st = http_request("POST", url, ct, h->body, strlen(h->body), &r);
+        const char *got = st == 200 ? json_object_to_json_string_ext(
+                                          json_object_object_get(r.json, "events"),
+                                          JSON_C_TO_STRING_PLAIN)
+                                    : "";
+        if (strcmp(got, h->want) != 0) {
+            h->bad++;
+        }
+        http_resp_fini(&r);
+    }
+    free(url);
+    return NULL;
+}
+
+Test(daemon, many_http_threads_share_the_rules_safely, .fini = kill_leftover, .timeout = 120)
+{
+    char *rules = gwt_root_path("rules");
+    const char *argv[] = {"serve", "--dry-run", "--listen", "127.0.0.1:0", "--rules", rules,
+                          "--threads", "4", NULL};
+    cr_assert(gwt_proc_start(&proc, argv), "daemon did not start");
+    free(rules);
+    char *body = gwt_read("sendgrid/email_events.user_id.json", NULL);
+    char *url = gw_asprintf("http://127.0.0.1:%u/webhooks/sendgrid?dry_run=1", proc.port);
+    static const char *const ct[] = {"Content-Type: application/json", NULL};
+    struct http_resp first;
+    cr_assert_eq(http_request("POST", url, ct, body, strlen(body), &first), 200);
+    json_object *events = json_object_object_get(first.json, "events");
+    cr_assert_gt(json_object_array_length(events), 5);
+    char *want = gw_strdup(json_object_to_json_string_ext(events, JSON_C_TO_STRING_PLAIN));
+    http_resp_fini(&first);
+    free(url);
+
+    enum { CLIENTS = 8 };
+    struct hammer h[CLIENTS];
+    pthread_t th[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++) {
+        h[i] = (struct hammer){.port = proc.port, .body = body, .want = want};
+        cr_assert(pthread_create(&th[i], NULL, hammer_run, &h[i]) == 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(th[i], NULL);
+        bad += h[i].bad;
+    }
+    cr_expect_eq(bad, 0, "%d of %d answers differ from the first", bad, CLIENTS * 150);
+    int status = gwt_proc_stop(&proc, SIGTERM, 20000);
+    char *log = gwt_proc_log(&proc);
+    size_t len = strlen(log);
+    cr_expect_eq(status, 0, "the daemon did not stop cleanly; the end of its log:\n%s",
+                 log + (len > 3000 ? len - 3000 : 0));
+    free(log);
+    free(want);
+    free(body);
 }
