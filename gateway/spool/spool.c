@@ -257,6 +257,9 @@ void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Rows deleted in one transaction (see gw_spool_delete). */
+#define DELETE_CHUNK 128
+
 enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
 {
     if (s == NULL || (n > 0 && ids == NULL)) {
@@ -265,22 +268,30 @@ enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
     if (n == 0) {
         return GW_OK;
     }
-    uint64_t calls = 0;
-    uint64_t bytes = 0;
-    gw_spool_db_lock(s);
-    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
-    /* A batch is mostly runs of consecutive ids: one range each. */
-    for (size_t i = 0; i < n && rc == GW_OK;) {
-        size_t j = i;
-        while (j + 1 < n && ids[j + 1] == ids[j] + 1) {
-            j++;
+    /* A batch is mostly runs of consecutive ids: one range each. It is
+     * deleted DELETE_CHUNK rows a transaction, the lock let go between
+     * them: a put waiting behind a sent batch (about 900 rows) waits for
+     * one chunk, not for the whole batch. */
+    enum gw_rc rc = GW_OK;
+    for (size_t from = 0; from < n && rc == GW_OK;) {
+        size_t to = from + DELETE_CHUNK < n ? from + DELETE_CHUNK : n;
+        uint64_t calls = 0;
+        uint64_t bytes = 0;
+        gw_spool_db_lock(s);
+        rc = gw_spool_db_run(s, GW_SPOOL_ST_BEGIN);
+        for (size_t i = from; i < to && rc == GW_OK;) {
+            size_t j = i;
+            while (j + 1 < to && ids[j + 1] == ids[j] + 1) {
+                j++;
+            }
+            rc = gw_spool_db_delete_range(s, ids[i], ids[j], &calls, &bytes);
+            i = j + 1;
         }
-        rc = gw_spool_db_delete_range(s, ids[i], ids[j], &calls, &bytes);
-        i = j + 1;
+        rc = gw_spool_db_finish(s, rc);
+        gw_spool_db_uncount(s, rc, calls, bytes);
+        gw_spool_db_unlock(s);
+        from = to;
     }
-    rc = gw_spool_db_finish(s, rc);
-    gw_spool_db_uncount(s, rc, calls, bytes);
-    gw_spool_db_unlock(s);
     return rc;
 }
 

@@ -61,7 +61,9 @@ void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *s
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
                         const char *const *json, const size_t *len, size_t n, int64_t *ids) GW_WUR;
 
-/* Deletes delivered calls. */
+/* Deletes delivered calls, a chunk of them per transaction (a put waits
+ * for one chunk at most); on an error the chunks before it stay deleted,
+ * and deleting an id again is a no-op. */
 enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n) GW_WUR;
 
 /* Calls fn for every queued call, oldest first (replay at start). fn

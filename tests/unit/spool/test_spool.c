@@ -195,8 +195,9 @@ static bool on_many(void *arg, const struct gw_spool_call *c)
     return true;
 }
 
-/* 150 calls take more than one INSERT (64 rows at most): every call is
- * stored once, in order, with consecutive ids. */
+/* 150 calls take more than one INSERT (64 rows at most) and more than one
+ * delete transaction (128 rows): every call is stored once, in order, with
+ * consecutive ids, and every one is gone after the delete. */
 Test(spool, a_put_of_many_calls_keeps_each_and_its_order)
 {
     spool = open_dir(dir);
