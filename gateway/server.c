@@ -711,7 +711,8 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     pthread_rwlockattr_destroy(&attr);
     s->clients = gw_climit_create(opts->max_requests_per_client);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
+    unsigned per_core = opts->threads_per_core ? opts->threads_per_core : 1;
+    unsigned threads = opts->threads ? opts->threads : per_core * (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* connections are capped per untrusted TCP peer by on_accept, not by
@@ -784,6 +785,9 @@ void gw_server_opts_from(struct gw_server_opts *o, const struct gw_config *c)
 {
     o->listen = c->listen;
     o->threads = c->threads;
+    /* at fsync a request waits for its commit's fdatasync: requests that
+     * wait together share one (group commit), so more threads than cores */
+    o->threads_per_core = c->spool_fsync && !c->dry_run ? GW_FSYNC_THREADS_PER_CORE : 1;
     o->max_body = c->max_body;
     o->max_url = c->max_url;
     o->max_headers = c->max_headers;

@@ -17,9 +17,14 @@ struct gw_ingest;
 struct gw_ingest_res;
 struct gw_server;
 
+/* HTTP threads per core when durability is fsync and threads is 0 (the
+ * help of the threads setting says "eight"). */
+#define GW_FSYNC_THREADS_PER_CORE 8
+
 struct gw_server_opts {
     const char *listen; /* "127.0.0.1:8080", "[::1]:0", ":8080" */
-    unsigned threads;   /* worker threads; 0: one per core */
+    unsigned threads;   /* worker threads; 0: threads_per_core per core */
+    unsigned threads_per_core; /* 0 or 1: one; GW_FSYNC_THREADS_PER_CORE at fsync */
     uint64_t max_body;  /* bytes; over it: 413 */
     unsigned max_url;   /* bytes of path and query; over it: 414 */
     unsigned max_headers;       /* header count; over it: 431 */
