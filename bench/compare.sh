@@ -29,7 +29,8 @@ usage: bench/compare.sh [--quick] [--duration S] [--rounds N] [--out DIR]
   --workloads LIST   comma-separated, of: sg1 sg10 sg100 sg1000 batch100 github
                      (WORKLOADS, all)
 Environment: CONNECTIONS (32), MAX_RPS (50), LOG_LEVEL (info), DAEMON_CPU (0),
-LOAD_CPU (1), BUILD (build-bench), THREADS (1: sourcegate's --threads).
+LOAD_CPU (1), BUILD (build-bench), THREADS (sourcegate's --threads; unset: 1 at
+durability os and dry run, the daemon's default at fsync: 8 per core).
 EOF
 }
 
@@ -41,7 +42,7 @@ REV_MODES=${REV_MODES:-os,fsync,dry}
 WORKLOADS=${WORKLOADS:-sg1,sg10,sg100,sg1000,batch100,github}
 CONNECTIONS=${CONNECTIONS:-32}
 MAX_RPS=${MAX_RPS:-50}
-THREADS=${THREADS:-1}
+THREADS=${THREADS:-}
 LOG_LEVEL=${LOG_LEVEL:-info}
 DAEMON_CPU=${DAEMON_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-case "$DURATION$ROUNDS$THREADS" in *[!0-9]*) echo "compare: --duration, --rounds and THREADS take whole numbers" >&2; exit 2 ;; esac
+case "$DURATION$ROUNDS${THREADS:-0}" in *[!0-9]*) echo "compare: --duration, --rounds and THREADS take whole numbers" >&2; exit 2 ;; esac
 [ "$DURATION" -gt 0 ] && [ "$ROUNDS" -gt 0 ] || { echo "compare: --duration and --rounds must be > 0" >&2; exit 2; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -226,9 +227,13 @@ start_server() {
                 fsync) flags=(--durability fsync) ;;
                 dry) flags=(--dry-run) ;;
             esac
+            # one core, one thread, unless THREADS says; fsync keeps the
+            # daemon's default (group commit wants requests waiting together)
+            local threads=(--threads "${THREADS:-1}")
+            [ -z "$THREADS" ] && [ "$mode" = fsync ] && threads=()
             taskset -c "$DAEMON_CPU" "${BIN[$id]}" serve --listen 127.0.0.1:0 \
                 --endpoint "http://127.0.0.1:$SPORT/v1" --spool "$dir/spool" --rules "${RULES[$id]}" \
-                --threads "$THREADS" --max-rps "$MAX_RPS" --log-level "$LOG_LEVEL" "${flags[@]}" \
+                "${threads[@]}" --max-rps "$MAX_RPS" --log-level "$LOG_LEVEL" "${flags[@]}" \
                 2>"$dir/server.log" &
             SRV_PID=$!
             until [ -n "$PORT" ]; do
@@ -384,7 +389,7 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "# sourcegate compare: $(date -u '+%Y-%m-%d %H:%M UTC'), working tree (tree) on $TREE_REV"
     echo
     echo "$(nproc) CPUs, server on cpu $DAEMON_CPU, load on cpu $LOAD_CPU; ${DURATION} s per phase," \
-        "$ROUNDS round(s), wrk -t1 -c$CONNECTIONS, sourcegate --threads $THREADS; constant rate over $CONNECTIONS connections;" \
+        "$ROUNDS round(s), wrk -t1 -c$CONNECTIONS, sourcegate --threads ${THREADS:-1 (fsync: its default)}; constant rate over $CONNECTIONS connections;" \
         "load average at the end: $LOAD. Columns: bench/README.md."
     echo
     echo "| server | workload | ev/req | req/s | events/s (range) | p50 ms | p99 ms | p99 ms at 80% (rate held) | peak RSS MB | CPU µs/event | upstream req/s | batch fill | failed |"

@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -710,7 +711,11 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     pthread_rwlock_init(&s->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
     s->clients = gw_climit_create(opts->max_requests_per_client);
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* the cores this process may run on (taskset, a container's cpuset),
+     * not every core of the machine */
+    cpu_set_t cpus;
+    long cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus)
+                                                                : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned per_core = opts->threads_per_core ? opts->threads_per_core : 1;
     unsigned threads = opts->threads ? opts->threads : per_core * (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
