@@ -12,7 +12,6 @@
 #include "../mem.h"
 #include "../metrics.h"
 #include "../spool/spool.h"
-#include "../thread.h"
 
 /* What a batch's answer makes of it. */
 enum settle { SETTLE_DELIVERED, SETTLE_RETRY, SETTLE_SPLIT, SETTLE_REFUSED };
@@ -327,7 +326,6 @@ static bool housekeep(struct gw_relay *r, uint64_t now)
 void *gw_relay_sender_main(void *arg)
 {
     struct gw_relay *r = arg;
-    gw_thread_background("gw-relay");
     pthread_mutex_lock(&r->lock);
     for (;;) {
         uint64_t now = gw_relay_clock_now(r);

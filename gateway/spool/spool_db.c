@@ -16,7 +16,6 @@
 #include "../config.h"
 #include "../log.h"
 #include "../mem.h"
-#include "../thread.h"
 
 #define SCHEMA_VERSION 2
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
@@ -206,7 +205,6 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 static void *checkpointer(void *arg)
 {
     struct gw_spool *s = arg;
-    gw_thread_background("gw-checkpoint");
     pthread_mutex_lock(&s->ckpt_mutex);
     for (;;) {
         while (!s->ckpt_wanted && !s->ckpt_stop) {
