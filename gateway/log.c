@@ -67,19 +67,26 @@ static size_t out_len;
 static bool out_buffered, out_stop, out_flusher;
 static pthread_t out_thread;
 
-static void out_drain(void)
+/* Writes all of p to stderr; a stderr that is gone takes the lines with
+ * it (there is nothing better to do with them). */
+static void write_all(const char *p, size_t n)
 {
     size_t off = 0;
-    while (off < out_len) {
-        ssize_t w = write(STDERR_FILENO, out_buf + off, out_len - off);
+    while (off < n) {
+        ssize_t w = write(STDERR_FILENO, p + off, n - off);
         if (w < 0 && errno == EINTR) {
             continue;
         }
         if (w <= 0) {
-            break; /* stderr is gone: nothing better to do with the lines */
+            break;
         }
         off += (size_t)w;
     }
+}
+
+static void out_drain(void)
+{
+    write_all(out_buf, out_len);
     out_len = 0;
 }
 
@@ -91,17 +98,7 @@ static void out_line(const char *line, size_t len, bool may_wait)
         out_drain();
     }
     if (len > OUT_CAP) { /* a line larger than the buffer goes alone */
-        size_t off = 0;
-        while (off < len) {
-            ssize_t w = write(STDERR_FILENO, line + off, len - off);
-            if (w < 0 && errno == EINTR) {
-                continue;
-            }
-            if (w <= 0) {
-                break;
-            }
-            off += (size_t)w;
-        }
+        write_all(line, len);
     } else {
         memcpy(out_buf + out_len, line, len);
         out_len += len;
