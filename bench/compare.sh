@@ -70,19 +70,16 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 # --- what it needs, installed when missing (as bench/README.md says) ---
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+log() { echo "compare: $*" >&2; }
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 command -v node >/dev/null || missing+=(nodejs npm)
 command -v curl-config >/dev/null || missing+=(libcurl4-openssl-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "compare: installing ${missing[*]}" >&2
-    as_root apt-get install -y "${missing[@]}" >/dev/null
-fi
+install_missing "${missing[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 if [ ! -d "$BENCH/peers/node_modules" ]; then
     (cd "$BENCH/peers" && npm ci --no-audit --no-fund >/dev/null)
@@ -106,7 +103,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- builds: the working tree, then every --rev (cached by commit) ---
-log() { echo "compare: $*" >&2; }
 
 release_build() { # SRC BUILD_DIR
     if [ ! -f "$2/build.ninja" ]; then
@@ -146,10 +142,7 @@ for r in "${REVS[@]}"; do
     REV_IDS+=("$short")
 done
 
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter "$BENCH/standin.c" \
-    -o "$TMP/standin" -lmicrohttpd
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra "$BENCH/rate.c" -o "$TMP/rate" -lcurl
-node "$BENCH/bodies.js" "$TMP/bodies"
+build_helpers
 
 # --- the server list: NAME (kind:arg) and its label ---
 SERVER_LIST=()
@@ -195,19 +188,8 @@ for w in "${WL[@]}"; do
 done
 
 # --- the stand-in, for the whole sitting ---
-wait_for() { # FILE PATTERN: polls up to 15 s
-    local i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt 150 ] && { log "no '$2' in $1"; cat "$1" >&2; return 1; }
-        sleep 0.1
-    done
-}
-taskset -c "$LOAD_CPU" "$TMP/standin" >"$TMP/standin.out" &
-STANDIN_PID=$!
-wait_for "$TMP/standin.out" '^port '
-SPORT=$(sed -n 's/^port //p' "$TMP/standin.out")
-standin_stats() { curl -s "http://127.0.0.1:$SPORT/stats" | awk '{print $2, $6}'; }
+start_standin
+standin_stats() { standin_counts | awk '{print $1, $3}'; } # requests bytes
 
 free_port() {
     node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -289,20 +271,6 @@ EOF
     esac
 }
 
-stop_server() {
-    local i=0
-    kill -TERM "$SRV_PID" 2>/dev/null || true
-    # a daemon drains its spool to the stand-in: bounded at 20 s
-    while kill -0 "$SRV_PID" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt 200 ] && { kill -KILL "$SRV_PID" 2>/dev/null || true; break; }
-        sleep 0.1
-    done
-    wait "$SRV_PID" 2>/dev/null || true
-    SRV_PID=
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 # run_cell ROUND SERVER WORKLOAD: one row of results.tsv
@@ -417,7 +385,8 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 # plot: the SendGrid workloads, events/s and p99 against events per request
 PLOT_DATA=$TMP/plot
 mkdir -p "$PLOT_DATA"
-plot_ev= plot_p99=
+plot_ev=""
+plot_p99=""
 for srv in "${SERVER_LIST[@]}"; do
     f=$PLOT_DATA/${srv//:/_}.dat
     awk -F'\t' -v srv="$srv" 'NR > 1 && $2 == srv && $3 ~ /^sg[0-9]+$/ {

@@ -113,19 +113,15 @@ OUT=$(cd "$OUT" && pwd)
 log() { echo "scale: $*" >&2; }
 
 # --- what it needs, installed when missing (as compare.sh does) ---
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=bench/common.sh
+. "$BENCH/common.sh"
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v node >/dev/null || missing+=(nodejs)
 command -v curl >/dev/null || missing+=(curl)
 command -v curl-config >/dev/null || missing+=(libcurl4-openssl-dev)
 [ -f /usr/include/microhttpd.h ] || missing+=(libmicrohttpd-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-    log "installing ${missing[*]}"
-    as_root apt-get install -y "${missing[@]}" >/dev/null
-fi
+install_missing "${missing[@]}"
 
 TMP=$(mktemp -d /tmp/sourcegate-scale-XXXXXX)
 SRV_PID=
@@ -158,27 +154,12 @@ else
     BIN_DESC="working tree on $rev (release build)"
 fi
 
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter "$BENCH/standin.c" \
-    -o "$TMP/standin" -lmicrohttpd
-cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra "$BENCH/rate.c" -o "$TMP/rate" -lcurl
-node "$BENCH/bodies.js" "$TMP/bodies"
+build_helpers
 
 MACHINE="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(($(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024)) MB, $(uname -sr)"
 
 # --- the stand-in, for the whole sitting ---
-wait_for() { # FILE PATTERN: polls up to 15 s
-    local i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt 150 ] && { log "no '$2' in $1"; cat "$1" >&2; return 1; }
-        sleep 0.1
-    done
-}
-taskset -c "$LOAD_CPU" "$TMP/standin" >"$TMP/standin.out" &
-STANDIN_PID=$!
-wait_for "$TMP/standin.out" '^port '
-SPORT=$(sed -n 's/^port //p' "$TMP/standin.out")
-standin_stats() { curl -s "http://127.0.0.1:$SPORT/stats" | awk '{print $2, $4, $6}'; } # requests calls bytes
+start_standin
 
 # start_server DIR RULES_DIR: the daemon on DAEMON_CPU, as compare.sh's
 # "sourcegate tree os"; sets SRV_PID and PORT.
@@ -201,20 +182,6 @@ start_server() {
     done
 }
 
-stop_server() {
-    local i=0
-    [ -n "$SRV_PID" ] || return 0
-    kill -TERM "$SRV_PID" 2>/dev/null || true
-    # the daemon drains its spool to the stand-in: bounded at 20 s
-    while kill -0 "$SRV_PID" 2>/dev/null; do
-        i=$((i + 1))
-        [ "$i" -gt 200 ] && { kill -KILL "$SRV_PID" 2>/dev/null || true; break; }
-        sleep 0.1
-    done
-    wait "$SRV_PID" 2>/dev/null || true
-    SRV_PID=
-}
-
 # accepted BODY PATH: one request, which must be a 200 with every event accepted
 accepted() {
     local body=$1 url="http://127.0.0.1:$PORT$2" answer
@@ -225,7 +192,6 @@ accepted() {
     esac
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"; }
@@ -496,7 +462,7 @@ check_sustain() {
     accepted "$TMP/bodies/sendgrid-$epr.json" /webhooks/sendgrid || { stop_server; return 1; }
     # the relay sends that first request's calls before the phase starts
     sleep 2
-    s0=$(standin_stats)
+    s0=$(standin_counts)
     c0=$(cpu_ticks "$SRV_PID")
     taskset -c "$LOAD_CPU" "$TMP/rate" "http://127.0.0.1:$PORT/webhooks/sendgrid" \
         "$TMP/bodies/sendgrid-$epr.json" "$rps" "$SUSTAIN_SECONDS" "$CONNECTIONS" >"$dir/rate.out" &
@@ -506,7 +472,7 @@ check_sustain() {
     local k=0 st
     while :; do
         t=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
-        st=$(standin_stats)
+        st=$(standin_counts)
         printf '%s\t%s\t%s\t%s\n' "$t" "$(spool_gauges | tr ' ' '\t')" \
             "$(awk -v a="$s0" -v b="$st" 'BEGIN { split(a, x, " "); split(b, y, " ")
                 printf "%d\t%d\t%d", y[1] - x[1], y[2] - x[2], y[3] - x[3] }')" \
@@ -521,7 +487,7 @@ check_sustain() {
     wait "$LOAD_PID" || true
     LOAD_PID=
     c1=$(cpu_ticks "$SRV_PID")
-    s1=$(standin_stats)
+    s1=$(standin_counts)
     stop_server
     local sl
     sl=$(slopes "$tsv" 2)
