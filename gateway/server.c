@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "access.h"
 #include "api.h"
 #include "auth.h"
 #include "buf.h"
@@ -26,7 +27,6 @@
 #include "framing.h"
 #include "headers.h"
 #include "cors.h"
-#include "emit.h"
 #include "inflate.h"
 #include "ingest.h"
 #include "json.h"
@@ -579,65 +579,18 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     return cn;
 }
 
-/* Appends ,"key":"value" (value quoted and escaped) to a line being built;
- * false when it does not fit. */
-static bool put_str(char *line, size_t cap, size_t *at, const char *key, const char *v, size_t n)
-{
-    int w = snprintf(line + *at, cap - *at, "%s\"%s\":", *at ? "," : "", key);
-    if (w < 0 || (size_t)w >= cap - *at) {
-        return false;
-    }
-    size_t q = gw_json_quote(line + *at + (size_t)w, cap - *at - (size_t)w, v, n);
-    if (q == 0) {
-        return false;
-    }
-    *at += (size_t)w + q;
-    return true;
-}
-
-/* One JSON line per request, and its count in the metrics. The line is
- * formatted straight into a stack buffer: no object tree per request. */
+/* One JSON line per request (access.c), and its count in the metrics. */
 static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode toe)
 {
     double ms = elapsed_ms(&cn->start);
     if (cn->status == 0 && !cn->started) {
         return; /* a connection that closed before sending a request */
     }
-    char line[8192];
-    size_t at = 0;
-    bool ok = put_str(line, sizeof(line), &at, "request_id", cn->id, strlen(cn->id)) &&
-              put_str(line, sizeof(line), &at, "method", cn->method, strlen(cn->method)) &&
-              put_str(line, sizeof(line), &at, "path", cn->uri, strcspn(cn->uri, "?")) &&
-              (cn->source[0] == '\0' ||
-               put_str(line, sizeof(line), &at, "source", cn->source, strlen(cn->source))) &&
-              (cn->api[0] == '\0' ||
-               put_str(line, sizeof(line), &at, "api", cn->api, strlen(cn->api)));
-    if (ok) {
-        int w = snprintf(line + at, sizeof(line) - at, ",\"status\":%d", cn->status);
-        ok = w > 0 && (size_t)w < sizeof(line) - at;
-        at += ok ? (size_t)w : 0;
-    }
-    ok = ok && (cn->cause == NULL ||
-                put_str(line, sizeof(line), &at, "cause", cn->cause, strlen(cn->cause)));
-    if (ok) {
-        int w = snprintf(line + at, sizeof(line) - at,
-                         ",\"events\":%zu,\"ignored\":%zu%s,\"duration_ms\":%.3f", cn->events,
-                         cn->ignored, cn->dry_run ? ",\"dry_run\":true" : "", ms);
-        ok = w > 0 && (size_t)w < sizeof(line) - at;
-        at += ok ? (size_t)w : 0;
-    }
-    ok = ok && put_str(line, sizeof(line), &at, "client", cn->client, strlen(cn->client));
-    if (ok && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK) {
-        int w = snprintf(line + at, sizeof(line) - at, ",\"aborted\":true");
-        ok = w > 0 && (size_t)w < sizeof(line) - at;
-        at += ok ? (size_t)w : 0;
-    }
-    if (ok) {
-        gw_log_members(GW_LOG_INFO, "access", line, at);
-    } else { /* a path longer than the line: said without it */
-        gw_log(GW_LOG_INFO, "access", "request %s: %s (path too long to log), status %d",
-               cn->id, cn->method, cn->status);
-    }
+    gw_access_log(&(struct gw_access){
+        .request_id = cn->id, .method = cn->method, .uri = cn->uri, .source = cn->source,
+        .api = cn->api, .status = cn->status, .cause = cn->cause, .events = cn->events,
+        .ignored = cn->ignored, .dry_run = cn->dry_run, .duration_ms = ms, .client = cn->client,
+        .aborted = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK});
     if (strcmp(cn->method, "POST") == 0) {
         gw_metrics_request(cn->source[0] ? cn->source : NULL, cn->api[0] ? cn->api : NULL,
                            cn->status, ms / 1000.0);

@@ -1,5 +1,6 @@
 /* test_log.c -- buffered lines from many threads come out whole, in order,
- * and all.
+ * and all; an access line is one JSON object, its path escaped and without
+ * the query string.
  * SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <json-c/json.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "log.h"
 
 #define THREADS 4
@@ -75,4 +77,68 @@ Test(log, buffered_lines_from_threads_are_whole_ordered_and_all_written)
         cr_expect_eq(next[t], LINES, "thread %d: %d lines of %d", t, next[t], LINES);
     }
     cr_expect_eq(warns, THREADS * (LINES / 500));
+}
+
+/* Runs fn with stderr sent to a file; returns what was written (new). */
+static char *captured(void (*fn)(const void *), const void *arg)
+{
+    char path[] = "/tmp/gw-test-access-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn(arg);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    FILE *f = fopen(path, "r");
+    cr_assert(f != NULL);
+    static char text[16384];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return strdup(text);
+}
+
+static void write_access(const void *arg)
+{
+    gw_access_log(arg);
+}
+
+Test(log, access_line_is_one_json_object_with_every_field)
+{
+    struct gw_access a = {.request_id = "abc123", .method = "POST",
+                          .uri = "/webhooks/sen\"d\\grid\x01?secret=1", .source = "sendgrid",
+                          .api = "", .status = 503, .cause = "spool_full", .events = 7,
+                          .ignored = 1, .dry_run = true, .duration_ms = 1.5,
+                          .client = "127.0.0.1", .aborted = true};
+    char *out = captured(write_access, &a);
+    json_object *o = json_tokener_parse(out);
+    cr_assert(o != NULL, "not JSON: %s", out);
+    json_object *v;
+    cr_expect(json_object_object_get_ex(o, "path", &v));
+    cr_expect_str_eq(json_object_get_string(v), "/webhooks/sen\"d\\grid\x01", "no query string");
+    cr_expect(json_object_object_get_ex(o, "status", &v) && json_object_get_int(v) == 503);
+    cr_expect(json_object_object_get_ex(o, "cause", &v));
+    cr_expect(json_object_object_get_ex(o, "events", &v) && json_object_get_int(v) == 7);
+    cr_expect(json_object_object_get_ex(o, "dry_run", &v) && json_object_get_boolean(v));
+    cr_expect(json_object_object_get_ex(o, "aborted", &v) && json_object_get_boolean(v));
+    cr_expect(!json_object_object_get_ex(o, "api", NULL), "an empty api is left out");
+    cr_expect(json_object_object_get_ex(o, "module", &v));
+    cr_expect_str_eq(json_object_get_string(v), "access");
+    cr_expect(strstr(out, "secret") == NULL);
+    json_object_put(o);
+    free(out);
+
+    static char longpath[9000];
+    memset(longpath, 'a', sizeof(longpath) - 1);
+    longpath[0] = '/';
+    a.uri = longpath;
+    out = captured(write_access, &a);
+    o = json_tokener_parse(out);
+    cr_assert(o != NULL, "not JSON: %.200s", out);
+    cr_expect(strstr(out, "path too long to log") != NULL, "%.300s", out);
+    json_object_put(o);
+    free(out);
 }
