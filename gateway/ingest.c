@@ -101,7 +101,7 @@ void gw_ingest_fini(struct gw_ingest *ing)
 }
 
 /* Validates each call and serializes it, once: the size checked is that of
- * the text the relay gets (res->text). */
+ * the text the relay sends (res->text). */
 static void validate_calls(const struct gw_spec_opts *const *opts, const size_t *origin,
                            struct gw_ingest_res *res)
 {
