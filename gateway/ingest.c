@@ -111,10 +111,10 @@ static void validate_calls(const struct gw_spec_opts *const *opts, const size_t 
     res->n_text = n;
     /* calls are bounded by the body's limits; this bounds the buffer too */
     gw_buf_init(&res->text_buf, (size_t)1 << 31);
-    /* a call is 0.5-1 KB: sized once, rarely regrown (an estimate: a
-     * refusal here only means growing as it goes) */
-    enum gw_rc sized = gw_buf_room(&res->text_buf, (n < 65536 ? n : 65536) * 1024);
-    (void)sized;
+    /* a call is 0.5-1 KB: room for the first 64 at once, doubling past
+     * them (64 KiB is far within the limit: it cannot be refused) */
+    enum gw_rc sized = gw_buf_room(&res->text_buf, (n < 64 ? n : 64) * 1024);
+    GW_ASSERT(sized == GW_OK);
     size_t *at = gw_calloc(n ? n : 1, sizeof(*at));
     for (size_t k = 0; k < n; k++) {
         json_object *call = json_object_array_get_idx(res->events, k);
@@ -122,8 +122,9 @@ static void validate_calls(const struct gw_spec_opts *const *opts, const size_t 
         at[k] = res->text_buf.len;
         if (gw_emit_json(&res->text_buf, call) == GW_OK) {
             res->text[k].len = res->text_buf.len - at[k];
-        } else { /* past any call's size limit: refused as too large below */
-            res->text[k].len = res->text_buf.len - at[k] + 1;
+        } else { /* 2 GiB of calls: this one is refused as too large below,
+                  * whatever part of it was written */
+            res->text[k].len = SIZE_MAX / 2;
             res->text_buf.len = at[k];
         }
         const char *ev = gw_json_get_str(call, "event");

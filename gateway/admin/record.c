@@ -83,7 +83,7 @@ static char *calls_text(const struct gw_ingest_res *res)
     if (n == 0) {
         return NULL;
     }
-    if (res->n_text != n) { /* refused before validation, or a quarantine */
+    if (res->n_text != n) { /* failed before validation serialized them */
         return gw_strdup(gw_json_compact(res->events, NULL));
     }
     size_t len = 2;
