@@ -1,5 +1,6 @@
 /* spool.c -- the durable queue between ingest and relay: puts with group
- * commit (concurrent callers share one transaction), deletes, paging.
+ * commit (concurrent callers share one transaction), deletes, paging; the
+ * rows themselves are spool_rows.c's.
  * SPDX-License-Identifier: MIT */
 #include "spool_db.h"
 
@@ -9,38 +10,13 @@
 #include "../log.h"
 #include "../mem.h"
 
-/* Inserts the calls of p from first, at most GW_SPOOL_PUT_ROWS of them,
- * with one statement; returns how many through *done. */
-static enum gw_rc insert_rows(struct gw_spool *s, const struct gw_spool_put *p, size_t first,
-                              int64_t qid, int64_t now_ms, size_t *done)
-{
-    size_t rows = p->n - first < GW_SPOOL_PUT_ROWS ? p->n - first : GW_SPOOL_PUT_ROWS;
-    sqlite3_stmt *st = gw_spool_db_put_stmt(s, rows);
-    if (st == NULL) {
-        return GW_ERR_IO;
-    }
-    sqlite3_bind_int64(st, 1, qid);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_int64(st, 3, p->first_id + (int64_t)first);
-    for (size_t k = 0; k < rows; k++) {
-        size_t i = first + k;
-        sqlite3_bind_blob64(st, (int)k + 4, p->len[i] > 0 ? p->json[i] : "", p->len[i],
-                            SQLITE_STATIC);
-    }
-    int e = sqlite3_step(st);
-    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, "INSERT INTO calls");
-    sqlite3_reset(st);
-    *done = rows;
-    return rc;
-}
-
 static enum gw_rc insert_put(struct gw_spool *s, struct gw_spool_put *p, int64_t now_ms)
 {
     int64_t qid = 0;
     enum gw_rc rc = gw_spool_db_queue_id(s, p->write_key, p->endpoint, &qid);
     p->first_id = s->next_id;
-    for (size_t i = 0, done = 0; i < p->n && rc == GW_OK; i += done) {
-        rc = insert_rows(s, p, i, qid, now_ms, &done);
+    if (rc == GW_OK) {
+        rc = gw_spool_rows_put(s, qid, now_ms, p->first_id, p->json, p->len, p->n);
     }
     if (rc == GW_OK) {
         s->next_id += (int64_t)p->n;
@@ -184,61 +160,9 @@ out:
 
 /* ---- delete, page, stats ---- */
 
-/* Notes that the open transaction deletes b bytes of queue qid. */
-static void note_gone(struct gw_spool *s, int64_t qid, uint64_t b)
-{
-    const struct gw_spool_qkey *k = gw_spool_db_key(s, qid);
-    GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
-    struct gw_spool_kuse *u = k->use;
-    u->gone += b;
-    if (!u->in_gone) {
-        u->in_gone = true;
-        u->next_gone = s->gone;
-        s->gone = u;
-    }
-}
-
-enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
-                                    uint64_t *calls, uint64_t *bytes)
-{
-    /* length() of a blob reads no content: the size is in the row header.
-     * (DELETE ... RETURNING would cost three times as much.) The rows are
-     * summed per run of one queue. */
-    sqlite3_stmt *st = s->st[GW_SPOOL_ST_RANGE_SIZE];
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
-    int64_t qid = 0;
-    uint64_t run = 0;
-    int e = sqlite3_step(st);
-    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
-        int64_t q = sqlite3_column_int64(st, 0);
-        uint64_t b = (uint64_t)sqlite3_column_int64(st, 1);
-        if (q != qid && run > 0) {
-            note_gone(s, qid, run);
-            run = 0;
-        }
-        qid = q;
-        run += b;
-        *calls += 1;
-        *bytes += b;
-    }
-    if (run > 0) {
-        note_gone(s, qid, run);
-    }
-    enum gw_rc rc =
-        e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, gw_spool_db_sql[GW_SPOOL_ST_RANGE_SIZE]);
-    sqlite3_reset(st);
-    if (rc == GW_OK) {
-        st = s->st[GW_SPOOL_ST_DELETE];
-        sqlite3_bind_int64(st, 1, first);
-        sqlite3_bind_int64(st, 2, last);
-        rc = gw_spool_db_run(s, GW_SPOOL_ST_DELETE);
-    }
-    return rc;
-}
-
 void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint64_t bytes)
 {
+    gw_spool_rows_end(s, rc);
     pthread_mutex_lock(&s->lock);
     if (rc == GW_OK) {
         s->calls -= calls;
@@ -257,7 +181,8 @@ void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Rows deleted in one transaction (see gw_spool_delete). */
+/* Calls deleted in one transaction (see gw_spool_delete); 640 measured no
+ * faster with rows of 10 calls. */
 #define DELETE_CHUNK 128
 
 enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
@@ -269,8 +194,8 @@ enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
         return GW_OK;
     }
     /* A batch is mostly runs of consecutive ids: one range each. It is
-     * deleted DELETE_CHUNK rows a transaction, the lock let go between
-     * them: a put waiting behind a sent batch (about 900 rows) waits for
+     * deleted DELETE_CHUNK calls a transaction, the lock let go between
+     * them: a put waiting behind a sent batch (about 900 calls) waits for
      * one chunk, not for the whole batch. */
     enum gw_rc rc = GW_OK;
     for (size_t from = 0; from < n && rc == GW_OK;) {
@@ -295,33 +220,10 @@ enum gw_rc gw_spool_delete(struct gw_spool *s, const int64_t *ids, size_t n)
     return rc;
 }
 
-/* Steps st (a page statement, bound) and hands each row to fn. */
-static enum gw_rc page_rows(struct gw_spool *s, sqlite3_stmt *st,
-                            bool (*fn)(void *arg, const struct gw_spool_call *c), void *arg)
+/* The lowest row id that may hold a call above after. */
+static int64_t row_floor(int64_t after)
 {
-    int e = sqlite3_step(st);
-    for (; e == SQLITE_ROW; e = sqlite3_step(st)) {
-        const struct gw_spool_qkey *k = gw_spool_db_key(s, sqlite3_column_int64(st, 1));
-        GW_ASSERT(k != NULL); /* rows of queues are only removed at open, when unused */
-        const void *json = sqlite3_column_blob(st, 3);
-        struct gw_spool_call c = {
-            .id = sqlite3_column_int64(st, 0),
-            .write_key = k->write_key,
-            .endpoint = k->endpoint,
-            .json = (char *)(json != NULL ? json : ""),
-            .len = (size_t)sqlite3_column_bytes(st, 3),
-            .enqueued_ms = sqlite3_column_int64(st, 2),
-        };
-        if (!fn(arg, &c)) {
-            return GW_OK;
-        }
-    }
-    return e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sqlite3_sql(st));
-}
-
-static int64_t sql_limit(size_t max)
-{
-    return max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
+    return after > INT64_MIN + GW_SPOOL_ROW_CALLS ? after - GW_SPOOL_ROW_CALLS : INT64_MIN;
 }
 
 enum gw_rc gw_spool_page(struct gw_spool *s, int64_t after_id, size_t max,
@@ -332,9 +234,8 @@ enum gw_rc gw_spool_page(struct gw_spool *s, int64_t after_id, size_t max,
     }
     gw_spool_db_lock(s);
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_PAGE];
-    sqlite3_bind_int64(st, 1, after_id);
-    sqlite3_bind_int64(st, 2, sql_limit(max));
-    enum gw_rc rc = page_rows(s, st, fn, arg);
+    sqlite3_bind_int64(st, 1, row_floor(after_id));
+    enum gw_rc rc = gw_spool_rows_page(s, st, after_id, INT64_MAX, max, fn, arg);
     sqlite3_reset(st);
     gw_spool_db_unlock(s);
     return rc;
@@ -352,11 +253,10 @@ enum gw_rc gw_spool_page_queue(struct gw_spool *s, const char *write_key, const 
     enum gw_rc rc = GW_OK;
     if (k != NULL) {
         sqlite3_stmt *st = s->st[GW_SPOOL_ST_PAGE_QUEUE];
-        sqlite3_bind_int64(st, 1, after_id);
-        sqlite3_bind_int64(st, 2, sql_limit(max));
-        sqlite3_bind_int64(st, 3, upto_id);
-        sqlite3_bind_int64(st, 4, k->id);
-        rc = page_rows(s, st, fn, arg);
+        sqlite3_bind_int64(st, 1, row_floor(after_id));
+        sqlite3_bind_int64(st, 2, upto_id);
+        sqlite3_bind_int64(st, 3, k->id);
+        rc = gw_spool_rows_page(s, st, after_id, upto_id, max, fn, arg);
         sqlite3_reset(st);
     }
     gw_spool_db_unlock(s);

@@ -46,15 +46,28 @@ static int lock_dir(const char *dir, char *err, size_t errlen)
     return fd;
 }
 
-static int64_t count_rows(sqlite3 *db, const char *table)
+/* The first column of sql's first row as a number, or -1. */
+static int64_t total(sqlite3 *db, const char *sql)
 {
-    char *sql = gw_asprintf("SELECT count(*) FROM %s", table);
     sqlite3_stmt *st = NULL;
     int64_t n = -1;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         n = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
+    return n;
+}
+
+/* The rows of a table; of calls, the calls its rows hold (one a row in a
+ * spool of format 2 or older, which has no n). */
+static int64_t count_rows(sqlite3 *db, const char *table)
+{
+    if (strcmp(table, "calls") == 0 &&
+        total(db, "SELECT count(*) FROM pragma_table_info('calls') WHERE name = 'n'") == 1) {
+        return total(db, "SELECT total(n) FROM calls");
+    }
+    char *sql = gw_asprintf("SELECT count(*) FROM %s", table);
+    int64_t n = total(db, sql);
     free(sql);
     return n;
 }
@@ -120,22 +133,25 @@ out:
 
 /* ---- recover ---- */
 
-/* What each table keeps, in the columns of the current layout; for dead,
- * a spool of format 1 has no unverified column: its requests count as
- * unverified (as the migration says). */
+/* What each table keeps, in the columns of the current layout, and how a
+ * spool of a format before `since` is read: for dead, format 1 has no
+ * unverified column (its requests count as unverified, as the migration
+ * says); for calls, formats 1 and 2 have no n (a row was one call). */
 static const struct {
     const char *table;
     const char *cols;
     const char *select;
-    const char *select_v1;
+    long since;
+    const char *select_old;
 } copies[] = {
-    {"queues", "id, write_key, endpoint", "id, write_key, endpoint", NULL},
-    {"calls", "id, queue, enqueued_ms, json", "id, queue, enqueued_ms, json", NULL},
+    {"queues", "id, write_key, endpoint", "id, write_key, endpoint", 0, NULL},
+    {"calls", "id, queue, enqueued_ms, json, n", "id, queue, enqueued_ms, json, n", 3,
+     "id, queue, enqueued_ms, json, 1"},
     {"dead",
      "id, kind, source, write_key, endpoint, content_type, headers, body, status, reason, at_ms,"
      " unverified",
      "id, kind, source, write_key, endpoint, content_type, headers, body, status, reason, at_ms,"
-     " unverified",
+     " unverified", 2,
      "id, kind, source, write_key, endpoint, content_type, headers, body, status, reason, at_ms,"
      " kind = 'request'"},
 };
@@ -153,9 +169,9 @@ static int n_cols(const char *cols)
 /* Copies the rows of one table that can be read, in rowid order; past a
  * row that cannot, it seeks further and further ahead (1, 2, 4, ... ids)
  * so that one damaged page does not lose the rows behind it. */
-static uint64_t copy_table(sqlite3 *old, sqlite3 *db, size_t t, bool v1, unsigned *gaps)
+static uint64_t copy_table(sqlite3 *old, sqlite3 *db, size_t t, long version, unsigned *gaps)
 {
-    const char *sel_cols = v1 && copies[t].select_v1 ? copies[t].select_v1 : copies[t].select;
+    const char *sel_cols = version < copies[t].since ? copies[t].select_old : copies[t].select;
     char *sel_sql = gw_asprintf("SELECT %s FROM %s WHERE rowid > ?1 ORDER BY rowid", sel_cols,
                                 copies[t].table);
     int n = n_cols(copies[t].cols);
@@ -224,15 +240,17 @@ static void salvage(const char *fresh, const char *damaged, struct gw_spool_reco
     sqlite3_finalize(st);
     uint64_t *out[N_COPIES] = {&rep->queues, &rep->calls, &rep->dead};
     for (size_t t = 0; t < N_COPIES; t++) {
-        *out[t] = copy_table(old, db, t, version < 2, &rep->gaps);
+        *out[t] = copy_table(old, db, t, version, &rep->gaps);
     }
-    /* a call whose write key was lost cannot be sent */
-    if (sqlite3_exec(db, "DELETE FROM calls WHERE queue NOT IN (SELECT id FROM queues)", NULL,
-                     NULL, NULL) == SQLITE_OK) {
-        uint64_t lost = (uint64_t)sqlite3_changes(db);
-        rep->calls_without_key = lost;
-        rep->calls -= lost < rep->calls ? lost : rep->calls;
+    /* a call whose write key was lost cannot be sent; calls are counted
+     * as such, not as the rows that hold them */
+    int64_t lost = total(db, "SELECT total(n) FROM calls WHERE queue NOT IN (SELECT id FROM queues)");
+    if (lost >= 0 && sqlite3_exec(db, "DELETE FROM calls WHERE queue NOT IN (SELECT id FROM queues)",
+                                  NULL, NULL, NULL) == SQLITE_OK) {
+        rep->calls_without_key = (uint64_t)lost;
     }
+    int64_t kept = total(db, "SELECT total(n) FROM calls");
+    rep->calls = kept >= 0 ? (uint64_t)kept : 0;
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         rep->queues = rep->calls = rep->dead = 0;

@@ -17,7 +17,9 @@
 #include "../log.h"
 #include "../mem.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define QUOTE_(x) #x
+#define QUOTE(x) QUOTE_(x)
 #define CKPT_PAGES 1000      /* WAL pages that call for a background checkpoint */
 #define WAL_WRAP_PAGES 16384 /* past these (64 MiB) a commit restarts the WAL itself */
 /* The layout; docs/internals/spool.md explains it. */
@@ -27,7 +29,7 @@ static const char schema_sql[] =
     " UNIQUE (write_key, endpoint));"
     "CREATE TABLE IF NOT EXISTS calls ("
     " id INTEGER PRIMARY KEY, queue INTEGER NOT NULL, enqueued_ms INTEGER NOT NULL,"
-    " json BLOB NOT NULL);"
+    " json BLOB NOT NULL, n INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS dead ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, source TEXT, write_key TEXT,"
     " endpoint TEXT, content_type TEXT, headers TEXT, body BLOB NOT NULL,"
@@ -40,27 +42,34 @@ static const char migrate_1_sql[] =
     "ALTER TABLE dead ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0;"
     "UPDATE dead SET unverified = 1 WHERE kind = 'request';";
 
+/* From format 2: a row held one call; it still does, n says so. */
+static const char migrate_2_sql[] = "ALTER TABLE calls ADD COLUMN n INTEGER NOT NULL DEFAULT 1;";
+
 const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
     [GW_SPOOL_ST_BEGIN] = "BEGIN",
     [GW_SPOOL_ST_COMMIT] = "COMMIT",
     [GW_SPOOL_ST_ROLLBACK] = "ROLLBACK",
-    /* No GROUP BY: its sorter costs more than summing in C (the rows of a
-     * range mostly share one queue). */
-    [GW_SPOOL_ST_RANGE_SIZE] = "SELECT queue, length(json) FROM calls WHERE id BETWEEN ?1 AND ?2",
-    [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id BETWEEN ?1 AND ?2",
-    [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1 ORDER BY id "
-                         "LIMIT ?2",
-    [GW_SPOOL_ST_PAGE_QUEUE] = "SELECT id, queue, enqueued_ms, json FROM calls WHERE id > ?1"
-                               " AND id <= ?3 AND queue = ?4 ORDER BY id LIMIT ?2",
+    [GW_SPOOL_ST_PUT] = "INSERT INTO calls (id, queue, enqueued_ms, json, n)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* the rows that may hold a range of calls (a row starts at most
+     * GW_SPOOL_ROW_CALLS ids before its last call); length() of a blob
+     * reads the row header, not the bytes */
+    [GW_SPOOL_ST_ROWS] = "SELECT id, n, queue, length(json) FROM calls WHERE id BETWEEN ?1 AND ?2",
+    [GW_SPOOL_ST_ROW_OF] = "SELECT id, n, queue, json FROM calls WHERE id BETWEEN ?1 AND ?2"
+                           " ORDER BY id DESC LIMIT 1",
+    [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id = ?1",
+    [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json, n FROM calls WHERE id > ?1"
+                         " ORDER BY id",
+    [GW_SPOOL_ST_PAGE_QUEUE] = "SELECT id, queue, enqueued_ms, json, n FROM calls WHERE id > ?1"
+                               " AND id <= ?2 AND queue = ?3 ORDER BY id",
     [GW_SPOOL_ST_QUEUE_ADD] = "INSERT INTO queues (write_key, endpoint) VALUES (?1, ?2)",
     /* A refused call keeps what a resend needs; its source is the
      * context.integration.name the rules set. */
     [GW_SPOOL_ST_BURY] =
         "INSERT INTO dead (kind, source, write_key, endpoint, body, status, reason, at_ms)"
-        " SELECT 'call', CASE WHEN json_valid(CAST(c.json AS TEXT)) THEN"
-        " json_extract(CAST(c.json AS TEXT), '$.context.integration.name') END,"
-        " q.write_key, q.endpoint, c.json, ?2, ?3, ?4"
-        " FROM calls c JOIN queues q ON q.id = c.queue WHERE c.id = ?1",
+        " SELECT 'call', CASE WHEN json_valid(CAST(?5 AS TEXT)) THEN"
+        " json_extract(CAST(?5 AS TEXT), '$.context.integration.name') END,"
+        " q.write_key, q.endpoint, ?5, ?2, ?3, ?4 FROM queues q WHERE q.id = ?1",
     [GW_SPOOL_ST_DEAD_PUT] =
         "INSERT INTO dead (kind, source, write_key, endpoint, content_type, headers,"
         " body, status, reason, at_ms, unverified) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
@@ -159,30 +168,6 @@ enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc)
         wrap_wal(s);
     }
     return rc;
-}
-
-sqlite3_stmt *gw_spool_db_put_stmt(struct gw_spool *s, size_t rows)
-{
-    GW_ASSERT(rows >= 1 && rows <= GW_SPOOL_PUT_ROWS);
-    if (s->put_st[rows - 1] != NULL) {
-        return s->put_st[rows - 1];
-    }
-    /* 36 bytes a row is plenty: "(?3 + 63, ?1, ?2, ?67)," is 22 */
-    char sql[64 + 36 * GW_SPOOL_PUT_ROWS];
-    int n = snprintf(sql, sizeof(sql), "INSERT INTO calls (id, queue, enqueued_ms, json) VALUES ");
-    for (size_t k = 0; k < rows && n > 0 && (size_t)n < sizeof(sql); k++) {
-        n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s(?3 + %zu, ?1, ?2, ?%zu)",
-                      k > 0 ? ", " : "", k, k + 4);
-    }
-    GW_ASSERT(n > 0 && (size_t)n < sizeof(sql));
-    int e = sqlite3_prepare_v3(s->db, sql, n, SQLITE_PREPARE_PERSISTENT, &s->put_st[rows - 1],
-                               NULL);
-    if (e != SQLITE_OK) {
-        (void)gw_spool_db_fail(s, e, "preparing a put");
-        sqlite3_finalize(s->put_st[rows - 1]);
-        s->put_st[rows - 1] = NULL;
-    }
-    return s->put_st[rows - 1];
 }
 
 /* SQLite calls it in the committing thread, under the db lock. */
@@ -481,8 +466,10 @@ static enum gw_rc make_schema(struct gw_spool *s, char *err, size_t errlen)
     char *msg = NULL;
     /* An older file gets its migrations in the same transaction as the
      * version that records them; the CREATEs then find the tables. */
-    char *sql = gw_asprintf("BEGIN; %s %s PRAGMA user_version = %d; COMMIT;",
-                            version == 1 ? migrate_1_sql : "", schema_sql, SCHEMA_VERSION);
+    char *sql = gw_asprintf("BEGIN; %s %s %s PRAGMA user_version = %d; COMMIT;",
+                            version == 1 ? migrate_1_sql : "",
+                            version == 1 || version == 2 ? migrate_2_sql : "", schema_sql,
+                            SCHEMA_VERSION);
     int e = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
     free(sql);
     if (e != SQLITE_OK) {
@@ -538,8 +525,10 @@ static enum gw_rc prepare_all(struct gw_spool *s, char *err, size_t errlen)
 static enum gw_rc count_calls(struct gw_spool *s)
 {
     sqlite3_stmt *st = NULL;
-    const char *sql = "SELECT queue, count(*), total(length(json)), max(id) FROM calls "
-                      "GROUP BY queue";
+    /* a row's bytes are its calls' and the newlines between them */
+    const char *sql = "SELECT queue, total(n), total(length(json)) - total(n) + count(*),"
+                      " max(id + n - 1), min(n) >= 1 AND max(n) <= " QUOTE(GW_SPOOL_ROW_CALLS)
+                      " FROM calls GROUP BY queue";
     int e = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (e != SQLITE_OK) {
         return gw_spool_db_fail(s, e, sql);
@@ -553,12 +542,19 @@ static enum gw_rc count_calls(struct gw_spool *s)
             k->live = true;
             k->use->bytes += bytes;
         }
-        s->calls += (uint64_t)sqlite3_column_int64(st, 1);
+        if (!sqlite3_column_int(st, 4)) {
+            snprintf(s->last_error, sizeof(s->last_error), "a row of calls holds a count of calls "
+                     "out of 1..%d", GW_SPOOL_ROW_CALLS);
+            e = SQLITE_CORRUPT;
+            break;
+        }
+        s->calls += (uint64_t)sqlite3_column_double(st, 1);
         s->bytes += bytes;
         int64_t max = sqlite3_column_int64(st, 3);
         s->next_id = max >= s->next_id ? max + 1 : s->next_id;
     }
-    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sql);
+    enum gw_rc rc = e == SQLITE_DONE ? GW_OK
+                    : e == SQLITE_CORRUPT ? GW_ERR_IO : gw_spool_db_fail(s, e, sql);
     sqlite3_finalize(st);
     return rc;
 }
@@ -651,6 +647,7 @@ static struct gw_spool *spool_new(const struct gw_spool_opts *o)
     s->o.dir = s->dir;
     s->lock_fd = -1;
     s->pending_tail = &s->pending;
+    gw_buf_init(&s->row, (size_t)1 << 31);
     pthread_mutex_init(&s->db_mutex, NULL);
     pthread_mutex_init(&s->ckpt_run, NULL);
     pthread_mutex_init(&s->ckpt_mutex, NULL);
@@ -723,9 +720,6 @@ void gw_spool_close(struct gw_spool *s)
     for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
         sqlite3_finalize(s->st[i]);
     }
-    for (size_t i = 0; i < GW_SPOOL_PUT_ROWS; i++) {
-        sqlite3_finalize(s->put_st[i]);
-    }
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
         gw_error("spool", "closing %s: %s", s->dir, sqlite3_errmsg(s->db));
     }
@@ -734,6 +728,7 @@ void gw_spool_close(struct gw_spool *s)
     }
     drop_keys(s);
     gw_spool_db_drop_uses(s);
+    gw_spool_rows_fini(s);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->db_turn);

@@ -10,18 +10,24 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "../buf.h"
 #include "spool.h"
 
 #define GW_SPOOL_KEY_BUCKETS 256
-/* A put inserts up to this many calls with one statement (one prepared
- * statement per row count, made on first use). */
-#define GW_SPOOL_PUT_ROWS 64
+/* A row of calls holds up to this many calls of one put, with consecutive
+ * ids (the row's id is the first's), their texts joined by newlines: one
+ * B-tree insert and delete per row rather than per call (spool.md). */
+#define GW_SPOOL_ROW_CALLS 64
+#define GW_SPOOL_PART_BUCKETS 64
+#define GW_SPOOL_ROW_HEADS 32 /* rows a delete reads on the stack */
 
 enum gw_spool_stmt {
     GW_SPOOL_ST_BEGIN,
     GW_SPOOL_ST_COMMIT,
     GW_SPOOL_ST_ROLLBACK,
-    GW_SPOOL_ST_RANGE_SIZE,
+    GW_SPOOL_ST_PUT,
+    GW_SPOOL_ST_ROWS,
+    GW_SPOOL_ST_ROW_OF,
     GW_SPOOL_ST_DELETE,
     GW_SPOOL_ST_PAGE,
     GW_SPOOL_ST_PAGE_QUEUE,
@@ -61,6 +67,26 @@ struct gw_spool_qkey {
     char *endpoint;
 };
 
+/* A row some of whose calls were delivered or buried (bit k: the call
+ * id + k): it is deleted with the last of them. In memory only: after a
+ * restart the row is read whole again, and its delivered calls are sent
+ * twice (Segment drops them by messageId). */
+struct gw_spool_part {
+    struct gw_spool_part *next;
+    int64_t id;
+    uint64_t gone;
+    uint64_t bytes; /* of the calls gone, taken off the counters already */
+};
+
+/* What a transaction of deletes changed of the rows partly gone, undone
+ * when it rolls back. */
+struct gw_spool_part_undo {
+    int64_t id;
+    bool had; /* the row was partly gone before */
+    uint64_t gone;
+    uint64_t bytes;
+};
+
 /* One gw_spool_put waiting for (or in) a group commit; on the caller's
  * stack, borrowed by the leader until done is set. */
 struct gw_spool_put {
@@ -91,7 +117,11 @@ struct gw_spool {
     uint64_t db_serving;
     sqlite3 *db;
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
-    sqlite3_stmt *put_st[GW_SPOOL_PUT_ROWS]; /* [k]: INSERT of k + 1 calls */
+    struct gw_spool_part *part[GW_SPOOL_PART_BUCKETS]; /* rows partly gone */
+    size_t n_part;
+    struct gw_spool_part_undo *undo; /* of the open transaction */
+    size_t n_undo, cap_undo;
+    struct gw_buf row; /* a row's text being joined, or a call of it */
     char last_error[160]; /* SQLite's message of the last failed step */
     int64_t next_id;
     uint64_t dead;
@@ -141,11 +171,6 @@ enum gw_rc gw_spool_db_run(struct gw_spool *s, enum gw_spool_stmt which);
  * returns the outcome. */
 enum gw_rc gw_spool_db_finish(struct gw_spool *s, enum gw_rc rc);
 
-/* Returns the INSERT of rows calls (1..GW_SPOOL_PUT_ROWS), preparing it
- * on first use: ?1 queue, ?2 enqueued_ms, ?3 the first id (the k-th call
- * gets ?3 + k), ?4.. the calls' bytes. NULL when it cannot be prepared
- * (logged). */
-sqlite3_stmt *gw_spool_db_put_stmt(struct gw_spool *s, size_t rows);
 
 /* Returns the cached queue of id (borrowed), or NULL. */
 const struct gw_spool_qkey *gw_spool_db_key(const struct gw_spool *s, int64_t id);
@@ -164,9 +189,29 @@ struct gw_spool_kuse *gw_spool_db_use(struct gw_spool *s, const char *key);
 /* Frees every write key's bytes (at close). */
 void gw_spool_db_drop_uses(struct gw_spool *s);
 
-/* Deletes the queued calls with ids first..last in the current
- * transaction, adding their number and bytes to *calls and *bytes and
- * noting each write key's share of them. */
+/* spool_rows.c. Inserts n calls of queue qid, the first with id first_id,
+ * in rows of up to GW_SPOOL_ROW_CALLS (in the open transaction). */
+enum gw_rc gw_spool_rows_put(struct gw_spool *s, int64_t qid, int64_t now_ms, int64_t first_id,
+                             const char *const *json, const size_t *len, size_t n);
+/* Steps st (a page statement, bound) and hands fn each call of its rows
+ * with an id in (after, upto] that is not gone, at most max (0: all). */
+enum gw_rc gw_spool_rows_page(struct gw_spool *s, sqlite3_stmt *st, int64_t after, int64_t upto,
+                              size_t max, bool (*fn)(void *arg, const struct gw_spool_call *c),
+                              void *arg);
+/* Copies queued call id's text into out and its queue into *qid; *found
+ * false when the call is not queued. */
+enum gw_rc gw_spool_rows_call(struct gw_spool *s, int64_t id, int64_t *qid, struct gw_buf *out,
+                              bool *found);
+/* The transaction of deletes ended with rc: on failure, the rows partly
+ * gone are as they were before it. */
+void gw_spool_rows_end(struct gw_spool *s, enum gw_rc rc);
+/* Frees what the rows keep in memory (at close). */
+void gw_spool_rows_fini(struct gw_spool *s);
+
+/* Marks the queued calls with ids first..last gone, deleting in the
+ * current transaction each row all of whose calls are, and adding their
+ * number and bytes to *calls and *bytes and noting each write key's share
+ * of them. */
 enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
                                     uint64_t *calls, uint64_t *bytes);
 /* After the transaction of deletes ended with rc (still under the db lock):

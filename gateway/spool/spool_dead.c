@@ -85,11 +85,19 @@ static size_t reason_len(const char *reason)
     return reason == NULL ? 0 : strnlen(reason, GW_SPOOL_REASON_MAX);
 }
 
+/* A queued call (id) to the dead letters, its text bound as the body;
+ * a call no longer queued is skipped. */
 static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const char *reason,
                            uint64_t *calls, uint64_t *bytes)
 {
+    int64_t qid = 0;
+    bool found = false;
+    enum gw_rc rc = gw_spool_rows_call(s, id, &qid, &s->row, &found);
+    if (rc != GW_OK || !found) {
+        return rc;
+    }
     sqlite3_stmt *st = s->st[GW_SPOOL_ST_BURY];
-    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 1, qid);
     sqlite3_bind_int(st, 2, status);
     if (reason != NULL) {
         sqlite3_bind_text(st, 3, reason, (int)reason_len(reason), SQLITE_STATIC);
@@ -97,15 +105,15 @@ static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const cha
         sqlite3_bind_null(st, 3);
     }
     sqlite3_bind_int64(st, 4, gw_spool_db_now_ms());
-    enum gw_rc rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
+    sqlite3_bind_blob64(st, 5, s->row.len > 0 ? s->row.ptr : "", s->row.len, SQLITE_STATIC);
+    rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
     int copied = rc == GW_OK ? sqlite3_changes(s->db) : 0;
-    uint64_t before = *bytes;
     if (rc == GW_OK) {
         rc = gw_spool_db_delete_range(s, id, id, calls, bytes);
     }
     if (rc == GW_OK && copied > 0) {
         s->dead += (uint64_t)copied;
-        s->dead_bytes += *bytes - before + reason_len(reason);
+        s->dead_bytes += s->row.len + reason_len(reason);
     }
     return rc;
 }
