@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mem.h"
 #include "rc.h"
+#include "thread.h"
 
 /* An address prefix: "10.0.0.0/8", or one address ("::1": all its bits). */
 struct prefix {
@@ -148,6 +149,7 @@ void gw_conns_addr_text(const struct sockaddr *sa, char *out, size_t len)
 
 static void *sweep(void *arg)
 {
+    gw_thread_name("sg-sweeper");
     struct gw_conns *cs = arg;
     pthread_mutex_lock(&cs->mu);
     while (cs->sweeping) {

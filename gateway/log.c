@@ -1,6 +1,7 @@
 /* log.c -- leveled JSON-line logging.
  * SPDX-License-Identifier: MIT */
 #include "log.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -111,6 +112,7 @@ static void out_line(const char *line, size_t len, bool may_wait)
 
 static void *on_flusher(void *arg)
 {
+    gw_thread_name("sg-log");
     (void)arg;
     pthread_mutex_lock(&out_lock);
     while (!out_stop) {

@@ -20,6 +20,7 @@
 #include "../metrics.h"
 #include "admin_int.h"
 #include "sse.h"
+#include "../thread.h"
 
 /* A stream writes a comment this often when nothing happens. */
 #define HEARTBEAT_S 15
@@ -52,6 +53,7 @@ static void sample_relay(struct gw_admin *a)
 /* Once a second: a relay sample; every HEARTBEAT_S: the streams' comment. */
 static void *on_sampler(void *arg)
 {
+    gw_thread_name("sg-sampler");
     struct gw_admin *a = arg;
     unsigned tick = 0;
     pthread_mutex_lock(&a->lock);

@@ -12,6 +12,7 @@
 #include "../mem.h"
 #include "../metrics.h"
 #include "../spool/spool.h"
+#include "../thread.h"
 
 /* What a batch's answer makes of it. */
 enum settle { SETTLE_DELIVERED, SETTLE_RETRY, SETTLE_SPLIT, SETTLE_REFUSED };
@@ -325,6 +326,7 @@ static bool housekeep(struct gw_relay *r, uint64_t now)
 
 void *gw_relay_sender_main(void *arg)
 {
+    gw_thread_name("sg-sender");
     struct gw_relay *r = arg;
     pthread_mutex_lock(&r->lock);
     for (;;) {

@@ -16,6 +16,7 @@
 #include "../config.h"
 #include "../log.h"
 #include "../mem.h"
+#include "../thread.h"
 
 #define SCHEMA_VERSION 3
 #define QUOTE_(x) #x
@@ -189,6 +190,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 
 static void *checkpointer(void *arg)
 {
+    gw_thread_name("sg-checkpoint");
     struct gw_spool *s = arg;
     pthread_mutex_lock(&s->ckpt_mutex);
     for (;;) {

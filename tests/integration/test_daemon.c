@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -269,4 +270,53 @@ Test(daemon, many_http_threads_share_the_rules_safely, .fini = kill_leftover, .t
     free(log);
     free(want);
     free(body);
+}
+
+/* Its threads carry names, as `top -H` and `ps -L` show them. */
+static bool has_thread(pid_t pid, const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    cr_assert_not_null(d);
+    bool found = false;
+    for (struct dirent *e = readdir(d); e != NULL && !found; e = readdir(d)) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        char comm[400];
+        snprintf(comm, sizeof(comm), "%s/%s/comm", path, e->d_name);
+        char text[32] = "";
+        FILE *f = fopen(comm, "r");
+        if (f != NULL && fgets(text, sizeof(text), f) != NULL) {
+            text[strcspn(text, "\n")] = '\0';
+            found = strcmp(text, name) == 0;
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+Test(daemon, names_its_threads, .fini = kill_leftover, .timeout = 30)
+{
+    char *rules = gwt_root_path("rules");
+    char spool[] = "/tmp/gwtest-threads-XXXXXX";
+    cr_assert_not_null(mkdtemp(spool));
+    const char *argv[] = {"serve", "--listen", "127.0.0.1:0", "--rules", rules, "--spool", spool,
+                          "--endpoint", "http://127.0.0.1:9/v1", NULL};
+    cr_assert(gwt_proc_start(&proc, argv), "daemon did not start");
+    free(rules);
+    static const char *const names[] = {"sg-sender", "sg-checkpoint", "sg-log", "sg-sweeper",
+                                        "sg-sampler"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        cr_expect(has_thread(proc.pid, names[i]), "no thread named %s", names[i]);
+    }
+    cr_expect(!has_thread(proc.pid, "sg-nothing"));
+    cr_expect_eq(gwt_proc_stop(&proc, SIGTERM, 15000), 0);
+    char *cmd = gw_asprintf("rm -rf '%s'", spool);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
 }
