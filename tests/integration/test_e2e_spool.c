@@ -20,19 +20,10 @@
 #include "mem.h"
 #include "mock_upstream.h"
 #include "spool/spool.h"
+#include "runner_lsan.h"
 
 #define WAIT_MS 60000          /* generous: a loaded 2-core machine */
 #define RELAY_TIMEOUT_MS 2000 /* the relay's request timeout: --upstream-timeout 2 */
-
-/* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
-extern void __lsan_disable(void) __attribute__((weak));
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
 
 static struct mock_upstream *mock;
 static struct gwt_proc proc;

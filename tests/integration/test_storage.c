@@ -18,16 +18,7 @@
 #include "mem.h"
 #include "mock_upstream.h"
 #include "spool/spool.h"
-
-/* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
-extern void __lsan_disable(void) __attribute__((weak));
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
+#include "runner_lsan.h"
 
 static struct mock_upstream *mock;
 static struct gwt_proc proc;

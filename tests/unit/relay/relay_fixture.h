@@ -18,19 +18,7 @@
 #include "mock_upstream.h"
 #include "relay/relay.h"
 #include "spool/spool.h"
-
-/* The criterion 2.4.1 runner (the parent process, which runs none of our
- * code) loses a few 48-byte blocks when it runs these tests two at a time,
- * which fails sanitizer builds. Report hooks run in that process only: keep
- * LeakSanitizer out of it. The test processes keep leak checking. */
-extern void __lsan_disable(void) __attribute__((weak));
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
+#include "runner_lsan.h"
 
 #define WAIT_MS 15000 /* generous: a loaded 2-core machine, or valgrind */
 

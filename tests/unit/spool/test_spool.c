@@ -16,30 +16,13 @@
 
 #include "mem.h"
 #include "spool/spool.h"
+#include "spool_fixture.h"
 
-/* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
-extern void __lsan_disable(void) __attribute__((weak));
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
-
-static char dir[64];
-static struct gw_spool *spool;
 static pid_t child;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/gwtest-spool-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+    spool_dir_make("spool");
 }
 
 static void teardown(void)
@@ -49,9 +32,7 @@ static void teardown(void)
         waitpid(child, NULL, 0);
         child = 0;
     }
-    gw_spool_close(spool);
-    spool = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    spool_dir_remove();
 }
 
 TestSuite(spool, .init = setup, .fini = teardown, .timeout = 60);

@@ -15,44 +15,15 @@
 #include "mem.h"
 #include "metrics.h"
 #include "spool/spool.h"
+#include "spool_fixture.h"
 
 #include <sqlite3.h>
-
-/* See test_relay.c: keep LeakSanitizer out of criterion's runner. */
-extern void __lsan_disable(void) __attribute__((weak));
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
 
 #define BOUND 4096
 #define LETTERS 10
 
-static char dir[64];
-static struct gw_spool *spool;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/gwtest-dead-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-}
-
-static void teardown(void)
-{
-    gw_spool_close(spool);
-    spool = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-TestSuite(spool_dead, .init = setup, .fini = teardown, .timeout = 60);
+SPOOL_SUITE(spool_dead, "dead");
 
 static struct gw_spool *open_bounded(uint64_t max_dead_bytes)
 {
@@ -237,10 +208,7 @@ Test(spool_dead, format_1_requests_become_unverified)
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     const char *v1 =
         "PRAGMA journal_mode = WAL;"
-        "CREATE TABLE queues (id INTEGER PRIMARY KEY, write_key TEXT NOT NULL,"
-        " endpoint TEXT NOT NULL, UNIQUE (write_key, endpoint));"
-        "CREATE TABLE calls (id INTEGER PRIMARY KEY, queue INTEGER NOT NULL,"
-        " enqueued_ms INTEGER NOT NULL, json BLOB NOT NULL);"
+        SPOOL_OLD_QUEUES_CALLS
         "CREATE TABLE dead (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
         " source TEXT, write_key TEXT, endpoint TEXT, content_type TEXT, headers TEXT,"
         " body BLOB NOT NULL, status INTEGER NOT NULL, reason TEXT, at_ms INTEGER NOT NULL);"

@@ -12,38 +12,10 @@
 #include <sys/stat.h>
 
 #include "spool/spool.h"
+#include "spool_fixture.h"
 
-extern void __lsan_disable(void) __attribute__((weak));
 
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
-
-static char dir[64];
-static struct gw_spool *spool;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/gwtest-quota-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-}
-
-static void teardown(void)
-{
-    gw_spool_close(spool);
-    spool = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-TestSuite(spool_quota, .init = setup, .fini = teardown, .timeout = 60);
+SPOOL_SUITE(spool_quota, "quota");
 
 /* A spool of 1000 bytes; share 0 is the default (half of it). */
 static void open_small(uint64_t share)

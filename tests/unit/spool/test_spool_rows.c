@@ -15,38 +15,10 @@
 
 #include "mem.h"
 #include "spool/spool.h"
+#include "spool_fixture.h"
 
-extern void __lsan_disable(void) __attribute__((weak));
 
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-    if (__lsan_disable != NULL) {
-        __lsan_disable();
-    }
-}
-
-static char dir[64];
-static struct gw_spool *spool;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/gwtest-rows-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
-}
-
-static void teardown(void)
-{
-    gw_spool_close(spool);
-    spool = NULL;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-TestSuite(spool_rows, .init = setup, .fini = teardown, .timeout = 60);
+SPOOL_SUITE(spool_rows, "rows");
 
 static void open_spool(void)
 {
@@ -137,13 +109,21 @@ static void assert_depth(uint64_t calls, uint64_t bytes)
                  (unsigned long long)bytes);
 }
 
-/* A number from the spool file, read with SQLite while the spool is closed. */
-static long long file_number(const char *sql)
+/* The spool file on a connection of the test's own. */
+static sqlite3 *open_file(void)
 {
     char path[128];
     snprintf(path, sizeof(path), "%s/spool.db", dir);
     sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+                 SQLITE_OK);
+    return db;
+}
+
+/* A number from the spool file, read with SQLite while the spool is closed. */
+static long long file_number(const char *sql)
+{
+    sqlite3 *db = open_file();
     sqlite3_stmt *st = NULL;
     cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
@@ -295,11 +275,7 @@ Test(spool_rows, one_call_of_a_row_buried_is_that_call)
 
 static void exec_file(const char *sql)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "%s/spool.db", dir);
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-                 SQLITE_OK);
+    sqlite3 *db = open_file();
     char *msg = NULL;
     cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &msg), SQLITE_OK, "%s", msg ? msg : "");
     sqlite3_close(db);
@@ -310,10 +286,7 @@ static void exec_file(const char *sql)
 Test(spool_rows, a_spool_of_format_2_is_migrated_and_read)
 {
     exec_file("PRAGMA journal_mode = WAL;"
-              "CREATE TABLE queues (id INTEGER PRIMARY KEY, write_key TEXT NOT NULL,"
-              " endpoint TEXT NOT NULL, UNIQUE (write_key, endpoint));"
-              "CREATE TABLE calls (id INTEGER PRIMARY KEY, queue INTEGER NOT NULL,"
-              " enqueued_ms INTEGER NOT NULL, json BLOB NOT NULL);"
+              SPOOL_OLD_QUEUES_CALLS
               "CREATE TABLE dead (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
               " source TEXT, write_key TEXT, endpoint TEXT, content_type TEXT, headers TEXT,"
               " body BLOB NOT NULL, status INTEGER NOT NULL, reason TEXT,"
@@ -398,10 +371,7 @@ Test(spool_rows, a_failed_delete_undoes_its_marks, .timeout = 60)
     make(&b, 10, 8);
     put(&a, "wk_a");
     put(&b, "wk_a");
-    char path[128];
-    snprintf(path, sizeof(path), "%s/spool.db", dir);
-    sqlite3 *other = NULL;
-    cr_assert_eq(sqlite3_open_v2(path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3 *other = open_file();
     cr_assert_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     /* a's calls 4..9 would only be marked, b's row deleted: that fails */
     int64_t ids[16];
