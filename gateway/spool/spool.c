@@ -162,7 +162,6 @@ out:
 
 void gw_spool_db_uncount(struct gw_spool *s, enum gw_rc rc, uint64_t calls, uint64_t bytes)
 {
-    gw_spool_rows_end(s, rc);
     pthread_mutex_lock(&s->lock);
     if (rc == GW_OK) {
         s->calls -= calls;

@@ -56,8 +56,8 @@ const char *const gw_spool_db_sql[GW_SPOOL_ST_COUNT] = {
      * GW_SPOOL_ROW_CALLS ids before its last call); length() of a blob
      * reads the row header, not the bytes */
     [GW_SPOOL_ST_ROWS] = "SELECT id, n, queue, length(json) FROM calls WHERE id BETWEEN ?1 AND ?2",
-    [GW_SPOOL_ST_ROW_OF] = "SELECT id, n, queue, json FROM calls WHERE id BETWEEN ?1 AND ?2"
-                           " ORDER BY id DESC LIMIT 1",
+    [GW_SPOOL_ST_ROW_OF] = "SELECT id, n, queue, json, enqueued_ms FROM calls"
+                           " WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC LIMIT 1",
     [GW_SPOOL_ST_DELETE] = "DELETE FROM calls WHERE id = ?1",
     [GW_SPOOL_ST_PAGE] = "SELECT id, queue, enqueued_ms, json, n FROM calls WHERE id > ?1"
                          " ORDER BY id",

@@ -18,7 +18,6 @@
  * ids (the row's id is the first's), their texts joined by newlines: one
  * B-tree insert and delete per row rather than per call (spool.md). */
 #define GW_SPOOL_ROW_CALLS 64
-#define GW_SPOOL_PART_BUCKETS 64
 #define GW_SPOOL_ROW_HEADS 32 /* rows a delete reads on the stack */
 
 enum gw_spool_stmt {
@@ -67,26 +66,6 @@ struct gw_spool_qkey {
     char *endpoint;
 };
 
-/* A row some of whose calls were delivered or buried (bit k: the call
- * id + k): it is deleted with the last of them. In memory only: after a
- * restart the row is read whole again, and its delivered calls are sent
- * twice (Segment drops them by messageId). */
-struct gw_spool_part {
-    struct gw_spool_part *next;
-    int64_t id;
-    uint64_t gone;
-    uint64_t bytes; /* of the calls gone, taken off the counters already */
-};
-
-/* What a transaction of deletes changed of the rows partly gone, undone
- * when it rolls back. */
-struct gw_spool_part_undo {
-    int64_t id;
-    bool had; /* the row was partly gone before */
-    uint64_t gone;
-    uint64_t bytes;
-};
-
 /* One gw_spool_put waiting for (or in) a group commit; on the caller's
  * stack, borrowed by the leader until done is set. */
 struct gw_spool_put {
@@ -117,11 +96,7 @@ struct gw_spool {
     uint64_t db_serving;
     sqlite3 *db;
     sqlite3_stmt *st[GW_SPOOL_ST_COUNT];
-    struct gw_spool_part *part[GW_SPOOL_PART_BUCKETS]; /* rows partly gone */
-    size_t n_part;
-    struct gw_spool_part_undo *undo; /* of the open transaction */
-    size_t n_undo, cap_undo;
-    struct gw_buf row; /* a row's text being joined, or a call of it */
+    struct gw_buf row; /* a row's text being joined, read or cut */
     char last_error[160]; /* SQLite's message of the last failed step */
     int64_t next_id;
     uint64_t dead;
@@ -194,7 +169,7 @@ void gw_spool_db_drop_uses(struct gw_spool *s);
 enum gw_rc gw_spool_rows_put(struct gw_spool *s, int64_t qid, int64_t now_ms, int64_t first_id,
                              const char *const *json, const size_t *len, size_t n);
 /* Steps st (a page statement, bound) and hands fn each call of its rows
- * with an id in (after, upto] that is not gone, at most max (0: all). */
+ * with an id in (after, upto], at most max (0: all). */
 enum gw_rc gw_spool_rows_page(struct gw_spool *s, sqlite3_stmt *st, int64_t after, int64_t upto,
                               size_t max, bool (*fn)(void *arg, const struct gw_spool_call *c),
                               void *arg);
@@ -202,16 +177,13 @@ enum gw_rc gw_spool_rows_page(struct gw_spool *s, sqlite3_stmt *st, int64_t afte
  * false when the call is not queued. */
 enum gw_rc gw_spool_rows_call(struct gw_spool *s, int64_t id, int64_t *qid, struct gw_buf *out,
                               bool *found);
-/* The transaction of deletes ended with rc: on failure, the rows partly
- * gone are as they were before it. */
-void gw_spool_rows_end(struct gw_spool *s, enum gw_rc rc);
 /* Frees what the rows keep in memory (at close). */
 void gw_spool_rows_fini(struct gw_spool *s);
 
-/* Marks the queued calls with ids first..last gone, deleting in the
- * current transaction each row all of whose calls are, and adding their
- * number and bytes to *calls and *bytes and noting each write key's share
- * of them. */
+/* Deletes the queued calls with ids first..last in the current
+ * transaction (a row that keeps some of its calls is written again with
+ * only those), adding their number and bytes to *calls and *bytes and
+ * noting each write key's share of them. */
 enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t last,
                                     uint64_t *calls, uint64_t *bytes);
 /* After the transaction of deletes ended with rc (still under the db lock):

@@ -108,12 +108,13 @@ static enum gw_rc bury_one(struct gw_spool *s, int64_t id, int status, const cha
     sqlite3_bind_blob64(st, 5, s->row.len > 0 ? s->row.ptr : "", s->row.len, SQLITE_STATIC);
     rc = gw_spool_db_run(s, GW_SPOOL_ST_BURY);
     int copied = rc == GW_OK ? sqlite3_changes(s->db) : 0;
+    uint64_t body = s->row.len; /* the delete below may reuse the buffer */
     if (rc == GW_OK) {
         rc = gw_spool_db_delete_range(s, id, id, calls, bytes);
     }
     if (rc == GW_OK && copied > 0) {
         s->dead += (uint64_t)copied;
-        s->dead_bytes += s->row.len + reason_len(reason);
+        s->dead_bytes += body + reason_len(reason);
     }
     return rc;
 }

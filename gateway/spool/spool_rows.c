@@ -1,6 +1,7 @@
 /* spool_rows.c -- the calls table's rows: up to GW_SPOOL_ROW_CALLS calls of
- * one put in a row, split again when read, deleted once every call of the
- * row was delivered or buried (spool.md, "Rows").
+ * one put in a row, split again when read; a row holds only calls still
+ * queued, so one cut by a delivery or a burial is written again with the
+ * rest, in the same transaction (spool.md, "Rows").
  * SPDX-License-Identifier: MIT */
 #include "spool_db.h"
 
@@ -10,106 +11,9 @@
 #include "../log.h"
 #include "../mem.h"
 
-/* ---- rows some of whose calls are gone ---- */
-
-static size_t part_bucket(int64_t id)
-{
-    return (size_t)((uint64_t)id % GW_SPOOL_PART_BUCKETS);
-}
-
-static struct gw_spool_part *part_find(const struct gw_spool *s, int64_t id)
-{
-    struct gw_spool_part *p = s->part[part_bucket(id)];
-    while (p != NULL && p->id != id) {
-        p = p->next;
-    }
-    return p;
-}
-
-static const struct gw_spool_part *part_of(const struct gw_spool *s, int64_t id)
-{
-    return s->n_part > 0 ? part_find(s, id) : NULL;
-}
-
-static uint64_t part_gone(const struct gw_spool *s, int64_t id)
-{
-    const struct gw_spool_part *p = part_of(s, id);
-    return p != NULL ? p->gone : 0;
-}
-
-static void part_put(struct gw_spool *s, int64_t id, uint64_t gone, uint64_t bytes)
-{
-    struct gw_spool_part *p = part_find(s, id);
-    if (p == NULL) {
-        p = gw_calloc(1, sizeof(*p));
-        p->id = id;
-        p->next = s->part[part_bucket(id)];
-        s->part[part_bucket(id)] = p;
-        s->n_part++;
-    }
-    p->gone = gone;
-    p->bytes = bytes;
-}
-
-static void part_remove(struct gw_spool *s, int64_t id)
-{
-    for (struct gw_spool_part **pp = &s->part[part_bucket(id)]; *pp != NULL; pp = &(*pp)->next) {
-        if ((*pp)->id == id) {
-            struct gw_spool_part *p = *pp;
-            *pp = p->next;
-            free(p);
-            s->n_part--;
-            return;
-        }
-    }
-}
-
-/* Remembers row id's state before the open transaction changes it. */
-static void part_undo(struct gw_spool *s, int64_t id)
-{
-    if (s->n_undo == s->cap_undo) {
-        s->cap_undo = s->cap_undo ? s->cap_undo * 2 : 16;
-        s->undo = gw_realloc(s->undo, s->cap_undo * sizeof(*s->undo));
-    }
-    const struct gw_spool_part *p = part_of(s, id);
-    s->undo[s->n_undo++] = (struct gw_spool_part_undo){
-        .id = id, .had = p != NULL, .gone = p ? p->gone : 0, .bytes = p ? p->bytes : 0};
-}
-
-void gw_spool_rows_end(struct gw_spool *s, enum gw_rc rc)
-{
-    for (size_t i = s->n_undo; rc != GW_OK && i > 0; i--) {
-        const struct gw_spool_part_undo *u = &s->undo[i - 1];
-        if (u->had) {
-            part_put(s, u->id, u->gone, u->bytes);
-        } else {
-            part_remove(s, u->id);
-        }
-    }
-    s->n_undo = 0;
-}
-
 void gw_spool_rows_fini(struct gw_spool *s)
 {
-    for (size_t i = 0; i < GW_SPOOL_PART_BUCKETS; i++) {
-        while (s->part[i] != NULL) {
-            struct gw_spool_part *p = s->part[i];
-            s->part[i] = p->next;
-            free(p);
-        }
-    }
-    s->n_part = 0;
-    free(s->undo);
-    s->undo = NULL;
-    s->n_undo = s->cap_undo = 0;
     gw_buf_fini(&s->row);
-}
-
-/* The bits of calls lo..hi (0-based, lo <= hi < 64) of a row. */
-static uint64_t bits(unsigned lo, unsigned hi)
-{
-    uint64_t upto = hi >= 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1;
-    return upto & ~((UINT64_C(1) << lo) - 1);
 }
 
 /* ---- put ---- */
@@ -133,14 +37,26 @@ static size_t row_span(const char *const *json, const size_t *len, size_t i, siz
     return k;
 }
 
+/* Inserts one row: n calls from id, their texts joined in blob. */
+static enum gw_rc insert_row(struct gw_spool *s, int64_t id, int64_t qid, int64_t enqueued_ms,
+                             const char *blob, size_t len, size_t n)
+{
+    sqlite3_stmt *st = s->st[GW_SPOOL_ST_PUT];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, qid);
+    sqlite3_bind_int64(st, 3, enqueued_ms);
+    sqlite3_bind_blob64(st, 4, len > 0 ? blob : "", len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, (int64_t)n);
+    return gw_spool_db_run(s, GW_SPOOL_ST_PUT);
+}
+
 enum gw_rc gw_spool_rows_put(struct gw_spool *s, int64_t qid, int64_t now_ms, int64_t first_id,
                              const char *const *json, const size_t *len, size_t n)
 {
-    sqlite3_stmt *st = s->st[GW_SPOOL_ST_PUT];
     enum gw_rc rc = GW_OK;
     for (size_t i = 0, k = 0; i < n && rc == GW_OK; i += k) {
         k = row_span(json, len, i, n);
-        const char *blob = len[i] > 0 ? json[i] : "";
+        const char *blob = json[i];
         size_t blen = len[i];
         if (k > 1) {
             gw_buf_reset(&s->row);
@@ -155,12 +71,7 @@ enum gw_rc gw_spool_rows_put(struct gw_spool *s, int64_t qid, int64_t now_ms, in
             blob = s->row.ptr;
             blen = s->row.len;
         }
-        sqlite3_bind_int64(st, 1, first_id + (int64_t)i);
-        sqlite3_bind_int64(st, 2, qid);
-        sqlite3_bind_int64(st, 3, now_ms);
-        sqlite3_bind_blob64(st, 4, blob, blen, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, (int64_t)k);
-        rc = gw_spool_db_run(s, GW_SPOOL_ST_PUT);
+        rc = insert_row(s, first_id + (int64_t)i, qid, now_ms, blob, blen, k);
     }
     return rc;
 }
@@ -225,64 +136,75 @@ static enum gw_rc row_heads(struct gw_spool *s, int64_t first, int64_t last,
     return rc;
 }
 
-/* The bytes of the calls of row id in mask. */
-static enum gw_rc calls_bytes(struct gw_spool *s, int64_t id, uint64_t mask, uint64_t *out)
+/* Where call k of a row's text starts, and its length (n calls joined
+ * in text[0..len)); false past the texts (a damaged row). */
+static bool call_at(const char *text, size_t len, int64_t n, int64_t k, size_t *at, size_t *clen)
 {
-    sqlite3_stmt *st = s->st[GW_SPOOL_ST_ROW_OF];
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, id);
-    int e = sqlite3_step(st);
-    *out = 0;
-    if (e == SQLITE_ROW) {
-        int64_t n = sqlite3_column_int64(st, 1);
-        const char *at = sqlite3_column_blob(st, 3);
-        const char *end = (at != NULL ? at : "") + sqlite3_column_bytes(st, 3);
-        at = at != NULL ? at : "";
-        for (int64_t k = 0; k < n && k < GW_SPOOL_ROW_CALLS && at != NULL; k++) {
-            const char *nl = k + 1 < n ? memchr(at, '\n', (size_t)(end - at)) : NULL;
-            if ((mask & (UINT64_C(1) << k)) != 0) {
-                *out += (uint64_t)((nl != NULL ? nl : end) - at);
-            }
-            at = nl != NULL ? nl + 1 : NULL;
+    size_t p = 0;
+    for (int64_t i = 0; i < k; i++) {
+        const char *nl = memchr(text + p, '\n', len - p);
+        if (nl == NULL) {
+            return false;
         }
-        e = SQLITE_DONE;
+        p = (size_t)(nl - text) + 1;
     }
-    enum gw_rc rc = e == SQLITE_DONE ? GW_OK : gw_spool_db_fail(s, e, sqlite3_sql(st));
-    sqlite3_reset(st);
-    return rc;
+    const char *nl = k + 1 < n ? memchr(text + p, '\n', len - p) : NULL;
+    *at = p;
+    *clen = (size_t)((nl != NULL ? nl - text : (ptrdiff_t)len) - (ptrdiff_t)p);
+    return true;
 }
 
-/* Calls lo..hi of row h are gone: the row is deleted with its last call,
- * and each call's bytes are taken off as it goes. */
-static enum gw_rc row_gone(struct gw_spool *s, const struct row_head *h, unsigned lo, unsigned hi,
+/* Calls lo..hi of row h leave the spool. The row is deleted; the calls
+ * before and after them (if any) are written again as rows of their own,
+ * with their ids, so that what is on disk is always what is left to send. */
+static enum gw_rc row_gone(struct gw_spool *s, const struct row_head *h, int64_t lo, int64_t hi,
                            uint64_t *calls, uint64_t *bytes)
 {
-    const struct gw_spool_part *p = part_of(s, h->id);
-    uint64_t was = p ? p->gone : 0;
-    uint64_t counted = p ? p->bytes : 0;
-    uint64_t now = bits(lo, hi) & ~was;
-    if (now == 0) {
-        return GW_OK; /* deleted before */
+    uint64_t b = h->bytes;
+    int64_t enqueued = 0;
+    enum gw_rc rc = GW_OK;
+    bool cut = lo > 0 || hi < h->n - 1;
+    if (cut) { /* the row's text, copied: the statement that read it is reset */
+        sqlite3_stmt *st = s->st[GW_SPOOL_ST_ROW_OF];
+        sqlite3_bind_int64(st, 1, h->id);
+        sqlite3_bind_int64(st, 2, h->id);
+        int e = sqlite3_step(st);
+        gw_buf_reset(&s->row);
+        if (e == SQLITE_ROW) {
+            enqueued = sqlite3_column_int64(st, 4);
+            rc = gw_buf_add(&s->row, sqlite3_column_blob(st, 3),
+                            (size_t)sqlite3_column_bytes(st, 3));
+        } else {
+            rc = gw_spool_db_fail(s, e, sqlite3_sql(st));
+        }
+        sqlite3_reset(st);
     }
-    uint64_t b = 0;
-    enum gw_rc rc;
-    part_undo(s, h->id);
-    if ((was | now) == bits(0, (unsigned)h->n - 1)) {
+    size_t from = 0, to = 0, end = 0, lo_len = 0;
+    if (rc == GW_OK && cut) {
+        const char *text = s->row.len > 0 ? s->row.ptr : "";
+        if (!call_at(text, s->row.len, h->n, lo, &from, &lo_len) ||
+            !call_at(text, s->row.len, h->n, hi, &to, &end)) {
+            gw_error("spool", "row %lld holds fewer calls than it says; left as it is",
+                     (long long)h->id);
+            return GW_OK;
+        }
+        to += end; /* the calls lo..hi are text[from..to) */
+        b = to - from - (uint64_t)(hi - lo);
+    }
+    if (rc == GW_OK) {
         sqlite3_bind_int64(s->st[GW_SPOOL_ST_DELETE], 1, h->id);
         rc = gw_spool_db_run(s, GW_SPOOL_ST_DELETE);
-        b = h->bytes > counted ? h->bytes - counted : 0;
-        if (rc == GW_OK) {
-            part_remove(s, h->id);
-        }
-    } else {
-        rc = calls_bytes(s, h->id, now, &b);
-        if (rc == GW_OK) {
-            part_put(s, h->id, was | now, counted + b);
-        }
+    }
+    if (rc == GW_OK && cut && lo > 0) { /* the calls before, and their newline after */
+        rc = insert_row(s, h->id, h->qid, enqueued, s->row.ptr, from - 1, (size_t)lo);
+    }
+    if (rc == GW_OK && cut && hi < h->n - 1) { /* the newline before the calls after */
+        rc = insert_row(s, h->id + hi + 1, h->qid, enqueued, s->row.ptr + to + 1,
+                        s->row.len - to - 1, (size_t)(h->n - 1 - hi));
     }
     if (rc == GW_OK) {
         note_gone(s, h->qid, b);
-        *calls += (uint64_t)__builtin_popcountll(now);
+        *calls += (uint64_t)(hi - lo + 1);
         *bytes += b;
     }
     return rc;
@@ -299,8 +221,8 @@ enum gw_rc gw_spool_db_delete_range(struct gw_spool *s, int64_t first, int64_t l
     enum gw_rc rc = row_heads(s, first, last, &heads, &n, &cap);
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
         const struct row_head *h = &heads[i];
-        unsigned lo = (unsigned)((first > h->id ? first : h->id) - h->id);
-        unsigned hi = (unsigned)((last < h->id + h->n - 1 ? last : h->id + h->n - 1) - h->id);
+        int64_t lo = (first > h->id ? first : h->id) - h->id;
+        int64_t hi = (last < h->id + h->n - 1 ? last : h->id + h->n - 1) - h->id;
         rc = row_gone(s, h, lo, hi, calls, bytes);
     }
     if (heads != stack) {
@@ -325,7 +247,6 @@ enum gw_rc gw_spool_rows_page(struct gw_spool *s, sqlite3_stmt *st, int64_t afte
         at = at != NULL ? at : "";
         int64_t id = sqlite3_column_int64(st, 0);
         int64_t n = sqlite3_column_int64(st, 4);
-        uint64_t gone = part_gone(s, id);
         struct gw_spool_call c = {
             .write_key = k->write_key,
             .endpoint = k->endpoint,
@@ -336,7 +257,7 @@ enum gw_rc gw_spool_rows_page(struct gw_spool *s, sqlite3_stmt *st, int64_t afte
             c.id = id + i;
             c.json = (char *)at;
             c.len = (size_t)((nl != NULL ? nl : end) - at);
-            if (c.id > after && c.id <= upto && (gone & (UINT64_C(1) << i)) == 0) {
+            if (c.id > after && c.id <= upto) {
                 if (!fn(arg, &c) || (max > 0 && ++given == max)) {
                     return GW_OK;
                 }
@@ -361,24 +282,16 @@ enum gw_rc gw_spool_rows_call(struct gw_spool *s, int64_t id, int64_t *qid, stru
     int e = sqlite3_step(st);
     enum gw_rc rc = GW_OK;
     if (e == SQLITE_ROW) {
-        int64_t row = sqlite3_column_int64(st, 0);
         int64_t n = sqlite3_column_int64(st, 1);
-        const char *at = sqlite3_column_blob(st, 3);
-        const char *end = (at != NULL ? at : "") + sqlite3_column_bytes(st, 3);
-        at = at != NULL ? at : "";
-        int64_t k = id - row;
-        if (k < n && k < GW_SPOOL_ROW_CALLS && (part_gone(s, row) & (UINT64_C(1) << k)) == 0) {
-            for (int64_t i = 0; i < k && at != NULL; i++) {
-                const char *nl = memchr(at, '\n', (size_t)(end - at));
-                at = nl != NULL ? nl + 1 : NULL;
-            }
-            if (at != NULL) {
-                const char *nl = k + 1 < n ? memchr(at, '\n', (size_t)(end - at)) : NULL;
-                gw_buf_reset(out);
-                rc = gw_buf_add(out, at, (size_t)((nl != NULL ? nl : end) - at));
-                *qid = sqlite3_column_int64(st, 2);
-                *found = rc == GW_OK;
-            }
+        int64_t k = id - sqlite3_column_int64(st, 0);
+        const char *text = sqlite3_column_blob(st, 3);
+        size_t len = (size_t)sqlite3_column_bytes(st, 3);
+        size_t at = 0, clen = 0;
+        if (k < n && call_at(text != NULL ? text : "", len, n, k, &at, &clen)) {
+            gw_buf_reset(out);
+            rc = gw_buf_add(out, text != NULL ? text + at : "", clen);
+            *qid = sqlite3_column_int64(st, 2);
+            *found = rc == GW_OK;
         }
         e = SQLITE_DONE;
     }
