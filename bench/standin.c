@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,10 +26,19 @@ static void on_signal(int sig)
     done = 1;
 }
 
+/* A body arrives in chunks: the last bytes of one are kept, so that a
+ * "messageId" cut in two by a chunk's end is still counted, once. */
+#define NEEDLE "\"messageId\""
+#define CARRY (sizeof(NEEDLE) - 2)
+struct upload {
+    char carry[CARRY];
+    size_t ncarry;
+};
+
 /* Counts the calls of a batch body without parsing it. */
 static unsigned long count_calls(const char *p, size_t n)
 {
-    static const char needle[] = "\"messageId\"";
+    static const char needle[] = NEEDLE;
     unsigned long k = 0;
     const char *end = p + n;
     while (p < end) {
@@ -62,12 +72,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ret;
     }
     if (*state == NULL) {
-        *state = c;
-        return MHD_YES;
+        *state = calloc(1, sizeof(struct upload));
+        return *state != NULL ? MHD_YES : MHD_NO;
     }
     if (*size > 0) {
+        struct upload *u = *state;
+        char *joined = malloc(u->ncarry + *size);
+        if (joined == NULL) {
+            return MHD_NO;
+        }
+        memcpy(joined, u->carry, u->ncarry);
+        memcpy(joined + u->ncarry, data, *size);
+        size_t n = u->ncarry + *size;
         atomic_fetch_add(&bytes, *size);
-        atomic_fetch_add(&calls, count_calls(data, *size));
+        atomic_fetch_add(&calls, count_calls(joined, n));
+        /* fewer bytes than a needle: none counted here can be counted again */
+        u->ncarry = n < CARRY ? n : CARRY;
+        memcpy(u->carry, joined + n - u->ncarry, u->ncarry);
+        free(joined);
         *size = 0;
         return MHD_YES;
     }
@@ -80,6 +102,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return ret;
 }
 
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode toe)
+{
+    free(*state);
+    *state = NULL;
+}
+
 int main(void)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
@@ -87,7 +116,8 @@ int main(void)
     struct MHD_Daemon *d =
         MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request,
                          NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_END);
+                         MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, NULL, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         d != NULL ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
     if (info == NULL) {
