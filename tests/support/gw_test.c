@@ -86,6 +86,16 @@ struct gw_ruleset *gwt_load_shipped(void)
     return rs;
 }
 
+struct gw_ruleset *gwt_load_inline(const char *yaml)
+{
+    struct gw_diag *d = gw_diag_create();
+    struct gw_ruleset *rs = gw_ruleset_create();
+    cr_assert_eq(gw_rules_add_buffer(rs, yaml, strlen(yaml), "inline.yaml", d), GW_OK, "%s",
+                 gw_diag_join(d));
+    gw_diag_destroy(d);
+    return rs;
+}
+
 struct gwt_gateway *gwt_gateway_start(const struct gwt_opts *o)
 {
     struct gwt_gateway *g = gw_calloc(1, sizeof(*g));

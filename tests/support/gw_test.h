@@ -39,6 +39,9 @@ struct gw_ruleset;
 
 /* Returns the shipped rules/ compiled (new); fails the test if they do not load. */
 struct gw_ruleset *gwt_load_shipped(void);
+/* Returns the rules of one YAML text compiled (new, as "inline.yaml");
+ * fails the test if they do not load. */
+struct gw_ruleset *gwt_load_inline(const char *yaml);
 
 struct gwt_opts {
     const char *endpoint;  /* upstream base URL; NULL: global dry run */

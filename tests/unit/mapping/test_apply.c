@@ -12,16 +12,6 @@
 #include "mapping/mapping.h"
 #include "mem.h"
 
-static struct gw_ruleset *load_inline(const char *yaml)
-{
-    struct gw_diag *d = gw_diag_create();
-    struct gw_ruleset *rs = gw_ruleset_create();
-    cr_assert_eq(gw_rules_add_buffer(rs, yaml, strlen(yaml), "inline.yaml", d), GW_OK, "%s",
-                 gw_diag_join(d));
-    gw_diag_destroy(d);
-    return rs;
-}
-
 /* Maps every event of a JSON body; returns the calls (new); *ignored counts. */
 static json_object *map_body(const struct gw_source *src, const char *body, size_t *ignored,
                              json_object *violations)
@@ -142,7 +132,7 @@ static const char *qry(void *arg, const char *name)
 static json_object *apply_one(const char *yaml, const char *event, enum gw_rc *rc,
                               json_object **viol, bool *ignored)
 {
-    struct gw_ruleset *rs = load_inline(yaml);
+    struct gw_ruleset *rs = gwt_load_inline(yaml);
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();
@@ -397,7 +387,7 @@ static const char v2[] =
 static json_object *apply_at(const char *yaml, const char *event, int64_t received_at,
                              enum gw_rc *rc, json_object **viol)
 {
-    struct gw_ruleset *rs = load_inline(yaml);
+    struct gw_ruleset *rs = gwt_load_inline(yaml);
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();

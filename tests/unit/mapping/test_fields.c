@@ -9,26 +9,17 @@
 #include <string.h>
 
 #include "diag.h"
+#include "gw_test.h"
 #include "json.h"
 #include "mapping/mapping.h"
 #include "mem.h"
-
-static struct gw_ruleset *load_inline(const char *yaml)
-{
-    struct gw_diag *d = gw_diag_create();
-    struct gw_ruleset *rs = gw_ruleset_create();
-    cr_assert_eq(gw_rules_add_buffer(rs, yaml, strlen(yaml), "inline.yaml", d), GW_OK, "%s",
-                 gw_diag_join(d));
-    gw_diag_destroy(d);
-    return rs;
-}
 
 /* Maps one event with a ruleset that is destroyed before the calls are
  * read: the calls must not depend on it. Returns the calls' compact text
  * (new). */
 static char *map_text(const char *yaml, const char *event, enum gw_rc want)
 {
-    struct gw_ruleset *rs = load_inline(yaml);
+    struct gw_ruleset *rs = gwt_load_inline(yaml);
     json_object *ev = json_tokener_parse(event);
     cr_assert_not_null(ev, "bad test event %s", event);
     json_object *calls = json_object_new_array();
