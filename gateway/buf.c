@@ -32,7 +32,7 @@ void gw_buf_reset(struct gw_buf *b)
     }
 }
 
-enum gw_rc gw_buf_room(struct gw_buf *b, size_t n)
+enum gw_rc gw_buf_room_grow(struct gw_buf *b, size_t n)
 {
     if (n > b->max || b->len > b->max - n) {
         return GW_ERR_TOO_LARGE;
@@ -48,7 +48,7 @@ enum gw_rc gw_buf_room(struct gw_buf *b, size_t n)
     return GW_OK;
 }
 
-enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
+enum gw_rc gw_buf_add_grow(struct gw_buf *b, const void *p, size_t n)
 {
     enum gw_rc rc = gw_buf_room(b, n);
     if (rc != GW_OK) {

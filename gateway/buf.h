@@ -20,11 +20,34 @@ void gw_buf_init(struct gw_buf *b, size_t max);
 void gw_buf_fini(struct gw_buf *b);
 void gw_buf_reset(struct gw_buf *b);
 /* Append n bytes (borrows p). On GW_ERR_TOO_LARGE nothing is appended. */
-enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n) GW_WUR;
+enum gw_rc gw_buf_add_grow(struct gw_buf *b, const void *p, size_t n) GW_WUR;
+/* gw_buf_add_grow, inline while the bytes fit: the JSON writers append a
+ * byte or two at a time. */
+static inline GW_WUR enum gw_rc gw_buf_add(struct gw_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && n <= b->max - b->len && n <= 16) {
+        char *o = b->ptr + b->len;
+        for (size_t i = 0; i < n; i++) {
+            o[i] = ((const char *)p)[i];
+        }
+        b->len += n;
+        o[n] = '\0';
+        return GW_OK;
+    }
+    return gw_buf_add_grow(b, p, n);
+}
 /* Makes room for n more bytes (and the NUL), growing by doubling, so that
  * a writer may fill ptr + len directly and then advance len. On
  * GW_ERR_TOO_LARGE nothing changes. */
-enum gw_rc gw_buf_room(struct gw_buf *b, size_t n) GW_WUR;
+enum gw_rc gw_buf_room_grow(struct gw_buf *b, size_t n) GW_WUR;
+/* gw_buf_room_grow, inline when the room is there. */
+static inline GW_WUR enum gw_rc gw_buf_room(struct gw_buf *b, size_t n)
+{
+    if (n < b->cap - b->len && n <= b->max - b->len) {
+        return GW_OK;
+    }
+    return gw_buf_room_grow(b, n);
+}
 /* Makes room for n more bytes at once (a body of a known length), when n
  * is within max; otherwise a no-op, and appends grow as they go. */
 void gw_buf_reserve(struct gw_buf *b, size_t n);

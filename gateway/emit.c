@@ -68,6 +68,19 @@ size_t gw_json_quote(char *out, size_t cap, const char *s, size_t n)
     return o;
 }
 
+/* Whether none of the 8 bytes of w needs an escape: no byte below 0x20,
+ * no '"', no '\\' (the exact tests of "Bit Twiddling Hacks", hasless and
+ * haszero, for the word at once). */
+static bool word_plain(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t slash = w ^ (ones * '\\');
+    uint64_t hit = ((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+                   ((slash - ones) & ~slash);
+    return (hit & (ones * 0x80)) == 0;
+}
+
 enum gw_rc gw_emit_str(struct gw_buf *b, const char *s, size_t n)
 {
     /* room for the worst case (every byte a \u00XX) once, then written in
@@ -82,13 +95,26 @@ enum gw_rc gw_emit_str(struct gw_buf *b, const char *s, size_t n)
     char *o = b->ptr + b->len;
     *o++ = '"';
     size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (escape_of[c] != 0) {
-            memcpy(o, s + run, i - run);
-            o += i - run;
-            o += put_escape(o, c);
-            run = i + 1;
+    size_t i = 0;
+    while (i < n) {
+        /* eight bytes at a time while none needs an escape */
+        size_t end = n - i >= 8 ? i + 8 : n;
+        uint64_t w = 0;
+        if (end - i == 8) {
+            memcpy(&w, s + i, 8);
+        }
+        if (end - i == 8 && word_plain(w)) {
+            i = end;
+            continue;
+        }
+        for (; i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (escape_of[c] != 0) {
+                memcpy(o, s + run, i - run);
+                o += i - run;
+                o += put_escape(o, c);
+                run = i + 1;
+            }
         }
     }
     memcpy(o, s + run, n - run);

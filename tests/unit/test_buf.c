@@ -36,3 +36,23 @@ Test(buf, printf_longer_than_the_stack_buffer)
     cr_expect_eq(b.len, 1001);
     gw_buf_fini(&b);
 }
+
+/* Appends and room are checked inline while the capacity allows: the
+ * limit still holds there, to the byte. */
+Test(buf, the_limit_holds_where_capacity_is_left)
+{
+    struct gw_buf b;
+    gw_buf_init(&b, 20);
+    cr_assert_eq(gw_buf_adds(&b, "0123456789"), GW_OK);
+    cr_assert_gt(b.cap, 21, "room left past the limit");
+    cr_expect_eq(gw_buf_room(&b, 11), GW_ERR_TOO_LARGE);
+    cr_expect_eq(gw_buf_room(&b, 10), GW_OK);
+    cr_expect_eq(gw_buf_add(&b, "abcdefghijk", 11), GW_ERR_TOO_LARGE);
+    cr_expect_eq(b.len, 10);
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(gw_buf_add(&b, "z", 1), GW_OK);
+    }
+    cr_expect_eq(gw_buf_add(&b, "z", 1), GW_ERR_TOO_LARGE);
+    cr_expect_str_eq(gw_buf_str(&b), "0123456789zzzzzzzzzz");
+    gw_buf_fini(&b);
+}

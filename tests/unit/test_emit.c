@@ -52,6 +52,26 @@ Test(emit, strings_escape_every_byte_as_json_c_does)
     expect_quote_as_json_c("a\0b", 3); /* a NUL inside a value */
 }
 
+/* Strings are scanned eight bytes at a time: every byte at every place
+ * of the words of a string, and at its tail. */
+Test(emit, every_byte_at_every_place_of_a_word)
+{
+    for (unsigned c = 0; c < 256; c++) {
+        for (size_t at = 0; at < 19; at++) {
+            char s[20];
+            memset(s, 'x', sizeof(s));
+            s[at] = (char)c;
+            expect_quote_as_json_c(s, sizeof(s));
+            expect_quote_as_json_c(s, at + 1); /* the byte last */
+        }
+    }
+    char two[16] = "ab\"cdefgh\\ijklm";
+    expect_quote_as_json_c(two, 15);
+    char high[24];
+    memset(high, '\xe9', sizeof(high));
+    expect_quote_as_json_c(high, sizeof(high));
+}
+
 Test(emit, quote_refuses_what_does_not_fit)
 {
     char out[8];
