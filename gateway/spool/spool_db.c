@@ -447,7 +447,9 @@ static enum gw_rc set_pragmas(struct gw_spool *s, char *err, size_t errlen)
         return GW_ERR_IO;
     }
     pragma(s, sync_pragma(s), NULL, 0);
-    pragma(s, "PRAGMA cache_size = -8192", NULL, 0);
+    /* 2 MiB: the pages puts append to and the relay reads back soon after;
+     * what a backlog reads later comes from the OS's cache either way */
+    pragma(s, "PRAGMA cache_size = -2048", NULL, 0);
     pragma(s, "PRAGMA journal_size_limit = 67108864", NULL, 0);
     /* Debian builds SQLite to zero every deleted row and every freed page
      * (secure delete): 11% of the relay's deletes, measured. FAST still
