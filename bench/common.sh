@@ -16,11 +16,14 @@ install_missing() {
     as_root apt-get install -y "$@" >/dev/null
 }
 
-# build_helpers: the stand-in, the constant-rate generator and the bodies, in TMP
+# build_helpers: the stand-in, the constant-rate generator, the floor
+# server and the bodies, in TMP
 build_helpers() {
     cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter "$BENCH/standin.c" \
         -o "$TMP/standin" -lmicrohttpd
     cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra "$BENCH/rate.c" -o "$TMP/rate" -lcurl
+    cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra "$BENCH/floor.c" -o "$TMP/floor" \
+        -lmicrohttpd -ljson-c -lsqlite3 -lpthread
     node "$BENCH/bodies.js" "$TMP/bodies"
 }
 

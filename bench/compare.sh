@@ -1,6 +1,7 @@
 #!/bin/bash
-# compare.sh -- sourcegate beside nginx (the HTTP ceiling) and a Node
-# express + @segment/analytics-node service, in one sitting: each server on
+# compare.sh -- sourcegate beside nginx (the HTTP ceiling), floor.c (the
+# libraries it is built on, alone) and a Node express +
+# @segment/analytics-node service, in one sitting: each server on
 # one core (taskset, cpu 0), load generators and the Segment stand-in on the
 # other (cpu 1), loopback only. Per (server, workload): requests/s, events/s,
 # p50/p99 at the maximum rate (wrk), p99 at 80% of that rate under a
@@ -24,7 +25,7 @@ usage: bench/compare.sh [--quick] [--duration S] [--rounds N] [--out DIR]
   --out DIR          where results.md, results.tsv and results.png go (OUT, bench/results)
   --rev COMMIT       also build COMMIT (release) and run it beside the working
                      tree (repeatable; --baseline is the same)
-  --servers LIST     comma-separated, of: os fsync dry nginx node (SERVERS, all)
+  --servers LIST     comma-separated, of: os fsync dry floor nginx node (SERVERS, all)
   --rev-modes LIST   the sourcegate modes run for each --rev (REV_MODES, os,fsync,dry)
   --workloads LIST   comma-separated, of: sg1 sg10 sg100 sg1000 batch100 github
                      (WORKLOADS, all)
@@ -37,7 +38,7 @@ EOF
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-2}
 OUT=${OUT:-$BENCH/results}
-SERVERS=${SERVERS:-os,fsync,dry,nginx,node}
+SERVERS=${SERVERS:-os,fsync,dry,floor,nginx,node}
 REV_MODES=${REV_MODES:-os,fsync,dry}
 WORKLOADS=${WORKLOADS:-sg1,sg10,sg100,sg1000,batch100,github}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -162,6 +163,7 @@ IFS=, read -r -a want <<<"$SERVERS"
 for s in "${want[@]}"; do
     case "$s" in
         os | fsync | dry) add_sg tree "$s" ;;
+        floor) SERVER_LIST+=(floor); LABEL[floor]="floor: MHD + json-c + SQLite alone" ;;
         nginx) SERVER_LIST+=(nginx); LABEL[nginx]="nginx return 200" ;;
         node) SERVER_LIST+=(node); LABEL[node]="node express+analytics-node" ;;
         *) echo "compare: unknown server $s" >&2; exit 2 ;;
@@ -260,6 +262,12 @@ EOF
                 [ "$i" -gt 150 ] && { log "nginx did not listen"; cat "$dir/server.log" >&2; return 1; }
                 sleep 0.1
             done
+            ;;
+        floor)
+            taskset -c "$DAEMON_CPU" "$TMP/floor" "$dir" >"$dir/floor.out" 2>"$dir/server.log" &
+            SRV_PID=$!
+            wait_for "$dir/floor.out" '^port ' || return 1
+            PORT=$(sed -n 's/^port //p' "$dir/floor.out")
             ;;
         node)
             taskset -c "$DAEMON_CPU" node "$BENCH/peers/server.js" 0 "http://127.0.0.1:$SPORT" \
