@@ -31,7 +31,7 @@ usage: bench/compare.sh [--quick] [--duration S] [--rounds N] [--out DIR]
                      (WORKLOADS, all)
 Environment: CONNECTIONS (32), MAX_RPS (50), LOG_LEVEL (info), DAEMON_CPU (0),
 LOAD_CPU (1), BUILD (build-bench), THREADS (sourcegate's --threads; unset: 1 at
-durability os and dry run, the daemon's default at fsync: 8 per core).
+durability os and dry run, the daemon's default at fsync: 1 per core).
 EOF
 }
 
@@ -212,7 +212,8 @@ start_server() {
                 dry) flags=(--dry-run) ;;
             esac
             # one core, one thread, unless THREADS says; fsync keeps the
-            # daemon's default (group commit wants requests waiting together)
+            # daemon's default (one per core: requests wait for their
+            # commit suspended, not each in a thread)
             local threads=(--threads "${THREADS:-1}")
             [ -z "$THREADS" ] && [ "$mode" = fsync ] && threads=()
             taskset -c "$DAEMON_CPU" "${BIN[$id]}" serve --listen 127.0.0.1:0 \

@@ -235,6 +235,8 @@ static void run(const struct gw_ingest *ing, const char *name, const struct gw_i
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
+    res->committed = req->committed;
+    res->commit_arg = req->commit_arg;
     /* read as JSON whatever the Content-Type: analytics.js sends text/plain
      * (no CORS preflight for the type), rudder form-urlencoded when it gzips */
     json_object *body = NULL, *calls = NULL;

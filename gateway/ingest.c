@@ -162,7 +162,14 @@ static void relay_calls(const struct gw_ingest *ing, const char *write_key, cons
                         struct gw_ingest_res *res)
 {
     size_t n = res->n_text; /* validated: serialized */
-    enum gw_rc rc = n == 0 ? GW_OK : gw_relay_submit(ing->relay, write_key, endpoint, res->text, n);
+    enum gw_rc rc = GW_OK;
+    if (n > 0 && res->committed != NULL) {
+        rc = gw_relay_submit_async(ing->relay, write_key, endpoint, res->text, n, res->committed,
+                                   res->commit_arg);
+        res->pending = rc == GW_OK;
+    } else if (n > 0) {
+        rc = gw_relay_submit(ing->relay, write_key, endpoint, res->text, n);
+    }
     if (rc != GW_OK) {
         gw_ingest_fail(res, GW_CAUSE_RELAY, rc, "%s", relay_message(rc));
         return;
@@ -291,6 +298,9 @@ void gw_ingest_deliver_valid(const struct gw_ingest *ing, const struct gw_spec_o
     res->n_text = n_good;
     json_object_put(res->events);
     res->events = good;
+    if (json_object_array_length(bad) > 0) {
+        res->committed = NULL; /* the refused are kept only once the others are durable */
+    }
     if (!res->dry_run) {
         relay_calls(ing, write_key, endpoint, res);
     }
@@ -514,6 +524,15 @@ void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_
     free(headers);
 }
 
+void gw_ingest_committed(struct gw_ingest_res *res, enum gw_rc rc)
+{
+    res->pending = false;
+    if (rc != GW_OK) {
+        gw_ingest_fail(res, GW_CAUSE_RELAY, rc, "%s", relay_message(rc));
+        res->accepted = 0;
+    }
+}
+
 enum gw_rc gw_ingest_rc(const struct gw_ingest_res *res)
 {
     switch (res->outcome) {
@@ -533,6 +552,8 @@ static void run(const struct gw_ingest *ing, const struct gw_ingest_req *req,
 {
     memset(res, 0, sizeof(*res));
     res->dry_run = req->dry_run || ing->relay == NULL;
+    res->committed = req->committed;
+    res->commit_arg = req->commit_arg;
     const struct gw_bound_source *bs = gw_sources_find(ing->sources, req->source);
     if (bs == NULL) {
         gw_ingest_fail(res, GW_CAUSE_UNKNOWN_SOURCE, GW_ERR_NOT_FOUND, "unknown source '%.64s'",

@@ -62,6 +62,13 @@ struct gw_ingest_req {
     const char *(*header)(void *arg, const char *name);
     const char *(*query)(void *arg, const char *name);
     void *arg;
+    /* Set: accepted calls are handed to the spool's next group commit
+     * without waiting for it. res->pending then says the answer waits for
+     * committed(commit_arg, rc), called once from another thread; pass its
+     * rc to gw_ingest_committed before answering. NULL: the pipeline
+     * returns once the calls are durable. */
+    void (*committed)(void *arg, enum gw_rc rc);
+    void *commit_arg;
 };
 
 /* How a request ended. Only the server turns it into an HTTP answer;
@@ -110,7 +117,16 @@ struct gw_ingest_res {
      * it, and for a replay. Only such a request may be kept. */
     bool verified;
     bool unsigned_source;
+    /* The calls wait for their commit (req->committed): accepted so far,
+     * final after gw_ingest_committed. */
+    bool pending;
+    void (*committed)(void *arg, enum gw_rc rc); /* req's, while the pipeline runs */
+    void *commit_arg;
 };
+
+/* The outcome of a pending request once its commit is over: accepted as
+ * it stands (GW_OK), or failed as a synchronous put that failed with rc. */
+void gw_ingest_committed(struct gw_ingest_res *res, enum gw_rc rc);
 
 /* Runs the pipeline; res is filled in (release it with gw_ingest_res_fini).
  * Returns gw_ingest_rc(res). */

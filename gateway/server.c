@@ -45,6 +45,7 @@ struct gw_server {
     struct gw_conns *conns; /* trusted proxies, per-peer caps, read deadlines */
     uint16_t port;
     atomic_uint in_flight;
+    atomic_uint committing; /* POSTs whose commit has not called back yet */
     atomic_bool draining;
     struct gw_climit *clients; /* requests in progress per resolved client */
 };
@@ -77,7 +78,18 @@ struct conn {
     bool lingering;      /* a refused body being read and discarded */
     uint64_t discarded;
     struct timespec linger_start;
+    /* A POST's result. Its calls may wait for the spool's group commit
+     * (res.pending): the connection is suspended meanwhile, and the answer
+     * is made when the commit calls back (see wait_commit). */
+    struct gw_ingest_res res;
+    char *user; /* the Basic auth user, for the debugger, while it waits */
+    struct gw_server *srv;
+    struct MHD_Connection *c;
+    atomic_int commit_state;
+    enum gw_rc commit_rc;
 };
+
+enum { COMMIT_QUEUED, COMMIT_SUSPENDED, COMMIT_DONE };
 
 /* What a 503 asks the partner to wait before it retries. */
 #define RETRY_AFTER_S 5
@@ -179,18 +191,11 @@ static void count_events(struct conn *cn, const struct gw_ingest_res *res)
     }
 }
 
-/* The one mapping of an outcome to an HTTP status and error code (NULL on
- * success). */
-/* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
-static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
-                                   struct conn *cn, const char *source, const char *api)
+/* What the pipeline reads of a POST. */
+static void post_req(struct MHD_Connection *c, struct conn *cn, const char *source,
+                     const char *user, const char *pass, struct gw_ingest_req *req)
 {
-    char *pass = NULL;
-    char *user = NULL;
-    if (gw_auth_basic(header_cb(c, "Authorization"), &user, &pass) != GW_OK) {
-        user = pass = NULL; /* no credentials, or none Segment would read */
-    }
-    struct gw_ingest_req req = {
+    *req = (struct gw_ingest_req){
         .source = source,
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
         .body = gw_buf_str(&cn->body),
@@ -205,40 +210,129 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
         .headers_json = gw_headers_json,
         .arg = c,
     };
-    struct gw_ingest_res res;
-    int status = 0;
-    pthread_rwlock_rdlock(&s->lock);
-    if (api != NULL) {
-        gw_api_run(s->ing, api, &req, &res);
-    } else {
-        gw_ingest_run(s->ing, &req, &res);
-    }
-    json_object *answer = gw_server_answer(&res, &status);
-    if (api == NULL || res.outcome == GW_OUTCOME_REFUSED) {
-        /* a /v1 body is kept only once its write key was checked */
-        gw_ingest_keep_refused(s->ing, &req, &res, status);
-    }
-    if (res.source != NULL) {
-        snprintf(cn->source, sizeof(cn->source), "%s", res.source);
-    }
+}
+
+/* The debugger's record of a POST; under s->lock. */
+static void record_post(struct gw_server *s, struct conn *cn, const struct gw_ingest_req *req,
+                        json_object *answer, int status)
+{
     if (s->opts.admin != NULL) {
         gw_admin_record_post(s->opts.admin, &(struct gw_admin_post){
-            .ing = s->ing, .req = &req, .res = &res, .answer = answer, .status = status,
-            .method = cn->method, .uri = cn->uri, .api = api, .request_id = cn->id,
-            .duration_ms = elapsed_ms(&cn->start)});
+            .ing = s->ing, .req = req, .res = &cn->res, .answer = answer, .status = status,
+            .method = cn->method, .uri = cn->uri, .api = cn->api[0] ? cn->api : NULL,
+            .request_id = cn->id, .duration_ms = elapsed_ms(&cn->start)});
+    }
+}
+
+/* Answers a POST whose outcome is final. */
+static enum MHD_Result send_post(struct MHD_Connection *c, struct conn *cn, json_object *answer,
+                                 int status)
+{
+    cn->cause = gw_ingest_cause_name(&cn->res);
+    count_events(cn, &cn->res);
+    enum MHD_Result ret =
+        send_json(c, cn, status, answer, status == 503 ? RETRY_AFTER_S : 0, NULL);
+    gw_ingest_res_fini(&cn->res);
+    return ret;
+}
+
+/* The spool's commit of a waiting POST is over (any thread): the
+ * connection is resumed, or answered at once if it was not suspended yet.
+ * Exactly one of this and wait_commit sees the other's mark. */
+static void on_committed(void *arg, enum gw_rc rc)
+{
+    struct conn *cn = arg;
+    struct gw_server *s = cn->srv;
+    cn->commit_rc = rc;
+    if (atomic_exchange(&cn->commit_state, COMMIT_DONE) == COMMIT_SUSPENDED) {
+        MHD_resume_connection(cn->c);
+    }
+    atomic_fetch_sub(&s->committing, 1);
+}
+
+/* A POST's outcome once its commit called back: MHD calls on_request
+ * again for the resumed connection. */
+static enum MHD_Result finish_post(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
+{
+    gw_ingest_committed(&cn->res, cn->commit_rc);
+    /* the rules' name may be gone with a reload since */
+    cn->res.source = cn->source[0] ? cn->source : NULL;
+    struct gw_ingest_req req;
+    post_req(c, cn, cn->source, cn->user, NULL, &req);
+    int status = 0;
+    json_object *answer = gw_server_answer(&cn->res, &status);
+    pthread_rwlock_rdlock(&s->lock);
+    record_post(s, cn, &req, answer, status);
+    pthread_rwlock_unlock(&s->lock);
+    GW_FREE(cn->user);
+    return send_post(c, cn, answer, status);
+}
+
+/* Suspends a POST until its commit calls back (on_committed). */
+static enum MHD_Result wait_commit(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
+{
+    if (atomic_load(&cn->commit_state) == COMMIT_DONE) {
+        return finish_post(s, c, cn);
+    }
+    MHD_suspend_connection(c);
+    if (atomic_exchange(&cn->commit_state, COMMIT_SUSPENDED) == COMMIT_DONE) {
+        MHD_resume_connection(c); /* it called back meanwhile: on the next call */
+    }
+    return MHD_YES;
+}
+
+/* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
+static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
+                                   struct conn *cn, const char *source, const char *api)
+{
+    char *pass = NULL;
+    char *user = NULL;
+    if (gw_auth_basic(header_cb(c, "Authorization"), &user, &pass) != GW_OK) {
+        user = pass = NULL; /* no credentials, or none Segment would read */
+    }
+    struct gw_ingest_req req;
+    post_req(c, cn, source, user, pass, &req);
+    if (s->opts.async_commit) {
+        req.committed = on_committed;
+        req.commit_arg = cn;
+        cn->srv = s;
+        cn->c = c;
+        atomic_fetch_add(&s->committing, 1); /* given back by on_committed, or below */
+    }
+    struct gw_ingest_res *res = &cn->res;
+    int status = 0;
+    json_object *answer = NULL;
+    pthread_rwlock_rdlock(&s->lock);
+    if (api != NULL) {
+        gw_api_run(s->ing, api, &req, res);
+    } else {
+        gw_ingest_run(s->ing, &req, res);
+    }
+    if (res->source != NULL) {
+        snprintf(cn->source, sizeof(cn->source), "%s", res->source);
+    }
+    if (!res->pending) {
+        if (s->opts.async_commit) {
+            atomic_fetch_sub(&s->committing, 1);
+        }
+        answer = gw_server_answer(res, &status);
+        if (api == NULL || res->outcome == GW_OUTCOME_REFUSED) {
+            /* a /v1 body is kept only once its write key was checked */
+            gw_ingest_keep_refused(s->ing, &req, res, status);
+        }
+        record_post(s, cn, &req, answer, status);
     }
     pthread_rwlock_unlock(&s->lock);
-    free(user);
     if (pass != NULL) {
         OPENSSL_cleanse(pass, strlen(pass));
     }
     free(pass);
-    cn->cause = gw_ingest_cause_name(&res);
-    count_events(cn, &res);
-    enum MHD_Result ret =
-        send_json(c, cn, status, answer, status == 503 ? RETRY_AFTER_S : 0, NULL);
-    gw_ingest_res_fini(&res);
-    return ret;
+    if (res->pending) {
+        cn->user = user;
+        return wait_commit(s, c, cn);
+    }
+    free(user);
+    return send_post(c, cn, answer, status);
 }
 
 static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c,
@@ -545,6 +639,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!cn->started) {
         return first_call(s, c, cn, url, method, version);
     }
+    if (atomic_load(&cn->commit_state) == COMMIT_DONE) {
+        return finish_post(s, c, cn); /* resumed: its commit called back */
+    }
     if (*upload_size > 0 && elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
         /* a body dribbled in slowly: each byte resets MHD's idle timeout,
          * this bounds the whole request */
@@ -616,6 +713,8 @@ static void on_request_completed(void *cls, struct MHD_Connection *c, void **con
     }
     gw_inflate_destroy(cn->inflate);
     gw_buf_fini(&cn->body);
+    gw_ingest_res_fini(&cn->res); /* a resumed POST whose client left */
+    free(cn->user);
     free(cn->uri);
     free(cn);
     *con_cls = NULL;
@@ -669,8 +768,7 @@ enum gw_rc gw_server_start(const struct gw_server_opts *opts, const struct gw_in
     cpu_set_t cpus;
     long cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus)
                                                                 : sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned per_core = opts->threads_per_core ? opts->threads_per_core : 1;
-    unsigned threads = opts->threads ? opts->threads : per_core * (unsigned)(cores > 0 ? cores : 1);
+    unsigned threads = opts->threads ? opts->threads : (unsigned)(cores > 0 ? cores : 1);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     /* connections are capped per untrusted TCP peer by on_accept, not by
@@ -726,6 +824,11 @@ void gw_server_stop(struct gw_server *s)
     if (s == NULL) {
         return;
     }
+    /* a commit that has not called back still holds its connection */
+    while (atomic_load(&s->committing) > 0) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(s->mhd);
     free_server(s);
 }
@@ -743,9 +846,9 @@ void gw_server_opts_from(struct gw_server_opts *o, const struct gw_config *c)
 {
     o->listen = c->listen;
     o->threads = c->threads;
-    /* at fsync a request waits for its commit's fdatasync: requests that
-     * wait together share one (group commit), so more threads than cores */
-    o->threads_per_core = c->spool_fsync && !c->dry_run ? GW_FSYNC_THREADS_PER_CORE : 1;
+    /* at fsync a commit waits for the disk: the requests waiting meanwhile
+     * share the next one, suspended, and their thread serves others */
+    o->async_commit = c->spool_fsync && !c->dry_run;
     o->max_body = c->max_body;
     o->max_url = c->max_url;
     o->max_headers = c->max_headers;

@@ -4,6 +4,7 @@
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,14 +18,14 @@ struct gw_ingest;
 struct gw_ingest_res;
 struct gw_server;
 
-/* HTTP threads per core when durability is fsync and threads is 0 (the
- * help of the threads setting says "eight"). */
-#define GW_FSYNC_THREADS_PER_CORE 8
-
 struct gw_server_opts {
     const char *listen; /* "127.0.0.1:8080", "[::1]:0", ":8080" */
-    unsigned threads;   /* worker threads; 0: threads_per_core per core */
-    unsigned threads_per_core; /* 0 or 1: one; GW_FSYNC_THREADS_PER_CORE at fsync */
+    unsigned threads;   /* worker threads; 0: one per core */
+    /* A request answers once its calls are committed, without holding its
+     * thread meanwhile: the connection waits, suspended, and the spool's
+     * committer shares one commit between all that wait (durability
+     * fsync, where a commit waits for the disk). */
+    bool async_commit;
     uint64_t max_body;  /* bytes; over it: 413 */
     unsigned max_url;   /* bytes of path and query; over it: 414 */
     unsigned max_headers;       /* header count; over it: 431 */

@@ -136,7 +136,7 @@ const struct gw_setting gw_settings[] = {
     {"sources", GW_SET_SOURCES, NULL, NULL, NULL, .help = "per-source settings: sources.NAME.KEY below"},
     {"dry_run", GW_SET_BOOL, "false", "dry-run", NULL, "map and validate, never relay",
      CFG(dry_run)},
-    {"threads", GW_SET_UINT, "0", "threads", NULL, "HTTP worker threads (0: one per core it may run on; at durability fsync eight per core, so that requests waiting for a commit share it)",
+    {"threads", GW_SET_UINT, "0", "threads", NULL, "HTTP worker threads (0: one per core it may run on)",
      CFG(threads), .min = 0, .max = 256},
     {"log_level", GW_SET_ENUM, "info", "log-level", "LEVEL", "lowest level logged",
      CFG(log_level), .values = log_levels},

@@ -209,38 +209,110 @@ static void note_submit(struct gw_relay *r, size_t n, uint64_t bytes)
     }
 }
 
-enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
-                           const struct gw_relay_call *calls, size_t n)
+/* What a submit of n calls needs first: checked calls, a relay taking them. */
+static enum gw_rc admit_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
+                               const struct gw_relay_call *calls, size_t n, uint64_t *bytes)
 {
     if (r == NULL || write_key == NULL || endpoint == NULL || (n > 0 && calls == NULL)) {
         return GW_ERR_INVALID;
     }
+    enum gw_rc rc = n == 0 ? GW_OK : check_calls(r, calls, n, bytes);
+    if (rc == GW_OK && n > 0 && is_stopping(r)) {
+        note_refusal(r, GW_ERR_SHUTDOWN);
+        rc = GW_ERR_SHUTDOWN;
+    }
+    return rc;
+}
+
+/* The spool's view of calls: arrays of texts and lengths (on the stack
+ * for up to SUBMIT_STACK calls). */
+struct texts {
+    const char *json_stack[SUBMIT_STACK];
+    size_t len_stack[SUBMIT_STACK];
+    const char **json;
+    size_t *len;
+};
+
+static void texts_init(struct texts *t, const struct gw_relay_call *calls, size_t n)
+{
+    t->json = n <= SUBMIT_STACK ? t->json_stack : gw_calloc(n, sizeof(*t->json));
+    t->len = n <= SUBMIT_STACK ? t->len_stack : gw_calloc(n, sizeof(*t->len));
+    for (size_t i = 0; i < n; i++) {
+        t->json[i] = calls[i].json;
+        t->len[i] = calls[i].len;
+    }
+}
+
+static void texts_fini(struct texts *t)
+{
+    if (t->json != t->json_stack) {
+        free(t->json);
+        free(t->len);
+    }
+}
+
+enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
+                           const struct gw_relay_call *calls, size_t n)
+{
     uint64_t bytes = 0;
-    enum gw_rc rc = n == 0 ? GW_OK : check_calls(r, calls, n, &bytes);
+    enum gw_rc rc = admit_submit(r, write_key, endpoint, calls, n, &bytes);
     if (rc != GW_OK || n == 0) {
         return rc;
     }
-    if (is_stopping(r)) {
-        note_refusal(r, GW_ERR_SHUTDOWN);
-        return GW_ERR_SHUTDOWN;
-    }
-    const char *json_stack[SUBMIT_STACK];
-    size_t len_stack[SUBMIT_STACK];
-    const char **json = n <= SUBMIT_STACK ? json_stack : gw_calloc(n, sizeof(*json));
-    size_t *len = n <= SUBMIT_STACK ? len_stack : gw_calloc(n, sizeof(*len));
-    for (size_t i = 0; i < n; i++) {
-        json[i] = calls[i].json;
-        len[i] = calls[i].len;
-    }
-    rc = gw_spool_put(r->spool, write_key, endpoint, json, len, n, NULL);
+    struct texts t;
+    texts_init(&t, calls, n);
+    rc = gw_spool_put(r->spool, write_key, endpoint, t.json, t.len, n, NULL);
     if (rc == GW_OK) {
         note_submit(r, n, bytes);
     } else {
         note_refusal(r, rc);
     }
-    if (n > SUBMIT_STACK) {
-        free(json);
-        free(len);
+    texts_fini(&t);
+    return rc;
+}
+
+/* An asynchronous submit between its put and its commit. */
+struct waiting {
+    struct gw_relay *r;
+    size_t n;
+    uint64_t bytes;
+    gw_relay_done_fn done;
+    void *arg;
+};
+
+static void on_committed(void *arg, enum gw_rc rc)
+{
+    struct waiting *w = arg;
+    if (rc == GW_OK) {
+        note_submit(w->r, w->n, w->bytes);
+    } else {
+        note_refusal(w->r, rc);
+    }
+    w->done(w->arg, rc);
+    free(w);
+}
+
+enum gw_rc gw_relay_submit_async(struct gw_relay *r, const char *write_key, const char *endpoint,
+                                 const struct gw_relay_call *calls, size_t n,
+                                 gw_relay_done_fn done, void *arg)
+{
+    uint64_t bytes = 0;
+    enum gw_rc rc = admit_submit(r, write_key, endpoint, calls, n, &bytes);
+    if (rc == GW_OK && (n == 0 || done == NULL)) {
+        rc = GW_ERR_INVALID;
+    }
+    if (rc != GW_OK) {
+        return rc;
+    }
+    struct waiting *w = gw_malloc(sizeof(*w));
+    *w = (struct waiting){.r = r, .n = n, .bytes = bytes, .done = done, .arg = arg};
+    struct texts t;
+    texts_init(&t, calls, n);
+    rc = gw_spool_put_async(r->spool, write_key, endpoint, t.json, t.len, n, on_committed, w);
+    texts_fini(&t);
+    if (rc != GW_OK) {
+        note_refusal(r, rc);
+        free(w);
     }
     return rc;
 }

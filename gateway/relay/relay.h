@@ -84,6 +84,20 @@ enum gw_rc gw_relay_start(struct gw_relay *r) GW_WUR;
 enum gw_rc gw_relay_submit(struct gw_relay *r, const char *write_key, const char *endpoint,
                            const struct gw_relay_call *calls, size_t n) GW_WUR;
 
+/* What gw_relay_submit_async calls once the calls are durable (GW_OK), or
+ * could not be kept (GW_ERR_NOSPACE, GW_ERR_IO); from another thread. */
+typedef void (*gw_relay_done_fn)(void *arg, enum gw_rc rc);
+
+/* gw_relay_submit without the wait for the spool's commit: GW_OK says the
+ * calls are queued for it, and done(arg, rc) is called exactly once when
+ * it is over; the calls count as submitted, and the sender may read them,
+ * only from then. Any other code is gw_relay_submit's, at once, and done
+ * is never called. n must be above 0. Nothing is borrowed past the call.
+ * Concurrent submits share one commit. */
+enum gw_rc gw_relay_submit_async(struct gw_relay *r, const char *write_key, const char *endpoint,
+                                 const struct gw_relay_call *calls, size_t n,
+                                 gw_relay_done_fn done, void *arg) GW_WUR;
+
 /* Stops accepting, sends what it can within deadline_ms, joins the thread.
  * Returns the number of calls left unsent, which stay in the spool for
  * the next start. Idempotent. */

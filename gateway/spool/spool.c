@@ -1,14 +1,18 @@
 /* spool.c -- the durable queue between ingest and relay: puts with group
- * commit (concurrent callers share one transaction), deletes, paging; the
- * rows themselves are spool_rows.c's.
+ * commit (concurrent callers share one transaction, and asynchronous puts
+ * the committer's), deletes, paging; the rows themselves are
+ * spool_rows.c's.
  * SPDX-License-Identifier: MIT */
 #include "spool_db.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../log.h"
 #include "../mem.h"
+#include "../thread.h"
 
 static enum gw_rc insert_put(struct gw_spool *s, struct gw_spool_put *p, int64_t now_ms)
 {
@@ -74,23 +78,46 @@ static void commit_batch(struct gw_spool *s, struct gw_spool_put *batch)
 }
 
 /* Called locked with puts pending and no leader: commits everything
- * pending, then hands the outcome to each waiting caller. */
-static void lead(struct gw_spool *s)
+ * pending, hands the outcome to each waiting caller, and returns the
+ * asynchronous puts of the batch, for finish() once the lock is gone. */
+static struct gw_spool_put *lead(struct gw_spool *s)
 {
     s->leading = true;
     struct gw_spool_put *batch = s->pending;
     s->pending = NULL;
     s->pending_tail = &s->pending;
+    s->n_pending = 0;
     pthread_mutex_unlock(&s->lock);
     commit_batch(s, batch);
     pthread_mutex_lock(&s->lock);
+    struct gw_spool_put *later = NULL;
     for (struct gw_spool_put *p = batch; p != NULL;) {
         struct gw_spool_put *next = p->next; /* p belongs to its caller once done */
-        p->done = true;
+        if (p->then != NULL) {
+            p->next = later;
+            later = p;
+        } else {
+            p->done = true;
+        }
         p = next;
     }
     s->leading = false;
     pthread_cond_broadcast(&s->cond);
+    if (s->pending != NULL) {
+        pthread_cond_signal(&s->commit_cond);
+    }
+    return later;
+}
+
+/* Tells each asynchronous put of a batch how it went; unlocked. */
+static void finish(struct gw_spool_put *later)
+{
+    while (later != NULL) {
+        struct gw_spool_put *p = later;
+        later = p->next;
+        p->then(p->then_arg, p->rc);
+        free(p);
+    }
 }
 
 static enum gw_rc check_put(const char *key, const char *endpoint, const char *const *json,
@@ -116,6 +143,28 @@ static uint64_t key_share(const struct gw_spool_opts *o)
     return o->max_key_bytes > 0 ? o->max_key_bytes : o->max_bytes / 2;
 }
 
+/* Called locked: reserves p's bytes against max_bytes and its write key's
+ * share, and queues it. */
+static enum gw_rc admit(struct gw_spool *s, struct gw_spool_put *p)
+{
+    uint64_t used = s->bytes + s->reserved;
+    if (used > s->o.max_bytes || p->bytes > s->o.max_bytes - used) {
+        return GW_ERR_FULL;
+    }
+    p->use = gw_spool_db_use(s, p->write_key);
+    uint64_t share = key_share(&s->o);
+    uint64_t mine = p->use->bytes + p->use->reserved;
+    if (mine > share || p->bytes > share - mine) {
+        return GW_ERR_QUOTA;
+    }
+    s->reserved += p->bytes;
+    p->use->reserved += p->bytes;
+    *s->pending_tail = p;
+    s->pending_tail = &p->next;
+    s->n_pending++;
+    return GW_OK;
+}
+
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
                         const char *const *json, const size_t *len, size_t n, int64_t *ids)
 {
@@ -125,37 +174,128 @@ enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *e
     if (s == NULL || rc != GW_OK || n == 0) {
         return s == NULL ? GW_ERR_INVALID : rc;
     }
+    struct gw_spool_put *later = NULL;
     pthread_mutex_lock(&s->lock);
-    uint64_t used = s->bytes + s->reserved;
-    rc = GW_ERR_FULL;
-    if (used > s->o.max_bytes || p.bytes > s->o.max_bytes - used) {
-        goto out;
-    }
-    p.use = gw_spool_db_use(s, write_key);
-    uint64_t share = key_share(&s->o);
-    uint64_t mine = p.use->bytes + p.use->reserved;
-    rc = GW_ERR_QUOTA;
-    if (mine > share || p.bytes > share - mine) {
-        goto out;
-    }
-    s->reserved += p.bytes;
-    p.use->reserved += p.bytes;
-    *s->pending_tail = &p;
-    s->pending_tail = &p.next;
-    while (!p.done) {
+    rc = admit(s, &p);
+    while (rc == GW_OK && !p.done) {
         if (!s->leading) {
-            lead(s);
+            later = lead(s);
         } else {
             pthread_cond_wait(&s->cond, &s->lock);
         }
     }
-    rc = p.rc;
-out:
+    rc = rc == GW_OK ? p.rc : rc;
     pthread_mutex_unlock(&s->lock);
+    finish(later);
     for (size_t i = 0; rc == GW_OK && ids != NULL && i < n; i++) {
         ids[i] = p.first_id + (int64_t)i;
     }
     return rc;
+}
+
+/* ---- asynchronous puts ---- */
+
+/* Past this many waiting puts, the one that queues commits them itself:
+ * the committer yields to busy threads, and must not fall behind them. */
+#define ASYNC_INLINE 64
+
+static void *committer(void *arg)
+{
+    struct gw_spool *s = arg;
+    gw_thread_name("sg-commit");
+    /* the lowest priority: on a core that serves requests, it commits
+     * when they are all waiting for it, so they share one commit */
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (s->pending != NULL && !s->leading) {
+            struct gw_spool_put *later = lead(s);
+            pthread_mutex_unlock(&s->lock);
+            finish(later);
+            pthread_mutex_lock(&s->lock);
+            continue;
+        }
+        if (s->commit_stop && s->pending == NULL) {
+            break;
+        }
+        pthread_cond_wait(&s->commit_cond, &s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* A heap copy of a put: the struct, then lengths, pointers and bytes. */
+static struct gw_spool_put *copy_put(const char *write_key, const char *endpoint,
+                                     const char *const *json, const size_t *len, size_t n,
+                                     uint64_t bytes)
+{
+    size_t kl = strlen(write_key) + 1, el = strlen(endpoint) + 1;
+    size_t head = sizeof(struct gw_spool_put) + n * (sizeof(size_t) + sizeof(char *));
+    struct gw_spool_put *p = gw_malloc(head + (size_t)bytes + kl + el);
+    memset(p, 0, sizeof(*p));
+    size_t *lens = (size_t *)(p + 1);
+    const char **texts = (const char **)(lens + n);
+    char *at = (char *)p + head;
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = len[i];
+        texts[i] = at;
+        if (len[i] > 0) {
+            memcpy(at, json[i], len[i]);
+        }
+        at += len[i];
+    }
+    p->write_key = memcpy(at, write_key, kl);
+    p->endpoint = memcpy(at + kl, endpoint, el);
+    p->json = texts;
+    p->len = lens;
+    p->n = n;
+    p->bytes = bytes;
+    return p;
+}
+
+enum gw_rc gw_spool_put_async(struct gw_spool *s, const char *write_key, const char *endpoint,
+                              const char *const *json, const size_t *len, size_t n,
+                              gw_spool_done_fn done, void *arg)
+{
+    uint64_t bytes = 0;
+    enum gw_rc rc = check_put(write_key, endpoint, json, len, n, &bytes);
+    if (s == NULL || done == NULL || n == 0 || rc != GW_OK) {
+        return rc == GW_OK ? GW_ERR_INVALID : rc;
+    }
+    struct gw_spool_put *p = copy_put(write_key, endpoint, json, len, n, bytes);
+    p->then = done;
+    p->then_arg = arg;
+    struct gw_spool_put *later = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (!s->commit_started) {
+        s->commit_started = pthread_create(&s->commit_thread, NULL, committer, s) == 0;
+    }
+    rc = admit(s, p);
+    if (rc == GW_OK) {
+        if (!s->leading && (s->n_pending >= ASYNC_INLINE || !s->commit_started)) {
+            later = lead(s);
+        } else {
+            pthread_cond_signal(&s->commit_cond);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc != GW_OK) {
+        free(p);
+    }
+    finish(later);
+    return rc;
+}
+
+void gw_spool_db_stop_committer(struct gw_spool *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool started = s->commit_started;
+    s->commit_stop = true;
+    pthread_cond_signal(&s->commit_cond);
+    pthread_mutex_unlock(&s->lock);
+    if (started) {
+        pthread_join(s->commit_thread, NULL); /* it commits what waits first */
+    }
 }
 
 /* ---- delete, page, stats ---- */

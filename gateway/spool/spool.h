@@ -61,6 +61,23 @@ void gw_spool_call_copy(struct gw_spool_call *dst, const struct gw_spool_call *s
 enum gw_rc gw_spool_put(struct gw_spool *s, const char *write_key, const char *endpoint,
                         const char *const *json, const size_t *len, size_t n, int64_t *ids) GW_WUR;
 
+/* What a gw_spool_put_async calls once its put committed (rc GW_OK) or
+ * failed (GW_ERR_NOSPACE, GW_ERR_IO); from another thread, holding no lock
+ * of the spool. */
+typedef void (*gw_spool_done_fn)(void *arg, enum gw_rc rc);
+
+/* gw_spool_put without the wait: copies the calls, the write key and the
+ * endpoint, queues them for the next group commit, and returns. GW_OK:
+ * done(arg, rc) is called exactly once, when the commit is over. Any other
+ * code (as gw_spool_put's, checked at once): nothing is queued and done is
+ * never called. The puts queued while a commit runs share the next one,
+ * made by a thread of the spool (sg-commit) at the lowest priority, so
+ * that on a busy core it runs between requests; past 64 waiting puts the
+ * caller commits them itself. n must be above 0. */
+enum gw_rc gw_spool_put_async(struct gw_spool *s, const char *write_key, const char *endpoint,
+                              const char *const *json, const size_t *len, size_t n,
+                              gw_spool_done_fn done, void *arg) GW_WUR;
+
 /* Deletes delivered calls, a chunk of them per transaction (a put waits
  * for one chunk at most); on an error the chunks before it stay deleted,
  * and deleting an id again is a no-op. */

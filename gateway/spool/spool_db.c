@@ -659,6 +659,7 @@ static struct gw_spool *spool_new(const struct gw_spool_opts *o)
     pthread_cond_init(&s->db_turn, NULL);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
+    pthread_cond_init(&s->commit_cond, NULL);
     return s;
 }
 
@@ -719,6 +720,7 @@ void gw_spool_close(struct gw_spool *s)
     if (s == NULL) {
         return;
     }
+    gw_spool_db_stop_committer(s);
     GW_ASSERT(s->pending == NULL && !s->leading);
     stop_checkpointer(s);
     for (size_t i = 0; i < GW_SPOOL_ST_COUNT; i++) {
@@ -733,6 +735,7 @@ void gw_spool_close(struct gw_spool *s)
     drop_keys(s);
     gw_spool_db_drop_uses(s);
     gw_spool_rows_fini(s);
+    pthread_cond_destroy(&s->commit_cond);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->db_turn);

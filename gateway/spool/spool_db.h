@@ -66,10 +66,14 @@ struct gw_spool_qkey {
     char *endpoint;
 };
 
-/* One gw_spool_put waiting for (or in) a group commit; on the caller's
- * stack, borrowed by the leader until done is set. */
+/* One put waiting for (or in) a group commit. A gw_spool_put's is on its
+ * caller's stack, borrowed by the leader until done is set; a
+ * gw_spool_put_async's is on the heap with copies of what it puts, and
+ * whoever commits it calls then (outside every lock) and frees it. */
 struct gw_spool_put {
     struct gw_spool_put *next;
+    gw_spool_done_fn then; /* NULL: a gw_spool_put's */
+    void *then_arg;
     const char *write_key;
     const char *endpoint;
     const char *const *json;
@@ -124,10 +128,19 @@ struct gw_spool {
     struct gw_spool_put *pending;
     struct gw_spool_put **pending_tail;
     bool leading;
+    size_t n_pending;
+    /* The committer: commits asynchronous puts when no leader does. */
+    pthread_t commit_thread;
+    pthread_cond_t commit_cond;
+    bool commit_started;
+    bool commit_stop;
     uint64_t calls;
     uint64_t bytes;
     uint64_t reserved; /* bytes of puts not yet committed */
 };
+
+/* Stops the committer (spool.c) once nothing waits for a commit. */
+void gw_spool_db_stop_committer(struct gw_spool *s);
 
 /* The bytes of a dead letter, as counted against max_dead_bytes. */
 #define GW_SPOOL_DEAD_BYTES                                                                        \
