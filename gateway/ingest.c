@@ -524,6 +524,16 @@ void gw_ingest_keep_refused(const struct gw_ingest *ing, const struct gw_ingest_
     free(headers);
 }
 
+void gw_ingest_res_slim(struct gw_ingest_res *res)
+{
+    size_t n = res->events != NULL ? json_object_array_length(res->events) : 0;
+    json_object_put(res->events);
+    res->events = json_object_new_array_ext((int)n);
+    for (size_t k = 0; k < n; k++) {
+        json_object_array_add(res->events, NULL);
+    }
+}
+
 void gw_ingest_committed(struct gw_ingest_res *res, enum gw_rc rc)
 {
     res->pending = false;

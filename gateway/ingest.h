@@ -124,6 +124,11 @@ struct gw_ingest_res {
     void *commit_arg;
 };
 
+/* A pending request's calls as json-c trees (about 3 KB an event) are
+ * freed while it waits: res->events keeps its length, as NULLs, and the
+ * calls their texts. */
+void gw_ingest_res_slim(struct gw_ingest_res *res);
+
 /* The outcome of a pending request once its commit is over: accepted as
  * it stands (GW_OK), or failed as a synchronous put that failed with rc. */
 void gw_ingest_committed(struct gw_ingest_res *res, enum gw_rc rc);

@@ -329,6 +329,7 @@ static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c
     free(pass);
     if (res->pending) {
         cn->user = user;
+        gw_ingest_res_slim(res);
         return wait_commit(s, c, cn);
     }
     free(user);
