@@ -1,10 +1,10 @@
-/* server.c -- libmicrohttpd glue: routing, capped bodies, JSON answers.
+/* server.c -- libmicrohttpd glue: routing, capped bodies, JSON answers;
+ * the POSTs themselves are post.c's.
  * SPDX-License-Identifier: MIT */
-#include "server.h"
+#include "server_int.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -19,7 +19,6 @@
 #include "admin/admin.h"
 #include "access.h"
 #include "api.h"
-#include "auth.h"
 #include "buf.h"
 #include "climit.h"
 #include "config.h"
@@ -35,66 +34,7 @@
 #include "metrics.h"
 #include "relay/relay.h"
 
-struct gw_server {
-    struct MHD_Daemon *mhd;
-    /* Requests hold it shared while they use ing; a reload takes it
-     * exclusive to swap ing, so no request sees half of each. */
-    pthread_rwlock_t lock;
-    const struct gw_ingest *ing;
-    struct gw_server_opts opts;
-    struct gw_conns *conns; /* trusted proxies, per-peer caps, read deadlines */
-    uint16_t port;
-    atomic_uint in_flight;
-    atomic_uint committing; /* POSTs whose commit has not called back yet */
-    atomic_bool draining;
-    struct gw_climit *clients; /* requests in progress per resolved client */
-};
-
-/* Per-request state, from the first callback to the completion callback. */
-struct conn {
-    struct gw_buf body;
-    char *uri; /* path and query as received, for signatures */
-    bool started;
-    bool too_large;
-    char id[40];
-    char method[12];
-    struct timespec start;
-    /* what the access log and the metrics say of it */
-    int status;
-    char source[72];   /* a known source, or empty */
-    const char *cause; /* static: why a request failed, or NULL */
-    char api[16];      /* a /v1 endpoint name, or empty */
-    char cors[GW_CORS_ORIGIN_MAX]; /* the Origin, when api.cors_origins lists it */
-    bool vary_origin;  /* a /v1 answer: it depends on Origin */
-    struct gw_inflate *inflate; /* the body's Content-Encoding, from its first byte */
-    enum gw_rc body_rc; /* GW_ERR_UNSUPPORTED (415) or GW_ERR_INVALID (400) of the coding */
-    size_t events;
-    size_t ignored;
-    bool dry_run;
-    char client[64];
-    bool peer_trusted; /* the peer is a trusted proxy */
-    bool close;          /* answer with Connection: close */
-    bool client_counted; /* in s->clients */
-    bool lingering;      /* a refused body being read and discarded */
-    uint64_t discarded;
-    struct timespec linger_start;
-    /* A POST's result. Its calls may wait for the spool's group commit
-     * (res.pending): the connection is suspended meanwhile, and the answer
-     * is made when the commit calls back (see wait_commit). */
-    struct gw_ingest_res res;
-    char *user; /* the Basic auth user, for the debugger, while it waits */
-    struct gw_server *srv;
-    struct MHD_Connection *c;
-    atomic_int commit_state;
-    enum gw_rc commit_rc;
-};
-
-enum { COMMIT_QUEUED, COMMIT_SUSPENDED, COMMIT_DONE };
-
-/* What a 503 asks the partner to wait before it retries. */
-#define RETRY_AFTER_S 5
-
-static double elapsed_ms(const struct timespec *start)
+double gw_server_elapsed_ms(const struct timespec *start)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -114,7 +54,7 @@ static void add_cors(struct MHD_Response *r, const struct conn *cn, bool preflig
     }
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int status,
+enum MHD_Result gw_server_send_json(struct MHD_Connection *c, struct conn *cn, int status,
                                  json_object *body, unsigned retry_after, const char *allow)
 {
     cn->status = status;
@@ -146,214 +86,29 @@ static enum MHD_Result send_json(struct MHD_Connection *c, struct conn *cn, int 
 }
 
 /* The one place a request-path error becomes an HTTP answer. */
-static enum MHD_Result respond_error(struct MHD_Connection *c, struct conn *cn, int status,
+enum MHD_Result gw_server_respond_error(struct MHD_Connection *c, struct conn *cn, int status,
                                      const char *code, const char *message, const char *allow)
 {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "success", json_object_new_boolean(0));
     json_object_object_add(o, "error", json_object_new_string(code));
     json_object_object_add(o, "message", json_object_new_string(message));
-    return send_json(c, cn, status, o, 0, allow);
+    return gw_server_send_json(c, cn, status, o, 0, allow);
 }
 
-static const char *header_cb(void *arg, const char *name)
+const char *gw_server_header(void *arg, const char *name)
 {
     return MHD_lookup_connection_value(arg, MHD_HEADER_KIND, name);
 }
 
-static const char *query_cb(void *arg, const char *name)
+const char *gw_server_query(void *arg, const char *name)
 {
     return MHD_lookup_connection_value(arg, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static bool truthy(const char *v)
+bool gw_server_truthy(const char *v)
 {
     return v != NULL && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
-}
-
-/* Events and violations of an answered request, for the log and metrics. */
-static void count_events(struct conn *cn, const struct gw_ingest_res *res)
-{
-    bool ok = res->outcome == GW_OUTCOME_ACCEPTED || res->outcome == GW_OUTCOME_IGNORED;
-    size_t n = res->events ? json_object_array_length(res->events) : 0;
-    cn->events = ok ? res->accepted : n;
-    cn->ignored = res->ignored;
-    cn->dry_run = res->dry_run;
-    const char *src = cn->source[0] ? cn->source : NULL;
-    if (ok) {
-        gw_metrics_events(src, res->accepted, res->ignored, 0);
-        gw_metrics_quarantined(src, res->quarantined);
-    } else if (n > 0) {
-        gw_metrics_events(src, 0, 0, n);
-    }
-    for (size_t i = 0; i < res->violations.n; i++) {
-        gw_metrics_violation(gw_violation_rule_name(res->violations.v[i].rule));
-    }
-}
-
-/* What the pipeline reads of a POST. */
-static void post_req(struct MHD_Connection *c, struct conn *cn, const char *source,
-                     const char *user, const char *pass, struct gw_ingest_req *req)
-{
-    *req = (struct gw_ingest_req){
-        .source = source,
-        .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-        .body = gw_buf_str(&cn->body),
-        .len = cn->body.len,
-        .write_key = user,
-        .basic_password = pass,
-        .uri = cn->uri,
-        .peer_trusted = cn->peer_trusted,
-        .dry_run = truthy(query_cb(c, "dry_run")) || truthy(header_cb(c, "X-Sourcegate-Dry-Run")),
-        .header = header_cb,
-        .query = query_cb,
-        .headers_json = gw_headers_json,
-        .arg = c,
-    };
-}
-
-/* The debugger's record of a POST; under s->lock. */
-static void record_post(struct gw_server *s, struct conn *cn, const struct gw_ingest_req *req,
-                        json_object *answer, int status)
-{
-    if (s->opts.admin != NULL) {
-        gw_admin_record_post(s->opts.admin, &(struct gw_admin_post){
-            .ing = s->ing, .req = req, .res = &cn->res, .answer = answer, .status = status,
-            .method = cn->method, .uri = cn->uri, .api = cn->api[0] ? cn->api : NULL,
-            .request_id = cn->id, .duration_ms = elapsed_ms(&cn->start)});
-    }
-}
-
-/* Answers a POST whose outcome is final. */
-static enum MHD_Result send_post(struct MHD_Connection *c, struct conn *cn, json_object *answer,
-                                 int status)
-{
-    cn->cause = gw_ingest_cause_name(&cn->res);
-    count_events(cn, &cn->res);
-    enum MHD_Result ret =
-        send_json(c, cn, status, answer, status == 503 ? RETRY_AFTER_S : 0, NULL);
-    gw_ingest_res_fini(&cn->res);
-    return ret;
-}
-
-/* The spool's commit of a waiting POST is over (any thread): the
- * connection is resumed, or answered at once if it was not suspended yet.
- * Exactly one of this and wait_commit sees the other's mark. */
-static void on_committed(void *arg, enum gw_rc rc)
-{
-    struct conn *cn = arg;
-    struct gw_server *s = cn->srv;
-    cn->commit_rc = rc;
-    if (atomic_exchange(&cn->commit_state, COMMIT_DONE) == COMMIT_SUSPENDED) {
-        MHD_resume_connection(cn->c);
-    }
-    atomic_fetch_sub(&s->committing, 1);
-}
-
-/* A POST's outcome once its commit called back: MHD calls on_request
- * again for the resumed connection. */
-static enum MHD_Result finish_post(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
-{
-    gw_ingest_committed(&cn->res, cn->commit_rc);
-    /* the rules' name may be gone with a reload since */
-    cn->res.source = cn->source[0] ? cn->source : NULL;
-    struct gw_ingest_req req;
-    post_req(c, cn, cn->source, cn->user, NULL, &req);
-    int status = 0;
-    json_object *answer = gw_server_answer(&cn->res, &status);
-    pthread_rwlock_rdlock(&s->lock);
-    record_post(s, cn, &req, answer, status);
-    pthread_rwlock_unlock(&s->lock);
-    GW_FREE(cn->user);
-    return send_post(c, cn, answer, status);
-}
-
-/* Suspends a POST until its commit calls back (on_committed). */
-static enum MHD_Result wait_commit(struct gw_server *s, struct MHD_Connection *c, struct conn *cn)
-{
-    if (atomic_load(&cn->commit_state) == COMMIT_DONE) {
-        return finish_post(s, c, cn);
-    }
-    MHD_suspend_connection(c);
-    if (atomic_exchange(&cn->commit_state, COMMIT_SUSPENDED) == COMMIT_DONE) {
-        MHD_resume_connection(c); /* it called back meanwhile: on the next call */
-    }
-    return MHD_YES;
-}
-
-/* A POST to /webhooks/{source} (api == NULL) or /v1/{api}. */
-static enum MHD_Result handle_post(struct gw_server *s, struct MHD_Connection *c,
-                                   struct conn *cn, const char *source, const char *api)
-{
-    char *pass = NULL;
-    char *user = NULL;
-    if (gw_auth_basic(header_cb(c, "Authorization"), &user, &pass) != GW_OK) {
-        user = pass = NULL; /* no credentials, or none Segment would read */
-    }
-    struct gw_ingest_req req;
-    post_req(c, cn, source, user, pass, &req);
-    if (s->opts.async_commit) {
-        req.committed = on_committed;
-        req.commit_arg = cn;
-        cn->srv = s;
-        cn->c = c;
-        atomic_fetch_add(&s->committing, 1); /* given back by on_committed, or below */
-    }
-    struct gw_ingest_res *res = &cn->res;
-    int status = 0;
-    json_object *answer = NULL;
-    pthread_rwlock_rdlock(&s->lock);
-    if (api != NULL) {
-        gw_api_run(s->ing, api, &req, res);
-    } else {
-        gw_ingest_run(s->ing, &req, res);
-    }
-    if (res->source != NULL) {
-        snprintf(cn->source, sizeof(cn->source), "%s", res->source);
-    }
-    if (!res->pending) {
-        if (s->opts.async_commit) {
-            atomic_fetch_sub(&s->committing, 1);
-        }
-        answer = gw_server_answer(res, &status);
-        if (api == NULL || res->outcome == GW_OUTCOME_REFUSED) {
-            /* a /v1 body is kept only once its write key was checked */
-            gw_ingest_keep_refused(s->ing, &req, res, status);
-        }
-        record_post(s, cn, &req, answer, status);
-    }
-    pthread_rwlock_unlock(&s->lock);
-    if (pass != NULL) {
-        OPENSSL_cleanse(pass, strlen(pass));
-    }
-    free(pass);
-    if (res->pending) {
-        cn->user = user;
-        gw_ingest_res_slim(res);
-        return wait_commit(s, c, cn);
-    }
-    free(user);
-    return send_post(c, cn, answer, status);
-}
-
-static enum MHD_Result post_or_413(struct gw_server *s, struct MHD_Connection *c,
-                                   struct conn *cn, const char *source, const char *api)
-{
-    if (cn->too_large) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "body is over the limit of %llu bytes",
-                 (unsigned long long)s->opts.max_body);
-        return respond_error(c, cn, 413, "payload_too_large", msg, NULL);
-    }
-    if (cn->body_rc == GW_ERR_UNSUPPORTED) {
-        return respond_error(c, cn, 415, "unsupported_media_type",
-                             "Content-Encoding must be gzip, deflate or identity", NULL);
-    }
-    if (cn->body_rc != GW_OK) {
-        return respond_error(c, cn, 400, "bad_request",
-                             "the body does not inflate as its Content-Encoding says", NULL);
-    }
-    return handle_post(s, c, cn, source, api);
 }
 
 static enum MHD_Result handle_metrics(struct gw_server *s, struct MHD_Connection *c,
@@ -384,7 +139,7 @@ static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *
     json_object *o = json_object_new_object();
     json_object_object_add(o, "status",
                            json_object_new_string(ok ? (ready_probe ? "ready" : "ok") : "draining"));
-    return send_json(c, cn, ok ? 200 : 503, o, 0, NULL);
+    return gw_server_send_json(c, cn, ok ? 200 : 503, o, 0, NULL);
 }
 
 /* OPTIONS on /v1/...: a browser's CORS preflight. A listed origin gets 204
@@ -393,8 +148,8 @@ static enum MHD_Result handle_probe(struct gw_server *s, struct MHD_Connection *
  * metrics); no Origin (not a browser) 204 with Allow. */
 static enum MHD_Result preflight(struct MHD_Connection *c, struct conn *cn)
 {
-    if (cn->cors[0] == '\0' && header_cb(c, "Origin") != NULL) {
-        return respond_error(c, cn, 403, "forbidden",
+    if (cn->cors[0] == '\0' && gw_server_header(c, "Origin") != NULL) {
+        return gw_server_respond_error(c, cn, 403, "forbidden",
                              "this origin is not one of api.cors_origins", NULL);
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -423,13 +178,13 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0) {
         if (!get) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
+            return gw_server_respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
         }
         return handle_probe(s, c, cn, url[1] == 'r');
     }
     if (strcmp(url, "/metrics") == 0) {
         if (!get) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
+            return gw_server_respond_error(c, cn, 405, "method_not_allowed", "use GET", "GET, HEAD");
         }
         return handle_metrics(s, c, cn);
     }
@@ -437,29 +192,29 @@ static enum MHD_Result dispatch(struct gw_server *s, struct MHD_Connection *c, s
     const char *source = ulen > 10 && memcmp(url, "/webhooks/", 10) == 0 ? url + 10 : NULL;
     if (source != NULL && strrchr(url, '/') == source - 1) {
         if (strcmp(method, "POST") != 0) {
-            return respond_error(c, cn, 405, "method_not_allowed",
+            return gw_server_respond_error(c, cn, 405, "method_not_allowed",
                                  "webhooks are delivered with POST", "POST");
         }
-        return post_or_413(s, c, cn, source, NULL);
+        return gw_post_handle(s, c, cn, source, NULL);
     }
     if (strncmp(url, "/v1/", 4) == 0) {
         cn->vary_origin = true;
         pthread_rwlock_rdlock(&s->lock);
-        gw_cors_allowed(s->ing->cfg, header_cb(c, "Origin"), cn->cors, sizeof(cn->cors));
+        gw_cors_allowed(s->ing->cfg, gw_server_header(c, "Origin"), cn->cors, sizeof(cn->cors));
         pthread_rwlock_unlock(&s->lock);
         if (strcmp(method, "OPTIONS") == 0) {
             return preflight(c, cn);
         }
         const char *api = gw_api_endpoint(url + 4);
         if (api != NULL && strcmp(method, "POST") != 0) {
-            return respond_error(c, cn, 405, "method_not_allowed", "use POST", GW_CORS_METHODS);
+            return gw_server_respond_error(c, cn, 405, "method_not_allowed", "use POST", GW_CORS_METHODS);
         }
         if (api != NULL) {
             snprintf(cn->api, sizeof(cn->api), "%s", api);
-            return post_or_413(s, c, cn, "", api);
+            return gw_post_handle(s, c, cn, "", api);
         }
     }
-    return respond_error(c, cn, 404, "not_found",
+    return gw_server_respond_error(c, cn, 404, "not_found",
                          "no such path: webhooks go to POST /webhooks/{source}", NULL);
 }
 
@@ -496,14 +251,14 @@ static bool over_limits(struct gw_server *s, struct MHD_Connection *c, struct co
     char msg[128];
     if (strlen(cn->uri) > s->opts.max_url) {
         snprintf(msg, sizeof(msg), "the URL is over the limit of %u bytes", s->opts.max_url);
-        *ret = respond_error(c, cn, 414, "uri_too_long", msg, NULL);
+        *ret = gw_server_respond_error(c, cn, 414, "uri_too_long", msg, NULL);
         return true;
     }
     *headers = gw_headers_count(c);
     if (*headers > s->opts.max_headers) {
         snprintf(msg, sizeof(msg), "the request has %u headers, over the limit of %u", *headers,
                  s->opts.max_headers);
-        *ret = respond_error(c, cn, 431, "header_fields_too_large", msg, NULL);
+        *ret = gw_server_respond_error(c, cn, 431, "header_fields_too_large", msg, NULL);
         return true;
     }
     return false;
@@ -519,7 +274,7 @@ static enum MHD_Result refuse(struct MHD_Connection *c, struct conn *cn, int sta
     json_object_object_add(o, "success", json_object_new_boolean(0));
     json_object_object_add(o, "error", json_object_new_string(code));
     json_object_object_add(o, "message", json_object_new_string(message));
-    return send_json(c, cn, status, o, retry_after, NULL);
+    return gw_server_send_json(c, cn, status, o, retry_after, NULL);
 }
 
 /* The first call: headers complete, no body read yet. Everything that can
@@ -583,7 +338,7 @@ static enum MHD_Result linger(struct gw_server *s, struct MHD_Connection *c, str
     cn->discarded += *upload_size;
     *upload_size = 0;
     if (cn->discarded <= s->opts.lingering_bytes &&
-        elapsed_ms(&cn->linger_start) <= s->opts.lingering_time_ms) {
+        gw_server_elapsed_ms(&cn->linger_start) <= s->opts.lingering_time_ms) {
         return MHD_YES;
     }
     cn->close = true;
@@ -611,14 +366,14 @@ static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *d
     if (cn->body.cap == 0) {
         /* the body's declared length (MHD checked it is a number), in one
          * allocation rather than doubling up to it */
-        const char *cl = header_cb(c, "Content-Length");
+        const char *cl = gw_server_header(c, "Content-Length");
         unsigned long long want = cl != NULL ? strtoull(cl, NULL, 10) : 0;
         if (want > 0 && want <= cn->body.max) {
             gw_buf_reserve(&cn->body, (size_t)want);
         }
     }
     if (!cn->too_large && cn->body_rc == GW_OK) {
-        body_failed(cn, gw_inflate_body_feed(&cn->inflate, header_cb(c, "Content-Encoding"), data,
+        body_failed(cn, gw_inflate_body_feed(&cn->inflate, gw_server_header(c, "Content-Encoding"), data,
                                              n, &cn->body));
     }
 }
@@ -627,7 +382,7 @@ static void take_upload(struct MHD_Connection *c, struct conn *cn, const char *d
 static void finish_body(struct MHD_Connection *c, struct conn *cn)
 {
     if (!cn->too_large && cn->body_rc == GW_OK) {
-        body_failed(cn, gw_inflate_body_finish(&cn->inflate, header_cb(c, "Content-Encoding")));
+        body_failed(cn, gw_inflate_body_finish(&cn->inflate, gw_server_header(c, "Content-Encoding")));
     }
 }
 
@@ -641,9 +396,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return first_call(s, c, cn, url, method, version);
     }
     if (atomic_load(&cn->commit_state) == COMMIT_DONE) {
-        return finish_post(s, c, cn); /* resumed: its commit called back */
+        return gw_post_finish(s, c, cn); /* resumed: its commit called back */
     }
-    if (*upload_size > 0 && elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
+    if (*upload_size > 0 && gw_server_elapsed_ms(&cn->start) > s->opts.read_timeout_ms) {
         /* a body dribbled in slowly: each byte resets MHD's idle timeout,
          * this bounds the whole request */
         gw_warn("server", "request %s: body not complete after %u ms; closing", cn->id,
@@ -680,7 +435,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 /* One JSON line per request (access.c), and its count in the metrics. */
 static void access_log(const struct conn *cn, enum MHD_RequestTerminationCode toe)
 {
-    double ms = elapsed_ms(&cn->start);
+    double ms = gw_server_elapsed_ms(&cn->start);
     if (cn->status == 0 && !cn->started) {
         return; /* a connection that closed before sending a request */
     }
@@ -813,7 +568,7 @@ unsigned gw_server_drain(struct gw_server *s, unsigned deadline_ms)
 {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    while (atomic_load(&s->in_flight) > 0 && elapsed_ms(&start) < deadline_ms) {
+    while (atomic_load(&s->in_flight) > 0 && gw_server_elapsed_ms(&start) < deadline_ms) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
